@@ -1,0 +1,1 @@
+//! coder-sec analyzer library.

@@ -1,0 +1,2 @@
+//! The `coder-sec` binary.
+fn main() {}
