@@ -18,9 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::format::{
-    self, FileEntry, FormatError, KindEntry, KindStatus, MANIFEST_PATH, Manifest,
-};
+use crate::format::{self, FileEntry, FormatError, KindEntry, KindStatus, MANIFEST_PATH, Manifest};
 use crate::kinds::{KINDS, KindSpec};
 
 /// zstd level used for snapshots: fast, and JSON compresses well at it.
@@ -181,8 +179,13 @@ impl std::fmt::Display for Mismatch {
                 expected,
                 actual,
             } => write!(f, "`{path}`: {actual} bytes, manifest says {expected}"),
-            Mismatch::Missing { path } => write!(f, "`{path}`: listed in the manifest, absent from the archive"),
-            Mismatch::Unlisted { path } => write!(f, "`{path}`: in the archive, not listed in the manifest"),
+            Mismatch::Missing { path } => write!(
+                f,
+                "`{path}`: listed in the manifest, absent from the archive"
+            ),
+            Mismatch::Unlisted { path } => {
+                write!(f, "`{path}`: in the archive, not listed in the manifest")
+            }
         }
     }
 }
@@ -240,7 +243,9 @@ impl Spool {
             source,
         })?;
         self.buf.push(b'\n');
-        let ns = crate::manifests::namespace_of(object).unwrap_or("").to_string();
+        let ns = crate::manifests::namespace_of(object)
+            .unwrap_or("")
+            .to_string();
         let name = crate::manifests::name_of(object).unwrap_or("").to_string();
         if let Some((last_ns, last_name, _, _)) = self.index.last() {
             if (last_ns.as_str(), last_name.as_str()) > (ns.as_str(), name.as_str()) {
@@ -291,8 +296,7 @@ impl Spool {
             });
         }
         drop(self.out);
-        self.index
-            .sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        self.index.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         let sorted_path = self.file_path.with_extension("sorted.jsonl");
         let mut input = File::open(&self.file_path).map_err(io_err(&self.file_path))?;
         let out_file = File::create(&sorted_path).map_err(io_err(&sorted_path))?;
@@ -409,9 +413,16 @@ impl SnapshotWriter {
     }
 
     /// Records a kind that could not be read (forbidden, not found, error).
-    pub fn add_unread_kind(&mut self, spec: &KindSpec, status: KindStatus, message: impl Into<String>) {
-        self.kinds
-            .insert(kind_order(spec), (KindEntry::unread(spec, status, message), None));
+    pub fn add_unread_kind(
+        &mut self,
+        spec: &KindSpec,
+        status: KindStatus,
+        message: impl Into<String>,
+    ) {
+        self.kinds.insert(
+            kind_order(spec),
+            (KindEntry::unread(spec, status, message), None),
+        );
     }
 
     /// Records another file.
@@ -455,16 +466,27 @@ impl SnapshotWriter {
             .map_err(io_err(&dir))?;
         let tmp_path = tmp.path().to_path_buf();
         let file = tmp.as_file().try_clone().map_err(io_err(&tmp_path))?;
-        let encoder = zstd::stream::Encoder::new(BufWriter::with_capacity(1 << 16, file), self.level)
-            .map_err(io_err(&tmp_path))?;
+        let encoder =
+            zstd::stream::Encoder::new(BufWriter::with_capacity(1 << 16, file), self.level)
+                .map_err(io_err(&tmp_path))?;
         let mut tar = tar::Builder::new(encoder);
         tar.mode(tar::HeaderMode::Deterministic);
-        append(&mut tar, MANIFEST_PATH, manifest_bytes.len() as u64, &manifest_bytes[..])
-            .map_err(io_err(&tmp_path))?;
+        append(
+            &mut tar,
+            MANIFEST_PATH,
+            manifest_bytes.len() as u64,
+            &manifest_bytes[..],
+        )
+        .map_err(io_err(&tmp_path))?;
         for spooled in &spooled_files {
             let f = File::open(&spooled.file_path).map_err(io_err(&spooled.file_path))?;
-            append(&mut tar, &spooled.archive_path, spooled.bytes, BufReader::new(f))
-                .map_err(io_err(&tmp_path))?;
+            append(
+                &mut tar,
+                &spooled.archive_path,
+                spooled.bytes,
+                BufReader::new(f),
+            )
+            .map_err(io_err(&tmp_path))?;
         }
         let encoder = tar.into_inner().map_err(io_err(&tmp_path))?;
         let mut buffered = encoder.finish().map_err(io_err(&tmp_path))?;
@@ -569,7 +591,13 @@ struct Budget {
 }
 
 impl Budget {
-    fn charge(&mut self, entry: &str, entry_bytes: u64, n: u64, entry_limit: u64) -> Result<(), ArchiveError> {
+    fn charge(
+        &mut self,
+        entry: &str,
+        entry_bytes: u64,
+        n: u64,
+        entry_limit: u64,
+    ) -> Result<(), ArchiveError> {
         self.total += n;
         let limit = |limit: &'static str, detail: String| ArchiveError::Limit {
             archive: self.archive.clone(),
@@ -586,7 +614,10 @@ impl Budget {
         if self.total > self.limits.max_total_bytes {
             return Err(limit(
                 "total size",
-                format!("more than {} bytes uncompressed in all", self.limits.max_total_bytes),
+                format!(
+                    "more than {} bytes uncompressed in all",
+                    self.limits.max_total_bytes
+                ),
             ));
         }
         if self.total > self.limits.ratio_grace_bytes {
@@ -621,7 +652,10 @@ impl<R: Read> Read for EntryReader<'_, R> {
         let n = self.inner.read(buf)?;
         self.read += n as u64;
         self.hasher.update(&buf[..n]);
-        if let Err(e) = self.budget.charge(self.name, self.read, n as u64, self.entry_limit) {
+        if let Err(e) = self
+            .budget
+            .charge(self.name, self.read, n as u64, self.entry_limit)
+        {
             let msg = e.to_string();
             self.error = Some(e);
             return Err(io::Error::other(msg));
@@ -646,97 +680,59 @@ pub struct EntryInfo {
 pub struct SnapshotReader {
     path: PathBuf,
     manifest: Manifest,
-    archive: tar::Archive<zstd::stream::Decoder<'static, BufReader<Counting<File>>>>,
-    budget: Budget,
+    limits: ReadLimits,
+}
+
+type ArchiveStream = tar::Archive<zstd::stream::Decoder<'static, BufReader<Counting<File>>>>;
+
+/// Opens the archive file as a tar stream, with a fresh budget.
+fn open_stream(path: &Path, limits: ReadLimits) -> Result<(ArchiveStream, Budget), ArchiveError> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let compressed = Arc::new(AtomicU64::new(0));
+    let counting = Counting {
+        inner: file,
+        count: compressed.clone(),
+    };
+    let decoder = zstd::stream::Decoder::new(counting).map_err(|source| ArchiveError::Corrupt {
+        archive: path.to_path_buf(),
+        source,
+    })?;
+    let budget = Budget {
+        archive: path.to_path_buf(),
+        limits,
+        compressed,
+        total: 0,
+    };
+    Ok((tar::Archive::new(decoder), budget))
 }
 
 impl std::fmt::Debug for SnapshotReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SnapshotReader").field("path", &self.path).finish()
+        f.debug_struct("SnapshotReader")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
 impl SnapshotReader {
     /// Opens `path` and reads its manifest (the first entry) within `limits`.
     pub fn open(path: &Path, limits: ReadLimits) -> Result<Self, ArchiveError> {
-        let file = File::open(path).map_err(io_err(path))?;
-        let compressed = Arc::new(AtomicU64::new(0));
-        let counting = Counting {
-            inner: file,
-            count: compressed.clone(),
-        };
-        let decoder = zstd::stream::Decoder::new(counting).map_err(|source| ArchiveError::Corrupt {
+        let (mut archive, mut budget) = open_stream(path, limits)?;
+        let mut entries = archive.entries().map_err(|source| ArchiveError::Corrupt {
             archive: path.to_path_buf(),
             source,
         })?;
-        let archive = tar::Archive::new(decoder);
-        let budget = Budget {
-            archive: path.to_path_buf(),
-            limits,
-            compressed,
-            total: 0,
-        };
-        let mut reader = SnapshotReader {
+        let manifest = read_manifest_entry(path, &mut entries, &mut budget)?;
+        Ok(SnapshotReader {
             path: path.to_path_buf(),
-            manifest: format::Manifest::new("", "", format::Source::Import),
-            archive,
-            budget,
-        };
-        reader.manifest = reader.read_manifest()?;
-        Ok(reader)
+            manifest,
+            limits,
+        })
     }
 
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
-    }
-
-    fn read_manifest(&mut self) -> Result<Manifest, ArchiveError> {
-        let path = self.path.clone();
-        let limits = self.budget.limits;
-        let mut entries = self.archive.entries().map_err(|source| ArchiveError::Corrupt {
-            archive: path.clone(),
-            source,
-        })?;
-        let first = match entries.next() {
-            None => {
-                return Err(ArchiveError::NoManifest {
-                    archive: path,
-                    found: "nothing".into(),
-                });
-            }
-            Some(e) => e.map_err(|source| ArchiveError::Corrupt {
-                archive: path.clone(),
-                source,
-            })?,
-        };
-        let name = check_entry(&path, &first)?;
-        if name != MANIFEST_PATH {
-            return Err(ArchiveError::NoManifest {
-                archive: path,
-                found: name,
-            });
-        }
-        let mut bytes = Vec::new();
-        let mut reader = EntryReader {
-            inner: first,
-            budget: &mut self.budget,
-            name: MANIFEST_PATH,
-            read: 0,
-            entry_limit: limits.max_manifest_bytes,
-            hasher: Sha256::new(),
-            error: None,
-        };
-        if let Err(source) = reader.read_to_end(&mut bytes) {
-            return Err(reader.error.take().unwrap_or(ArchiveError::Corrupt {
-                archive: path,
-                source,
-            }));
-        }
-        format::parse_manifest(&bytes).map_err(|source| ArchiveError::Manifest {
-            archive: path,
-            source,
-        })
     }
 
     /// Streams every entry after the manifest through `visit`, in archive order. Each entry is checked
@@ -746,7 +742,7 @@ impl SnapshotReader {
     ///
     /// Returns the mismatches found (empty when the archive matches its manifest); refusals and limit
     /// breaches stop reading with an error.
-    pub fn read_entries<F>(mut self, mut visit: F) -> Result<(Manifest, Vec<Mismatch>), ArchiveError>
+    pub fn read_entries<F>(self, mut visit: F) -> Result<(Manifest, Vec<Mismatch>), ArchiveError>
     where
         F: FnMut(&EntryInfo, &mut dyn BufRead) -> Result<(), String>,
     {
@@ -764,13 +760,13 @@ impl SnapshotReader {
         let mut mismatches = Vec::new();
         let mut count: u64 = 1;
         let path = self.path.clone();
-        let entries = self
-            .archive
-            .entries()
-            .map_err(|source| ArchiveError::Corrupt {
-                archive: path.clone(),
-                source,
-            })?;
+        let (mut archive, mut budget) = open_stream(&path, self.limits)?;
+        let mut entries = archive.entries().map_err(|source| ArchiveError::Corrupt {
+            archive: path.clone(),
+            source,
+        })?;
+        // The manifest is read again (it is small) so that the budget covers the whole stream.
+        read_manifest_entry(&path, &mut entries, &mut budget)?;
         for entry in entries {
             let entry = entry.map_err(|source| ArchiveError::Corrupt {
                 archive: path.clone(),
@@ -778,12 +774,12 @@ impl SnapshotReader {
             })?;
             count += 1;
             let name = check_entry(&path, &entry)?;
-            if count > self.budget.limits.max_entries {
+            if count > self.limits.max_entries {
                 return Err(ArchiveError::Limit {
                     archive: path,
                     entry: name,
                     limit: "entry count",
-                    detail: format!("more than {} entries", self.budget.limits.max_entries),
+                    detail: format!("more than {} entries", self.limits.max_entries),
                 });
             }
             if !seen.insert(name.clone()) {
@@ -794,7 +790,7 @@ impl SnapshotReader {
                 });
             }
             let header_size = entry.header().size().unwrap_or(u64::MAX);
-            if header_size > self.budget.limits.max_entry_bytes {
+            if header_size > self.limits.max_entry_bytes {
                 return Err(ArchiveError::Limit {
                     archive: path,
                     entry: name,
@@ -807,10 +803,10 @@ impl SnapshotReader {
                 listed: expected.contains_key(&name),
                 path: name.clone(),
             };
-            let entry_limit = self.budget.limits.max_entry_bytes;
+            let entry_limit = self.limits.max_entry_bytes;
             let mut reader = EntryReader {
                 inner: entry,
-                budget: &mut self.budget,
+                budget: &mut budget,
                 name: &name,
                 read: 0,
                 entry_limit,
@@ -869,6 +865,54 @@ impl SnapshotReader {
     }
 }
 
+/// Reads the first entry, which must be the manifest, and parses it.
+fn read_manifest_entry<R: Read>(
+    path: &Path,
+    entries: &mut tar::Entries<'_, R>,
+    budget: &mut Budget,
+) -> Result<Manifest, ArchiveError> {
+    let first = match entries.next() {
+        None => {
+            return Err(ArchiveError::NoManifest {
+                archive: path.to_path_buf(),
+                found: "nothing".into(),
+            });
+        }
+        Some(e) => e.map_err(|source| ArchiveError::Corrupt {
+            archive: path.to_path_buf(),
+            source,
+        })?,
+    };
+    let name = check_entry(path, &first)?;
+    if name != MANIFEST_PATH {
+        return Err(ArchiveError::NoManifest {
+            archive: path.to_path_buf(),
+            found: name,
+        });
+    }
+    let entry_limit = budget.limits.max_manifest_bytes;
+    let mut bytes = Vec::new();
+    let mut reader = EntryReader {
+        inner: first,
+        budget,
+        name: MANIFEST_PATH,
+        read: 0,
+        entry_limit,
+        hasher: Sha256::new(),
+        error: None,
+    };
+    if let Err(source) = reader.read_to_end(&mut bytes) {
+        return Err(reader.error.take().unwrap_or(ArchiveError::Corrupt {
+            archive: path.to_path_buf(),
+            source,
+        }));
+    }
+    format::parse_manifest(&bytes).map_err(|source| ArchiveError::Manifest {
+        archive: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Checks an entry's type and name; returns the name.
 fn check_entry<R: Read>(archive: &Path, entry: &tar::Entry<'_, R>) -> Result<String, ArchiveError> {
     let raw = entry.path_bytes();
@@ -908,7 +952,9 @@ fn check_entry<R: Read>(archive: &Path, entry: &tar::Entry<'_, R>) -> Result<Str
         .split('/')
         .any(|c| c.is_empty() || c == "." || c == "..")
     {
-        return Err(refuse("`..`, `.` and empty path components are not allowed"));
+        return Err(refuse(
+            "`..`, `.` and empty path components are not allowed",
+        ));
     }
     Ok(name.to_string())
 }

@@ -12,6 +12,7 @@
 
 pub mod archive;
 pub mod format;
+pub mod import;
 pub mod kinds;
 pub mod manifests;
 pub mod redact;
@@ -19,7 +20,7 @@ pub mod trim;
 
 pub use archive::{ReadLimits, SnapshotReader, SnapshotWriter};
 pub use format::{KindEntry, KindStatus, Manifest, Source};
-pub use kinds::{KindSpec, KINDS};
+pub use kinds::{KINDS, KindSpec};
 pub use redact::Redactor;
 
 /// Prepares one object for a snapshot: trims it, then redacts it. Capture and import both call this,
@@ -33,7 +34,10 @@ pub fn prepare_object(
         redactor.count("last-applied-configuration");
     }
     redactor.redact_object(object);
-    let api_version = object.get("apiVersion").and_then(|v| v.as_str()).unwrap_or("");
+    let api_version = object
+        .get("apiVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
     let kind = object.get("kind").and_then(|v| v.as_str()).unwrap_or("");
     kinds::lookup(api_version, kind)
 }

@@ -1,0 +1,86 @@
+//! The `coder-sec` command line: clap types and dispatch. Each subcommand's flags and logic live in
+//! `commands/`.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+
+/// Exit code: clean (no finding at or above `--fail-on`, every hash matches).
+pub const EXIT_CLEAN: u8 = 0;
+/// Exit code: findings or paths at or above `--fail-on`, or hash mismatches for `verify`.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: usage or input error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Offline security analysis of Coder deployments on Kubernetes.
+///
+/// coder-sec reads a snapshot (`.tar.zst`) made by `kubectl coder-sec capture` or by `coder-sec
+/// import`, and reports who in the cluster can become whom, and how. It never opens a network
+/// connection.
+///
+/// Exit codes: 0 clean, 1 findings at or above `--fail-on` (or hash mismatches for `verify`),
+/// 2 usage or input error.
+#[derive(Debug, Parser)]
+#[command(
+    name = "coder-sec",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build a snapshot from manifest files (`kubectl get -o json|yaml`, `helm template`, folders).
+    Import(commands::import::Args),
+    /// Show what a snapshot holds, before attaching it to a ticket.
+    Inspect(commands::inspect::Args),
+    /// Check every file of a snapshot against the hashes in its manifest.
+    Verify(commands::verify::Args),
+}
+
+/// Parses `args` and runs the command; prints errors with their cause chain and maps them to exit
+/// code 2.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_CLEAN
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(&cli) {
+        Ok(code) => code,
+        Err(e) if crate::output::is_broken_pipe(&e) => ExitCode::from(EXIT_CLEAN),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Runs a parsed command.
+pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Import(args) => commands::import::run(args),
+        Command::Inspect(args) => commands::inspect::run(args),
+        Command::Verify(args) => commands::verify::run(args),
+    }
+}
