@@ -1,1 +1,409 @@
+//! Round trips and the hostile archive classes the reader must refuse.
 
+use std::io::Write;
+
+use serde_json::json;
+
+use super::*;
+use crate::format::{Manifest, Source};
+use crate::kinds;
+
+fn pods() -> &'static KindSpec {
+    kinds::lookup("v1", "Pod").unwrap()
+}
+
+fn write_sample(dir: &Path, objects: &[Value]) -> (PathBuf, Manifest) {
+    let target = dir.join("snap.tar.zst");
+    let mut writer = SnapshotWriter::create(&target).unwrap();
+    let mut spool = writer.spool_kind(pods()).unwrap();
+    for o in objects {
+        spool.push(o).unwrap();
+    }
+    writer.add_kind(pods(), spool.finish().unwrap());
+    writer.add_unread_kind(
+        kinds::lookup("v1", "Secret").unwrap(),
+        KindStatus::Forbidden,
+        "secrets is forbidden",
+    );
+    let (manifest, _) = writer
+        .finish(Manifest::new("test", "0", Source::Capture))
+        .unwrap();
+    (target, manifest)
+}
+
+fn pod(ns: &str, name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": ns, "name": name}})
+}
+
+fn read_all(
+    path: &Path,
+    limits: ReadLimits,
+) -> Result<(Vec<(String, Vec<u8>)>, Vec<Mismatch>), ArchiveError> {
+    let reader = SnapshotReader::open(path, limits)?;
+    let mut out = Vec::new();
+    let (_, mismatches) = reader.read_entries(|info, r| {
+        let mut bytes = Vec::new();
+        r.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        out.push((info.path.clone(), bytes));
+        Ok(())
+    })?;
+    Ok((out, mismatches))
+}
+
+#[test]
+fn round_trip_sorts_by_namespace_then_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, manifest) = write_sample(dir.path(), &[pod("b", "x"), pod("a", "z"), pod("a", "y")]);
+    assert_eq!(manifest.kinds.len(), 2);
+    assert_eq!(manifest.kinds[0].count, 3);
+    assert_eq!(manifest.kinds[1].status, KindStatus::Forbidden);
+    let (entries, mismatches) = read_all(&path, ReadLimits::default()).unwrap();
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+    let text = String::from_utf8(entries[0].1.clone()).unwrap();
+    let names: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            format!(
+                "{}/{}",
+                v["metadata"]["namespace"].as_str().unwrap(),
+                v["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(names, ["a/y", "a/z", "b/x"]);
+    // Two writes of the same state in a different order give identical files.
+    let dir2 = tempfile::tempdir().unwrap();
+    let (_, m2) = write_sample(dir2.path(), &[pod("a", "y"), pod("a", "z"), pod("b", "x")]);
+    assert_eq!(manifest.kinds[0].sha256, m2.kinds[0].sha256);
+}
+
+#[test]
+fn unfinished_writer_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("snap.tar.zst");
+    {
+        let writer = SnapshotWriter::create(&target).unwrap();
+        let mut spool = writer.spool_kind(pods()).unwrap();
+        spool.push(&pod("a", "b")).unwrap();
+        // Dropped here, as on an error or Ctrl-C.
+    }
+    assert!(!target.exists());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "temporary files left behind"
+    );
+}
+
+#[test]
+fn tampered_file_is_a_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, manifest) = write_sample(dir.path(), &[pod("a", "b")]);
+    // Rebuild the archive with the same manifest but different pod content.
+    let mut entries = vec![(
+        MANIFEST_PATH.to_string(),
+        serde_json::to_vec(&manifest).unwrap(),
+    )];
+    entries.push((pods().archive_path(), b"{\"tampered\":true}\n".to_vec()));
+    entries.push(("extra.json".to_string(), b"{}".to_vec()));
+    let bad = dir.path().join("bad.tar.zst");
+    write_raw(
+        &bad,
+        &entries
+            .iter()
+            .map(|(n, b)| RawEntry::file(n, b))
+            .collect::<Vec<_>>(),
+    );
+    let (_, mismatches) = read_all(&bad, ReadLimits::default()).unwrap();
+    assert!(
+        matches!(mismatches[0], Mismatch::Hash { .. }),
+        "{mismatches:?}"
+    );
+    assert!(
+        mismatches
+            .iter()
+            .any(|m| matches!(m, Mismatch::Unlisted { .. }))
+    );
+    let _ = path;
+}
+
+#[test]
+fn missing_file_is_a_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, manifest) = write_sample(dir.path(), &[pod("a", "b")]);
+    let bad = dir.path().join("missing.tar.zst");
+    let m = serde_json::to_vec(&manifest).unwrap();
+    write_raw(&bad, &[RawEntry::file(MANIFEST_PATH, &m)]);
+    let (_, mismatches) = read_all(&bad, ReadLimits::default()).unwrap();
+    assert_eq!(
+        mismatches,
+        vec![Mismatch::Missing {
+            path: pods().archive_path()
+        }]
+    );
+}
+
+// --- hostile archives -------------------------------------------------------------------------
+
+/// One raw tar entry, written byte by byte so that names the `tar` crate would refuse can be built.
+struct RawEntry {
+    name: Vec<u8>,
+    typeflag: u8,
+    data: Vec<u8>,
+    link: Vec<u8>,
+}
+
+impl RawEntry {
+    fn file(name: &str, data: &[u8]) -> Self {
+        RawEntry {
+            name: name.as_bytes().to_vec(),
+            typeflag: b'0',
+            data: data.to_vec(),
+            link: Vec::new(),
+        }
+    }
+}
+
+fn tar_bytes(entries: &[RawEntry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in entries {
+        let mut h = [0u8; 512];
+        h[..e.name.len()].copy_from_slice(&e.name);
+        h[100..107].copy_from_slice(b"0000644");
+        h[108..115].copy_from_slice(b"0000000");
+        h[116..123].copy_from_slice(b"0000000");
+        let size = format!("{:011o}", e.data.len());
+        h[124..135].copy_from_slice(size.as_bytes());
+        h[136..147].copy_from_slice(b"00000000000");
+        h[156] = e.typeflag;
+        h[157..157 + e.link.len()].copy_from_slice(&e.link);
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].copy_from_slice(b"        ");
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        let cksum = format!("{sum:06o}\0 ");
+        h[148..156].copy_from_slice(cksum.as_bytes());
+        out.extend_from_slice(&h);
+        out.extend_from_slice(&e.data);
+        let pad = (512 - e.data.len() % 512) % 512;
+        out.extend(std::iter::repeat_n(0u8, pad));
+    }
+    out.extend(std::iter::repeat_n(0u8, 1024));
+    out
+}
+
+fn write_raw(path: &Path, entries: &[RawEntry]) {
+    let bytes = tar_bytes(entries);
+    let file = File::create(path).unwrap();
+    let mut enc = zstd::stream::Encoder::new(file, 3).unwrap();
+    enc.write_all(&bytes).unwrap();
+    enc.finish().unwrap();
+}
+
+fn manifest_bytes() -> Vec<u8> {
+    serde_json::to_vec(&Manifest::new("t", "0", Source::Import)).unwrap()
+}
+
+fn refusal(entries: Vec<RawEntry>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.tar.zst");
+    write_raw(&path, &entries);
+    match read_all(&path, ReadLimits::default()) {
+        Ok(r) => panic!("hostile archive accepted: {:?}", r.1),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn with_manifest(entry: RawEntry) -> Vec<RawEntry> {
+    vec![RawEntry::file(MANIFEST_PATH, &manifest_bytes()), entry]
+}
+
+#[test]
+fn refuses_path_traversal() {
+    let err = refusal(with_manifest(RawEntry::file("../../etc/passwd", b"x")));
+    assert!(err.contains("`..`") && err.contains("etc/passwd"), "{err}");
+    let err = refusal(with_manifest(RawEntry::file("resources/../x", b"x")));
+    assert!(err.contains("`..`"), "{err}");
+}
+
+#[test]
+fn refuses_absolute_paths() {
+    let err = refusal(with_manifest(RawEntry::file("/etc/passwd", b"x")));
+    assert!(
+        err.contains("absolute") && err.contains("/etc/passwd"),
+        "{err}"
+    );
+}
+
+#[test]
+fn refuses_links_and_devices() {
+    let mut link = RawEntry::file("link", b"");
+    link.typeflag = b'2';
+    link.link = b"/etc/shadow".to_vec();
+    let err = refusal(with_manifest(link));
+    assert!(err.contains("links are not allowed"), "{err}");
+    let mut hard = RawEntry::file("hard", b"");
+    hard.typeflag = b'1';
+    hard.link = b"manifest.json".to_vec();
+    assert!(refusal(with_manifest(hard)).contains("links are not allowed"));
+    let mut dev = RawEntry::file("dev", b"");
+    dev.typeflag = b'3';
+    assert!(refusal(with_manifest(dev)).contains("devices"));
+    let mut fifo = RawEntry::file("fifo", b"");
+    fifo.typeflag = b'6';
+    assert!(refusal(with_manifest(fifo)).contains("devices and fifos"));
+}
+
+#[test]
+fn refuses_control_characters() {
+    let err = refusal(with_manifest(RawEntry::file("bad\x1b[31mname", b"x")));
+    assert!(
+        err.contains("control characters") && err.contains("\\u{1b}"),
+        "{err}"
+    );
+}
+
+#[test]
+fn refuses_duplicate_names() {
+    let mut entries = with_manifest(RawEntry::file("a.json", b"{}"));
+    entries.push(RawEntry::file("a.json", b"{}"));
+    let err = refusal(entries);
+    assert!(err.contains("duplicate") && err.contains("a.json"), "{err}");
+}
+
+#[test]
+fn refuses_missing_or_misplaced_manifest() {
+    let err = refusal(vec![RawEntry::file("resources/core/v1/pods.jsonl", b"")]);
+    assert!(
+        err.contains("first entry is `resources/core/v1/pods.jsonl`"),
+        "{err}"
+    );
+    let err = refusal(vec![RawEntry::file(MANIFEST_PATH, b"not json")]);
+    assert!(err.contains("manifest"), "{err}");
+}
+
+#[test]
+fn refuses_newer_major_format() {
+    let err = refusal(vec![RawEntry::file(
+        MANIFEST_PATH,
+        br#"{"format-version":"9.0"}"#,
+    )]);
+    assert!(err.contains("bad manifest"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.tar.zst");
+    write_raw(
+        &path,
+        &[RawEntry::file(
+            MANIFEST_PATH,
+            br#"{"format-version":"9.0"}"#,
+        )],
+    );
+    let err = SnapshotReader::open(&path, ReadLimits::default()).unwrap_err();
+    let chain = format!("{err}: {}", std::error::Error::source(&err).unwrap());
+    assert!(chain.contains("9.0 is newer"), "{chain}");
+}
+
+#[test]
+fn refuses_decompression_bombs() {
+    // 64 MiB of zeros compresses to a few kilobytes: the ratio limit stops it.
+    let limits = ReadLimits {
+        ratio_grace_bytes: 1 << 20,
+        ..ReadLimits::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bomb.tar.zst");
+    write_raw(
+        &path,
+        &with_manifest(RawEntry::file("zeros", &vec![0u8; 64 << 20])),
+    );
+    let err = read_all(&path, limits).unwrap_err().to_string();
+    assert!(
+        err.contains("compression ratio") && err.contains("zeros"),
+        "{err}"
+    );
+}
+
+#[test]
+fn enforces_size_and_count_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.tar.zst");
+    write_raw(
+        &path,
+        &with_manifest(RawEntry::file("big", &vec![b'x'; 4096])),
+    );
+    let limits = ReadLimits {
+        max_entry_bytes: 1000,
+        ..ReadLimits::default()
+    };
+    let err = read_all(&path, limits).unwrap_err().to_string();
+    assert!(
+        err.contains("per-entry size") && err.contains("`big`"),
+        "{err}"
+    );
+    let limits = ReadLimits {
+        max_total_bytes: 2000,
+        ..ReadLimits::default()
+    };
+    let err = read_all(&path, limits).unwrap_err().to_string();
+    assert!(err.contains("total size"), "{err}");
+    let mut entries = with_manifest(RawEntry::file("a", b""));
+    entries.push(RawEntry::file("b", b""));
+    entries.push(RawEntry::file("c", b""));
+    write_raw(&path, &entries);
+    let limits = ReadLimits {
+        max_entries: 3,
+        ..ReadLimits::default()
+    };
+    let err = read_all(&path, limits).unwrap_err().to_string();
+    assert!(err.contains("entry count") && err.contains("`c`"), "{err}");
+    let limits = ReadLimits {
+        max_manifest_bytes: 10,
+        ..ReadLimits::default()
+    };
+    let err = SnapshotReader::open(&path, limits).unwrap_err().to_string();
+    assert!(err.contains("manifest.json"), "{err}");
+}
+
+#[test]
+fn refuses_garbage_and_truncation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("garbage.tar.zst");
+    std::fs::write(&path, b"this is not zstd").unwrap();
+    let err = SnapshotReader::open(&path, ReadLimits::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("garbage.tar.zst"), "{err}");
+    let (good, _) = write_sample(dir.path(), &[pod("a", "b")]);
+    let bytes = std::fs::read(&good).unwrap();
+    let cut = dir.path().join("cut.tar.zst");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(read_all(&cut, ReadLimits::default()).is_err());
+}
+
+#[test]
+fn json_lines_errors_name_entry_and_line() {
+    let mut input: &[u8] = b"{\"a\":1}\n\nnot json\n";
+    let err = read_json_lines(
+        Path::new("s.tar.zst"),
+        "resources/x.jsonl",
+        &mut input,
+        1024,
+        |_, _| Ok(()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("resources/x.jsonl") && err.contains("line 3"),
+        "{err}"
+    );
+    let long = format!("{{\"a\":\"{}\"}}\n", "x".repeat(100));
+    let mut input = long.as_bytes();
+    let err = read_json_lines(Path::new("s"), "e", &mut input, 50, |_, _| Ok(()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("line length"), "{err}");
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let mut input = deep.as_bytes();
+    assert!(read_json_lines(Path::new("s"), "e", &mut input, 1 << 20, |_, _| Ok(())).is_err());
+}
