@@ -112,38 +112,182 @@ pub const KINDS: &[KindSpec] = &[
     kind!("", "v1", "Secret", "secrets", namespaced),
     kind!("", "v1", "ConfigMap", "configmaps", namespaced),
     kind!("", "v1", "Service", "services", namespaced),
-    kind!("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", namespaced),
+    kind!(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        namespaced
+    ),
     kind!("", "v1", "PersistentVolume", "persistentvolumes", cluster),
     kind!("", "v1", "ResourceQuota", "resourcequotas", namespaced),
     kind!("", "v1", "LimitRange", "limitranges", namespaced),
-    kind!("", "v1", "ReplicationController", "replicationcontrollers", namespaced),
-    kind!("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", namespaced),
+    kind!(
+        "",
+        "v1",
+        "ReplicationController",
+        "replicationcontrollers",
+        namespaced
+    ),
+    kind!(
+        "discovery.k8s.io",
+        "v1",
+        "EndpointSlice",
+        "endpointslices",
+        namespaced
+    ),
     kind!("apps", "v1", "Deployment", "deployments", namespaced),
     kind!("apps", "v1", "DaemonSet", "daemonsets", namespaced),
     kind!("apps", "v1", "StatefulSet", "statefulsets", namespaced),
     kind!("apps", "v1", "ReplicaSet", "replicasets", namespaced),
     kind!("batch", "v1", "Job", "jobs", namespaced),
     kind!("batch", "v1", "CronJob", "cronjobs", namespaced),
-    kind!("rbac.authorization.k8s.io", "v1", "Role", "roles", namespaced),
-    kind!("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", namespaced),
-    kind!("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", cluster),
-    kind!("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", cluster),
-    kind!("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", namespaced),
-    kind!("networking.k8s.io", "v1", "Ingress", "ingresses", namespaced),
-    kind!("networking.k8s.io", "v1", "IngressClass", "ingressclasses", cluster),
-    kind!("storage.k8s.io", "v1", "StorageClass", "storageclasses", cluster),
-    kind!("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", cluster),
-    kind!("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", cluster),
-    kind!("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", cluster),
-    kind!("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", cluster),
-    kind!("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", cluster),
-    kind!("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", cluster),
-    kind!("cert-manager.io", "v1", "Certificate", "certificates", namespaced, optional),
-    kind!("security.istio.io", "v1", "PeerAuthentication", "peerauthentications", namespaced, optional),
-    kind!("cilium.io", "v2", "CiliumNetworkPolicy", "ciliumnetworkpolicies", namespaced, optional),
-    kind!("cilium.io", "v2", "CiliumClusterwideNetworkPolicy", "ciliumclusterwidenetworkpolicies", cluster, optional),
-    kind!("crd.projectcalico.org", "v1", "NetworkPolicy", "networkpolicies", namespaced, optional),
-    kind!("crd.projectcalico.org", "v1", "GlobalNetworkPolicy", "globalnetworkpolicies", cluster, optional),
+    kind!(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "Role",
+        "roles",
+        namespaced
+    ),
+    kind!(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        namespaced
+    ),
+    kind!(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        cluster
+    ),
+    kind!(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        cluster
+    ),
+    kind!(
+        "networking.k8s.io",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        namespaced
+    ),
+    kind!(
+        "networking.k8s.io",
+        "v1",
+        "Ingress",
+        "ingresses",
+        namespaced
+    ),
+    kind!(
+        "networking.k8s.io",
+        "v1",
+        "IngressClass",
+        "ingressclasses",
+        cluster
+    ),
+    kind!(
+        "storage.k8s.io",
+        "v1",
+        "StorageClass",
+        "storageclasses",
+        cluster
+    ),
+    kind!(
+        "node.k8s.io",
+        "v1",
+        "RuntimeClass",
+        "runtimeclasses",
+        cluster
+    ),
+    kind!(
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        cluster
+    ),
+    kind!(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        cluster
+    ),
+    kind!(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicy",
+        "validatingadmissionpolicies",
+        cluster
+    ),
+    kind!(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingAdmissionPolicyBinding",
+        "validatingadmissionpolicybindings",
+        cluster
+    ),
+    kind!(
+        "certificates.k8s.io",
+        "v1",
+        "CertificateSigningRequest",
+        "certificatesigningrequests",
+        cluster
+    ),
+    kind!(
+        "cert-manager.io",
+        "v1",
+        "Certificate",
+        "certificates",
+        namespaced,
+        optional
+    ),
+    kind!(
+        "security.istio.io",
+        "v1",
+        "PeerAuthentication",
+        "peerauthentications",
+        namespaced,
+        optional
+    ),
+    kind!(
+        "cilium.io",
+        "v2",
+        "CiliumNetworkPolicy",
+        "ciliumnetworkpolicies",
+        namespaced,
+        optional
+    ),
+    kind!(
+        "cilium.io",
+        "v2",
+        "CiliumClusterwideNetworkPolicy",
+        "ciliumclusterwidenetworkpolicies",
+        cluster,
+        optional
+    ),
+    kind!(
+        "crd.projectcalico.org",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        namespaced,
+        optional
+    ),
+    kind!(
+        "crd.projectcalico.org",
+        "v1",
+        "GlobalNetworkPolicy",
+        "globalnetworkpolicies",
+        cluster,
+        optional
+    ),
 ];
 
 /// Splits an `apiVersion` into group and version (`apps/v1` → (`apps`, `v1`), `v1` → (``, `v1`)).
@@ -163,7 +307,9 @@ pub fn lookup(api_version: &str, kind: &str) -> Option<&'static KindSpec> {
 
 /// Finds a kind by group and plural resource name.
 pub fn lookup_plural(group: &str, plural: &str) -> Option<&'static KindSpec> {
-    KINDS.iter().find(|k| k.group == group && k.plural == plural)
+    KINDS
+        .iter()
+        .find(|k| k.group == group && k.plural == plural)
 }
 
 /// Finds a kind by its archive path.
@@ -186,8 +332,14 @@ mod tests {
 
     #[test]
     fn lookup_ignores_version() {
-        assert_eq!(lookup("apps/v1beta2", "Deployment").unwrap().plural, "deployments");
-        assert_eq!(lookup("v1", "Pod").unwrap().archive_path(), "resources/core/v1/pods.jsonl");
+        assert_eq!(
+            lookup("apps/v1beta2", "Deployment").unwrap().plural,
+            "deployments"
+        );
+        assert_eq!(
+            lookup("v1", "Pod").unwrap().archive_path(),
+            "resources/core/v1/pods.jsonl"
+        );
         assert!(lookup("example.com/v1", "Widget").is_none());
         let calico = lookup("crd.projectcalico.org/v1", "NetworkPolicy").unwrap();
         assert_eq!(calico.group, "crd.projectcalico.org");
@@ -199,6 +351,9 @@ mod tests {
         assert_eq!(pods.list_path(None), "/api/v1/pods");
         assert_eq!(pods.list_path(Some("a")), "/api/v1/namespaces/a/pods");
         let crb = lookup("rbac.authorization.k8s.io/v1", "ClusterRoleBinding").unwrap();
-        assert_eq!(crb.list_path(Some("a")), "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings");
+        assert_eq!(
+            crb.list_path(Some("a")),
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"
+        );
     }
 }

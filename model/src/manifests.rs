@@ -232,7 +232,9 @@ fn type_name(v: &Value) -> &'static str {
 
 /// `metadata.namespace` of an object, if any.
 pub fn namespace_of(object: &Value) -> Option<&str> {
-    object.pointer("/metadata/namespace").and_then(Value::as_str)
+    object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
 }
 
 /// `metadata.name` of an object, if any.
@@ -274,11 +276,17 @@ mod tests {
     #[test]
     fn malformed_input_names_file_and_document() {
         let text = "kind: Pod\nmetadata:\n  name: a\n---\nkind: [unclosed\n";
-        let err = parse_bytes("bad.yaml", text.as_bytes()).unwrap_err().to_string();
+        let err = parse_bytes("bad.yaml", text.as_bytes())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("`bad.yaml` document 2"), "{err}");
-        let err = parse_bytes("s.yaml", b"just a string").unwrap_err().to_string();
+        let err = parse_bytes("s.yaml", b"just a string")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("expected an object"), "{err}");
-        let err = parse_bytes("n.yaml", b"metadata: {}").unwrap_err().to_string();
+        let err = parse_bytes("n.yaml", b"metadata: {}")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no `kind`"), "{err}");
     }
 }
