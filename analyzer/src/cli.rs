@@ -40,10 +40,29 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build a snapshot from manifest files (`kubectl get -o json|yaml`, `helm template`, folders).
+    ///
+    /// Reads what consultants are often sent instead of a capture: `kubectl get ... -o json|yaml`
+    /// output (single objects, `List`s, multi-document YAML), folders of manifests and `helm
+    /// template` output. Objects are trimmed and redacted exactly as a capture would. Objects of kinds
+    /// this format does not know are counted in the manifest, not stored.
+    ///
+    /// Example: coder-sec import cluster-dump.yaml manifests/ -o cluster.tar.zst
     Import(commands::import::Args),
     /// Show what a snapshot holds, before attaching it to a ticket.
+    ///
+    /// Prints the manifest: format version, source, capture time, cluster, the capturing identity,
+    /// every kind with its object count and status, blind spots, the redaction summary and sizes.
+    /// Reads only the manifest; `coder-sec verify` checks the files against it.
+    ///
+    /// Example: coder-sec inspect cluster.tar.zst --json
     Inspect(commands::inspect::Args),
     /// Check every file of a snapshot against the hashes in its manifest.
+    ///
+    /// Checks each file's sha256 and size against the manifest, and that the archive holds exactly
+    /// the files the manifest lists. Exit 0 when all match, 1 listing each mismatch, 2 when the
+    /// snapshot cannot be read (damaged, hostile or over a limit).
+    ///
+    /// Example: coder-sec verify cluster.tar.zst
     Verify(commands::verify::Args),
 }
 

@@ -8,11 +8,7 @@ use coder_sec_model::import::{ImportOptions, import_paths};
 
 use crate::output::human_bytes;
 
-/// Build a snapshot from what consultants are often sent instead of a capture: `kubectl get ... -o
-/// json|yaml` output (single objects, `List`s, multi-document YAML), folders of manifests and `helm
-/// template` output. Objects are trimmed and redacted exactly as a capture would.
-///
-/// Example: coder-sec import cluster-dump.yaml manifests/ -o cluster.tar.zst
+/// Flags of `coder-sec import`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Files or folders to read (`.yaml`, `.yml`, `.json`, `.golden`; folders recursively).

@@ -11,11 +11,7 @@ use serde::Serialize;
 use super::LimitArgs;
 use crate::output::{human_bytes, write_output};
 
-/// Show a snapshot's manifest: format version, source, capture time, cluster, the capturing
-/// identity, every kind with its object count and status, blind spots, the redaction summary and
-/// sizes. Reads only the manifest; `coder-sec verify` checks the files against it.
-///
-/// Example: coder-sec inspect cluster.tar.zst --json
+/// Flags of `coder-sec inspect`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The snapshot to inspect.

@@ -9,11 +9,7 @@ use coder_sec_model::SnapshotReader;
 use super::LimitArgs;
 use crate::cli::EXIT_FINDINGS;
 
-/// Check every file of a snapshot against the sha256 and size its manifest records, and that the
-/// archive holds exactly the files the manifest lists. Exit 0 when all match, 1 listing each
-/// mismatch, 2 when the snapshot cannot be read (damaged, hostile or over a limit).
-///
-/// Example: coder-sec verify cluster.tar.zst
+/// Flags of `coder-sec verify`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The snapshot to verify.
