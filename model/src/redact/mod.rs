@@ -3,16 +3,111 @@
 //!
 //! Redacted literal values become a marker carrying a fingerprint: an HMAC-SHA256 of the value under a
 //! random per-snapshot key that is never stored, so equal secrets are visibly shared within one
-//! snapshot and cannot be guessed offline. See `docs/snapshot-format.md` for the rules.
+//! snapshot and cannot be guessed offline. `docs/redaction.md` describes every rule; [`RULES`] names
+//! them as they appear in a snapshot manifest's redaction summary.
+//!
+//! The rules live in one submodule each: [`detect`] (credential shapes, secret key names, URL
+//! credentials), [`env`] (the environment allow-list and pod templates), `secrets` and [`tls`],
+//! [`helm`], `configmap`, `metadata` (labels and annotations) and `document` (free-form JSON).
+//! [`scan`] is the decoder the canary tests use to prove nothing slipped through.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use hmac::{Hmac, Mac};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::Sha256;
 
 use crate::format::RedactionSummary;
+
+mod configmap;
+pub mod detect;
+mod document;
+pub mod env;
+pub mod helm;
+mod metadata;
+pub mod scan;
+mod secrets;
+pub mod tls;
+
+pub use configmap::AWS_AUTH_KEYS;
+pub use detect::{URL_USERINFO_REPLACEMENT, looks_like_credential, strip_url_credentials};
+pub use document::PERSONAL_DATA_KEYS;
+pub use env::{ENV_ALLOW_LIST, ENV_DENY_LIST, env_name_allowed};
+pub use metadata::PERSONAL_DATA_ANNOTATIONS;
+
+/// One redaction rule: its stable name (the key in a manifest's redaction summary) and what it counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable kebab-case name.
+    pub name: &'static str,
+    /// What one count of the rule means.
+    pub description: &'static str,
+}
+
+/// Every rule [`Redactor`] counts, documented in `docs/redaction.md`.
+pub const RULES: &[Rule] = &[
+    Rule {
+        name: "last-applied-configuration",
+        description: "a `kubectl.kubernetes.io/last-applied-configuration` annotation dropped",
+    },
+    Rule {
+        name: "secret-data",
+        description: "a Secret `data` or `stringData` entry removed (its decoded size is kept)",
+    },
+    Rule {
+        name: "configmap-data",
+        description: "a ConfigMap `data` or `binaryData` entry removed (its size is kept)",
+    },
+    Rule {
+        name: "helm-release",
+        description: "a Helm release record reduced to its identity, chart and redacted values",
+    },
+    Rule {
+        name: "registry-username",
+        description: "a docker-config username shaped like a credential replaced by a marker",
+    },
+    Rule {
+        name: "env-literal",
+        description: "an environment value whose name is not on the allow-list replaced by a marker",
+    },
+    Rule {
+        name: "env-credential",
+        description: "an allow-listed environment value shaped like a credential replaced by a marker",
+    },
+    Rule {
+        name: "url-credentials",
+        description: "the user part of a URL replaced by `REDACTED`",
+    },
+    Rule {
+        name: "args-credential",
+        description: "a credential in a container's `command` or `args` replaced by a marker",
+    },
+    Rule {
+        name: "annotation-credential",
+        description: "an annotation value shaped like a credential replaced by a marker",
+    },
+    Rule {
+        name: "annotation-personal-data",
+        description: "a personal-data annotation (`com.coder.user.email`) replaced by a marker",
+    },
+    Rule {
+        name: "label-credential",
+        description: "a label value shaped like a credential replaced by a marker",
+    },
+    Rule {
+        name: "document-secret-key",
+        description: "a document value under a key that names a secret replaced by a marker",
+    },
+    Rule {
+        name: "document-credential",
+        description: "a document value shaped like a credential replaced by a marker",
+    },
+    Rule {
+        name: "document-personal-data",
+        description: "a document `email` value replaced by a marker",
+    },
+];
 
 /// Marker prefix of every redacted value: `<redacted fp=0123456789abcdef len=24>`.
 pub const MARKER_PREFIX: &str = "<redacted fp=";
@@ -99,7 +194,9 @@ impl Redactor {
         }
     }
 
-    /// Redacts one Kubernetes object in place, by its `kind`.
+    /// Redacts one Kubernetes object in place, by its `kind`: Secret and ConfigMap payloads, the
+    /// environment and command lines of pod templates, every `env` list elsewhere, and the labels and
+    /// annotations of the object and its templates. See `docs/redaction.md`.
     pub fn redact_object(&self, object: &mut Value) {
         let kind = object
             .get("kind")
@@ -111,73 +208,19 @@ impl Redactor {
             "ConfigMap" => self.redact_configmap(object),
             _ => {}
         }
-        self.redact_env_everywhere(object);
+        self.redact_pod_templates(object, &kind);
+        self.redact_env_anywhere(object);
+        if let Some(meta) = object.get_mut("metadata") {
+            self.redact_metadata(meta);
+        }
     }
 
-    /// Redacts a free-form JSON document (Coder API responses, Helm values): every string value is
-    /// replaced by a marker.
+    /// Redacts a free-form JSON document in place (Coder REST API responses, Helm values): values under
+    /// keys that name secrets, values shaped like credentials, URL credentials, and `email` values
+    /// become markers; `{env|name: VAR, value}` pairs and options flagged `annotations.secret` follow
+    /// the environment rules. Everything else is kept.
     pub fn redact_document(&self, doc: &mut Value) {
-        match doc {
-            Value::String(s) => {
-                *s = self.marker(s);
-                self.count("document-value");
-            }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_document(v)),
-            Value::Object(map) => map.values_mut().for_each(|v| self.redact_document(v)),
-            _ => {}
-        }
-    }
-
-    fn redact_secret(&self, object: &mut Value) {
-        let Some(obj) = object.as_object_mut() else {
-            return;
-        };
-        for field in ["data", "stringData"] {
-            if let Some(Value::Object(data)) = obj.remove(field) {
-                let keys: Map<String, Value> = data
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::from(v.as_str().map_or(0, str::len))))
-                    .collect();
-                self.count_n("secret-data", keys.len() as u64);
-                obj.insert(format!("{field}Sizes"), Value::Object(keys));
-            }
-        }
-    }
-
-    fn redact_configmap(&self, object: &mut Value) {
-        let Some(obj) = object.as_object_mut() else {
-            return;
-        };
-        for field in ["data", "binaryData"] {
-            if let Some(Value::Object(data)) = obj.remove(field) {
-                let keys: Map<String, Value> = data
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::from(v.as_str().map_or(0, str::len))))
-                    .collect();
-                self.count_n("configmap-data", keys.len() as u64);
-                obj.insert(format!("{field}Sizes"), Value::Object(keys));
-            }
-        }
-    }
-
-    fn redact_env_everywhere(&self, value: &mut Value) {
-        match value {
-            Value::Object(map) => {
-                if let Some(Value::Array(env)) = map.get_mut("env") {
-                    for var in env.iter_mut() {
-                        if let Some(Value::String(v)) = var.get_mut("value") {
-                            *v = self.marker(v);
-                            self.count("env-literal");
-                        }
-                    }
-                }
-                for v in map.values_mut() {
-                    self.redact_env_everywhere(v);
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_env_everywhere(v)),
-            _ => {}
-        }
+        self.document_value(None, doc);
     }
 }
 
