@@ -9,7 +9,10 @@ use serde_yaml_ng::Value;
 use sha2::{Digest, Sha256};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The os/arch pairs krew supports.
@@ -79,39 +82,81 @@ fn validate(manifest: &Value, file_stem: &str) -> Vec<String> {
     check(manifest["kind"].as_str() == Some("Plugin"), "kind".into());
     let name = manifest["metadata"]["name"].as_str().unwrap_or("");
     check(
-        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+        !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
         format!("name `{name}` does not match ^[\\w-]+$"),
     );
     let reserved = ["con", "prn", "aux", "nul", "com1", "lpt1"];
-    check(!reserved.contains(&name.to_lowercase().as_str()), "reserved name".into());
-    check(name == file_stem, format!("name `{name}` differs from the file name `{file_stem}`"));
-    check(!name.starts_with("kube-"), "names must not start with kube-".into());
+    check(
+        !reserved.contains(&name.to_lowercase().as_str()),
+        "reserved name".into(),
+    );
+    check(
+        name == file_stem,
+        format!("name `{name}` differs from the file name `{file_stem}`"),
+    );
+    check(
+        !name.starts_with("kube-"),
+        "names must not start with kube-".into(),
+    );
     let spec = &manifest["spec"];
     let version = spec["version"].as_str().unwrap_or("");
     let semver = version
         .strip_prefix('v')
         .map(|v| v.split('.').count() == 3 && v.split('.').all(|p| p.parse::<u64>().is_ok()));
-    check(semver == Some(true), format!("spec.version `{version}` is not v-prefixed semver"));
-    check(spec["homepage"].as_str().is_some_and(|h| h.starts_with("https://")), "homepage".into());
+    check(
+        semver == Some(true),
+        format!("spec.version `{version}` is not v-prefixed semver"),
+    );
+    check(
+        spec["homepage"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("https://")),
+        "homepage".into(),
+    );
     let short = spec["shortDescription"].as_str().unwrap_or("");
-    check(!short.is_empty() && !short.contains('\n') && short.len() <= 70, format!("shortDescription `{short}`"));
+    check(
+        !short.is_empty() && !short.contains('\n') && short.len() <= 70,
+        format!("shortDescription `{short}`"),
+    );
     let description = spec["description"].as_str().unwrap_or("");
     check(!description.is_empty(), "description is required".into());
-    check(description.lines().all(|l| l.len() <= 80), "description lines over 80 characters".into());
+    check(
+        description.lines().all(|l| l.len() <= 80),
+        "description lines over 80 characters".into(),
+    );
     let platforms = spec["platforms"].as_sequence().cloned().unwrap_or_default();
     check(!platforms.is_empty(), "no platforms".into());
     for (i, p) in platforms.iter().enumerate() {
         let selector = &p["selector"];
-        let has_labels = selector["matchLabels"].as_mapping().is_some_and(|m| !m.is_empty());
-        let has_exprs = selector["matchExpressions"].as_sequence().is_some_and(|s| !s.is_empty());
-        check(has_labels || has_exprs, format!("platform {i}: empty selector"));
+        let has_labels = selector["matchLabels"]
+            .as_mapping()
+            .is_some_and(|m| !m.is_empty());
+        let has_exprs = selector["matchExpressions"]
+            .as_sequence()
+            .is_some_and(|s| !s.is_empty());
+        check(
+            has_labels || has_exprs,
+            format!("platform {i}: empty selector"),
+        );
         let keys: BTreeSet<String> = selector["matchLabels"]
             .as_mapping()
-            .map(|m| m.keys().filter_map(|k| k.as_str().map(str::to_string)).collect())
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
-        check(keys.iter().all(|k| k == "os" || k == "arch"), format!("platform {i}: keys {keys:?}"));
         check(
-            SUPPORTED.iter().any(|(os, arch)| selector_matches(selector, os, arch)),
+            keys.iter().all(|k| k == "os" || k == "arch"),
+            format!("platform {i}: keys {keys:?}"),
+        );
+        check(
+            SUPPORTED
+                .iter()
+                .any(|(os, arch)| selector_matches(selector, os, arch)),
             format!("platform {i} matches no supported os/arch"),
         );
         let uri = p["uri"].as_str().unwrap_or("");
@@ -119,24 +164,46 @@ fn validate(manifest: &Value, file_stem: &str) -> Vec<String> {
             uri.starts_with("https://") && (uri.ends_with(".tar.gz") || uri.ends_with(".zip")),
             format!("platform {i}: uri `{uri}`"),
         );
-        check(uri.contains(&format!("/{version}/")), format!("platform {i}: uri lacks the version"));
+        check(
+            uri.contains(&format!("/{version}/")),
+            format!("platform {i}: uri lacks the version"),
+        );
         let sha = p["sha256"].as_str().unwrap_or("");
         check(
-            sha.len() == 64 && sha.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
+            sha.len() == 64
+                && sha
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
             format!("platform {i}: sha256 `{sha}`"),
         );
-        check(p["bin"].as_str().is_some_and(|b| !b.is_empty()), format!("platform {i}: bin"));
+        check(
+            p["bin"].as_str().is_some_and(|b| !b.is_empty()),
+            format!("platform {i}: bin"),
+        );
         if let Some(files) = p.get("files") {
-            check(files.as_sequence().is_some_and(|f| !f.is_empty()), format!("platform {i}: empty files"));
+            check(
+                files.as_sequence().is_some_and(|f| !f.is_empty()),
+                format!("platform {i}: empty files"),
+            );
         }
     }
     for (os, arch) in SUPPORTED {
-        let n = platforms.iter().filter(|p| selector_matches(&p["selector"], os, arch)).count();
+        let n = platforms
+            .iter()
+            .filter(|p| selector_matches(&p["selector"], os, arch))
+            .count();
         check(n <= 1, format!("{n} platforms match {os}/{arch}"));
     }
-    for (os, arch) in [("linux", "amd64"), ("linux", "arm64"), ("darwin", "amd64"), ("darwin", "arm64")] {
+    for (os, arch) in [
+        ("linux", "amd64"),
+        ("linux", "arm64"),
+        ("darwin", "amd64"),
+        ("darwin", "arm64"),
+    ] {
         check(
-            platforms.iter().any(|p| selector_matches(&p["selector"], os, arch)),
+            platforms
+                .iter()
+                .any(|p| selector_matches(&p["selector"], os, arch)),
             format!("no platform for {os}/{arch}"),
         );
     }
@@ -164,8 +231,15 @@ fn validator_catches_broken_manifests() {
     let good = load(&root().join("krew/coder-sec.yaml"));
     let mut overlapping = good.clone();
     let first = overlapping["spec"]["platforms"][0].clone();
-    overlapping["spec"]["platforms"].as_sequence_mut().unwrap().push(first);
-    assert!(validate(&overlapping, "coder-sec").iter().any(|e| e.contains("platforms match linux/amd64")));
+    overlapping["spec"]["platforms"]
+        .as_sequence_mut()
+        .unwrap()
+        .push(first);
+    assert!(
+        validate(&overlapping, "coder-sec")
+            .iter()
+            .any(|e| e.contains("platforms match linux/amd64"))
+    );
     let mut bad = good.clone();
     bad["metadata"]["name"] = Value::from("coder sec");
     bad["spec"]["version"] = Value::from("0.1.0");
@@ -173,7 +247,10 @@ fn validator_catches_broken_manifests() {
     bad["spec"]["platforms"][2]["sha256"] = Value::from("ABC");
     let errors = validate(&bad, "coder-sec");
     for needle in ["^[\\w-]+$", "semver", "keys", "sha256 `ABC`"] {
-        assert!(errors.iter().any(|e| e.contains(needle)), "no error with `{needle}`: {errors:#?}");
+        assert!(
+            errors.iter().any(|e| e.contains(needle)),
+            "no error with `{needle}`: {errors:#?}"
+        );
     }
 }
 
@@ -211,20 +288,32 @@ fn package_script_builds_an_archive_krew_installs() {
     assert_eq!(archive_name, "kubectl-coder_sec-v9.8.7-linux-amd64.tar.gz");
     let archive = out.join(archive_name);
     let bytes = std::fs::read(&archive).unwrap();
-    assert_eq!(platform["sha256"].as_str().unwrap(), hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(
+        platform["sha256"].as_str().unwrap(),
+        hex::encode(Sha256::digest(&bytes))
+    );
 
     // Install as krew does: unpack everything (no `files` list), require a LICENSE, link `bin`.
     let install = dir.path().join("store");
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
     tar.unpack(&install).unwrap();
-    assert!(install.join("LICENSE").is_file(), "krew-index refuses archives without a LICENSE");
+    assert!(
+        install.join("LICENSE").is_file(),
+        "krew-index refuses archives without a LICENSE"
+    );
     let bin = install.join(platform["bin"].as_str().unwrap());
     use std::os::unix::fs::PermissionsExt as _;
-    assert!(bin.metadata().unwrap().permissions().mode() & 0o111 != 0, "bin is not executable");
+    assert!(
+        bin.metadata().unwrap().permissions().mode() & 0o111 != 0,
+        "bin is not executable"
+    );
     let bin_dir = dir.path().join("bin");
     std::fs::create_dir(&bin_dir).unwrap();
     std::os::unix::fs::symlink(&bin, bin_dir.join("kubectl-coder_sec")).unwrap();
-    let o = Command::new(bin_dir.join("kubectl-coder_sec")).arg("--version").output().unwrap();
+    let o = Command::new(bin_dir.join("kubectl-coder_sec"))
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     // Reproducible: packaging again gives the same bytes.
@@ -238,11 +327,18 @@ fn package_script_builds_an_archive_krew_installs() {
         .output()
         .unwrap();
     assert!(again.status.success());
-    assert_eq!(std::fs::read(dir.path().join("dist2").join(archive_name)).unwrap(), bytes);
+    assert_eq!(
+        std::fs::read(dir.path().join("dist2").join(archive_name)).unwrap(),
+        bytes
+    );
 
     // Through kubectl's plugin mechanism, where kubectl is installed.
     if Path::new("/usr/bin/kubectl").exists() || which("kubectl").is_some() {
-        let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         let home = dir.path().join("home");
         std::fs::create_dir(&home).unwrap();
         let o = Command::new("kubectl")
@@ -252,7 +348,10 @@ fn package_script_builds_an_archive_krew_installs() {
             .output()
             .unwrap();
         let listed = String::from_utf8_lossy(&o.stdout);
-        assert!(listed.contains("kubectl-coder_sec"), "kubectl plugin list: {listed}");
+        assert!(
+            listed.contains("kubectl-coder_sec"),
+            "kubectl plugin list: {listed}"
+        );
     } else {
         println!("skipped: kubectl not installed (plugin mechanism part)");
     }

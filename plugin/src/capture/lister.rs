@@ -1,0 +1,243 @@
+//! Lists one kind, page by page, into its spool: each page's objects are trimmed and redacted the
+//! moment the page arrives, then written; a 410 (expired continue token) throws the spool away and
+//! starts the kind again; 403 and 404 are answers, not failures.
+
+use std::sync::Arc;
+
+use coder_sec_model::archive::{Spool, Spooled};
+use coder_sec_model::{KindSpec, KindStatus, Redactor, SnapshotWriter};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::observe::Observer;
+use super::request::{RequestError, Requester};
+
+/// How many times a kind is restarted after its continue token expired.
+pub const MAX_RESTARTS: u32 = 5;
+
+/// Paging settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    /// `limit` per page.
+    pub chunk_size: u32,
+    /// Restarts allowed after a 410.
+    pub max_restarts: u32,
+}
+
+/// What listing one kind gave.
+#[derive(Debug)]
+pub enum KindOutcome {
+    /// Read in every namespace asked for.
+    Complete {
+        /// The spooled objects.
+        spooled: Spooled,
+        /// Namespaces where listing was forbidden (namespaced capture only), with the message.
+        forbidden_namespaces: Vec<(String, String)>,
+        /// How many restarts a 410 caused.
+        restarts: u32,
+    },
+    /// Not read at all.
+    Unread {
+        /// Forbidden, not found or error.
+        status: KindStatus,
+        /// The server's message or what failed.
+        message: String,
+    },
+}
+
+/// A failure that stops the whole capture (the snapshot file cannot be written).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot spool `{kind}`")]
+pub struct SpoolError {
+    /// The kind.
+    pub kind: String,
+    /// The cause.
+    #[source]
+    pub source: coder_sec_model::archive::ArchiveError,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    metadata: PageMeta,
+    #[serde(default)]
+    items: Vec<Value>,
+}
+
+#[derive(Default, Deserialize)]
+struct PageMeta {
+    #[serde(default, rename = "continue")]
+    continue_token: Option<String>,
+}
+
+/// Everything a listing task shares with the others.
+pub struct ListContext {
+    /// The API.
+    pub api: Requester,
+    /// The snapshot being written (spools only; kinds are added once listing ends).
+    pub writer: Arc<SnapshotWriter>,
+    /// The redactor.
+    pub redactor: Arc<Redactor>,
+    /// Facts kept for later.
+    pub observer: Arc<Observer>,
+    /// Paging.
+    pub paging: Paging,
+}
+
+/// Lists `spec` cluster-wide (empty `namespaces`) or in each of `namespaces`, calling `progress`
+/// with the running object count.
+pub async fn list_kind(
+    ctx: &ListContext,
+    spec: &'static KindSpec,
+    namespaces: &[String],
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<KindOutcome, SpoolError> {
+    let spool_error = |source| SpoolError {
+        kind: spec.label(),
+        source,
+    };
+    let scopes: Vec<Option<&str>> = if spec.namespaced && !namespaces.is_empty() {
+        namespaces.iter().map(|n| Some(n.as_str())).collect()
+    } else {
+        vec![None]
+    };
+    let mut restarts = 0;
+    let mut chunk_size = ctx.paging.chunk_size;
+    'restart: loop {
+        let mut spool = ctx.writer.spool_kind(spec).map_err(spool_error)?;
+        progress(0);
+        let mut forbidden_namespaces = Vec::new();
+        for scope in &scopes {
+            let path = spec.list_path(*scope);
+            match list_scope(ctx, spec, &path, chunk_size, &mut spool, progress).await {
+                Ok(Ok(())) => {}
+                Ok(Err(RequestError::Expired { message })) => {
+                    if restarts >= ctx.paging.max_restarts {
+                        return Ok(KindOutcome::Unread {
+                            status: KindStatus::Error,
+                            message: format!(
+                                "continue token expired {} times; last: {message}",
+                                restarts + 1
+                            ),
+                        });
+                    }
+                    restarts += 1;
+                    // Fewer, larger pages finish sooner, before tokens expire again.
+                    chunk_size = chunk_size.saturating_mul(2).min(10_000);
+                    drop(spool);
+                    continue 'restart;
+                }
+                Ok(Err(RequestError::Forbidden { message })) => match scope {
+                    Some(ns) if scopes.len() > 1 || spool.count() > 0 => {
+                        forbidden_namespaces.push((ns.to_string(), message));
+                    }
+                    _ => {
+                        return Ok(KindOutcome::Unread {
+                            status: KindStatus::Forbidden,
+                            message,
+                        });
+                    }
+                },
+                Ok(Err(RequestError::NotFound { message })) if scope.is_none() => {
+                    return Ok(KindOutcome::Unread {
+                        status: KindStatus::NotFound,
+                        message,
+                    });
+                }
+                // A namespace that does not exist lists as empty on real servers; a 404 there
+                // means the same.
+                Ok(Err(RequestError::NotFound { .. })) => {}
+                Ok(Err(other)) => {
+                    return Ok(KindOutcome::Unread {
+                        status: KindStatus::Error,
+                        message: other.to_string(),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if !forbidden_namespaces.is_empty() && forbidden_namespaces.len() == scopes.len() {
+            let message = forbidden_namespaces
+                .first()
+                .map(|(_, m)| m.clone())
+                .unwrap_or_default();
+            return Ok(KindOutcome::Unread {
+                status: KindStatus::Forbidden,
+                message,
+            });
+        }
+        let spooled = spool.finish().map_err(spool_error)?;
+        return Ok(KindOutcome::Complete {
+            spooled,
+            forbidden_namespaces,
+            restarts,
+        });
+    }
+}
+
+/// Pages through one list path into `spool`. The outer `Result` is fatal, the inner one the API's
+/// answer.
+async fn list_scope(
+    ctx: &ListContext,
+    spec: &'static KindSpec,
+    path: &str,
+    chunk_size: u32,
+    spool: &mut Spool,
+    progress: &(dyn Fn(u64) + Send + Sync),
+) -> Result<Result<(), RequestError>, SpoolError> {
+    let mut continue_token: Option<String> = None;
+    let api_version = spec.api_version();
+    loop {
+        let mut url = format!("{path}?limit={chunk_size}");
+        if let Some(token) = &continue_token {
+            url.push_str("&continue=");
+            url.push_str(&percent_encode(token));
+        }
+        let page: Page = match ctx.api.get_json(&url).await {
+            Ok(page) => page,
+            Err(e) => return Ok(Err(e)),
+        };
+        for mut object in page.items {
+            // List items carry no `kind`/`apiVersion`; the redaction rules key on them.
+            if let Some(map) = object.as_object_mut() {
+                map.insert("apiVersion".into(), Value::String(api_version.clone()));
+                map.insert("kind".into(), Value::String(spec.kind.to_string()));
+            }
+            coder_sec_model::prepare_object(&mut object, &ctx.redactor);
+            ctx.observer.observe(spec, &object);
+            spool.push(&object).map_err(|source| SpoolError {
+                kind: spec.label(),
+                source,
+            })?;
+        }
+        progress(spool.count());
+        match page.metadata.continue_token.filter(|t| !t.is_empty()) {
+            Some(token) => continue_token = Some(token),
+            None => return Ok(Ok(())),
+        }
+    }
+}
+
+/// Percent-encodes a query value (continue tokens are base64 and may hold `+`, `/`, `=`).
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 8);
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_tokens() {
+        assert_eq!(percent_encode("eyJ2Ijo+/x=="), "eyJ2Ijo%2B%2Fx%3D%3D");
+        assert_eq!(percent_encode("a-b_c.d~"), "a-b_c.d~");
+    }
+}

@@ -1,0 +1,422 @@
+//! The capture pipeline: who am I, what is served, every kind listed in parallel into its spool, the
+//! access reviews, Coder's state, the optional Coder API, then the manifest and the atomic write.
+
+pub mod blind;
+pub mod discovery;
+pub mod identity;
+pub mod lister;
+pub mod observe;
+pub mod platform;
+pub mod progress;
+pub mod request;
+pub mod retry;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use coder_sec_model::archive::ArchiveError;
+use coder_sec_model::format::{BlindSpot, Manifest, Source};
+use coder_sec_model::{KINDS, KindSpec, KindStatus, Redactor, SnapshotWriter};
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use self::discovery::{Discovery, Served};
+use self::lister::{KindOutcome, ListContext, Paging, SpoolError};
+use self::observe::Observer;
+use self::progress::Progress;
+use self::request::{RequestError, Requester};
+use crate::settings::CaptureSettings;
+
+/// The tool name written into manifests.
+pub const TOOL_NAME: &str = "kubectl-coder_sec";
+
+/// Archive path of the access reviews.
+pub const RULES_PATH: &str = "identity/rules.jsonl";
+/// Archive path of the Coder deployments found.
+pub const DEPLOYMENTS_PATH: &str = "coder/deployments.json";
+/// Archive path of the redacted Helm releases of Coder's charts.
+pub const HELM_RELEASES_PATH: &str = "coder/helm-releases.jsonl";
+/// Archive path of the workspace summary.
+pub const WORKSPACES_PATH: &str = "coder/workspaces.json";
+
+/// A capture that could not produce a snapshot. Nothing is left at the target.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The snapshot's temporary files could not be created.
+    #[error("cannot create the snapshot `{path}`")]
+    Create {
+        /// The target.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: ArchiveError,
+    },
+    /// The API server did not answer.
+    #[error("cannot reach the API server at `{url}`")]
+    Unreachable {
+        /// The server.
+        url: String,
+        /// The cause.
+        #[source]
+        source: RequestError,
+    },
+    /// The API server refused the credentials.
+    #[error("the API server at `{url}` refused the credentials")]
+    Unauthorized {
+        /// The server.
+        url: String,
+        /// The cause.
+        #[source]
+        source: RequestError,
+    },
+    /// A kind could not be spooled to disk.
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+    /// Another file could not be spooled to disk.
+    #[error("cannot spool `{path}`")]
+    File {
+        /// The archive path.
+        path: String,
+        /// The cause.
+        #[source]
+        source: ArchiveError,
+    },
+    /// The archive could not be written.
+    #[error("cannot write the snapshot `{path}`")]
+    Write {
+        /// The target.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: ArchiveError,
+    },
+    /// A listing task panicked.
+    #[error("a listing task failed")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+impl CaptureError {
+    /// A `hint:` line, where one helps.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CaptureError::Unreachable { .. } => Some(
+                "check the context (`--context`), the network, and `--request-timeout`; `kubectl get --raw /version` should answer",
+            ),
+            CaptureError::Unauthorized { .. } => {
+                Some("refresh the credentials (`kubectl auth whoami` should answer)")
+            }
+            CaptureError::Create { .. } | CaptureError::Write { .. } => {
+                Some("check that the folder of `-o` exists and is writable, and has free space")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A written snapshot.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The final manifest.
+    pub manifest: Manifest,
+    /// The archive's size in bytes.
+    pub size: u64,
+    /// Where it was written.
+    pub path: PathBuf,
+    /// Requests retried after transient failures.
+    pub retries: u64,
+}
+
+impl Outcome {
+    /// Kinds that were forbidden or unreadable.
+    pub fn unread(&self) -> impl Iterator<Item = &coder_sec_model::KindEntry> {
+        self.manifest
+            .kinds
+            .iter()
+            .filter(|k| matches!(k.status, KindStatus::Forbidden | KindStatus::Error))
+    }
+}
+
+/// Captures the cluster behind `client` into `settings.output`.
+pub async fn run(
+    client: kube::Client,
+    settings: &CaptureSettings,
+    progress: &Progress,
+) -> Result<Outcome, CaptureError> {
+    let url = settings.kube.config.cluster_url.to_string();
+    let api = Requester::new(client, settings.retry);
+    let writer =
+        SnapshotWriter::create(&settings.output).map_err(|source| CaptureError::Create {
+            path: settings.output.clone(),
+            source,
+        })?;
+    let redactor = Arc::new(Redactor::new());
+    let mut manifest = Manifest::new(TOOL_NAME, env!("CARGO_PKG_VERSION"), Source::Capture);
+    let mut blind_spots: BTreeSet<BlindSpot> = BTreeSet::new();
+    let fatal = |source: RequestError| match source {
+        RequestError::Unauthorized { .. } => CaptureError::Unauthorized {
+            url: url.clone(),
+            source,
+        },
+        _ => CaptureError::Unreachable {
+            url: url.clone(),
+            source,
+        },
+    };
+
+    let version: Value = api.get_json("/version").await.map_err(fatal)?;
+    let git_version = version
+        .get("gitVersion")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+
+    match identity::who_am_i(&api).await {
+        Ok(identity) => manifest.identity = Some(identity),
+        Err(e @ RequestError::Unauthorized { .. }) => return Err(fatal(e)),
+        Err(e) => {
+            blind_spots.insert(BlindSpot {
+                subject: "capturing identity".into(),
+                reason: format!("SelfSubjectReview failed: {e}"),
+                hides: "who made the capture, so which blind spots come from its rights".into(),
+            });
+        }
+    }
+
+    let discovery = match Discovery::read(&api).await {
+        Ok(d) => d,
+        Err(e @ RequestError::Unauthorized { .. }) => return Err(fatal(e)),
+        Err(e) => {
+            blind_spots.insert(BlindSpot {
+                subject: "API discovery".into(),
+                reason: format!("`/apis` failed: {e}"),
+                hides:
+                    "which add-on kinds (cert-manager, Cilium, Calico, Istio) the cluster serves"
+                        .into(),
+            });
+            Discovery::everything()
+        }
+    };
+    for (gv, message) in &discovery.failures {
+        blind_spots.insert(BlindSpot {
+            subject: format!("API discovery of `{gv}`"),
+            reason: message.clone(),
+            hides: "whether the kinds of that group are served; they were listed anyway".into(),
+        });
+    }
+
+    // List every served kind, in parallel, each into its own spool.
+    let writer = Arc::new(writer);
+    let observer = Arc::new(Observer::new(settings.coder_namespace.clone()));
+    let ctx = Arc::new(ListContext {
+        api: api.clone(),
+        writer: writer.clone(),
+        redactor: redactor.clone(),
+        observer: observer.clone(),
+        paging: Paging {
+            chunk_size: settings.chunk_size,
+            max_restarts: lister::MAX_RESTARTS,
+        },
+    });
+    let namespaces = Arc::new(settings.kube.namespaces.clone());
+    let semaphore = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let mut tasks: JoinSet<Result<(&'static KindSpec, KindOutcome), SpoolError>> = JoinSet::new();
+    let mut outcomes: Vec<(&'static KindSpec, KindOutcome)> = Vec::new();
+    for spec in KINDS {
+        let served = discovery.serves(spec);
+        if served == Served::No || (spec.optional && served == Served::Unknown) {
+            let message = if spec.optional {
+                "not served by this cluster (add-on not installed)"
+            } else {
+                "not served by this API server"
+            };
+            outcomes.push((
+                spec,
+                KindOutcome::Unread {
+                    status: KindStatus::NotFound,
+                    message: message.into(),
+                },
+            ));
+            continue;
+        }
+        let ctx = ctx.clone();
+        let namespaces = namespaces.clone();
+        let semaphore = semaphore.clone();
+        let bar = progress.line(&spec.label());
+        bar.set_message("waiting");
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            bar.set_message("listing");
+            let set_count = |n: u64| bar.set_position(n);
+            let outcome = lister::list_kind(&ctx, spec, &namespaces, &set_count).await?;
+            match &outcome {
+                KindOutcome::Complete { .. } => bar.finish_with_message("done"),
+                KindOutcome::Unread { status, .. } => bar.finish_with_message(status.to_string()),
+            }
+            Ok((spec, outcome))
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        outcomes.push(joined.map_err(CaptureError::Task)??);
+    }
+    drop(ctx);
+    let node = observer.node();
+    let seen_namespaces = observer.namespaces();
+    let coder = Arc::try_unwrap(observer)
+        .map(Observer::into_coder)
+        .unwrap_or_else(|_| unreachable!("every listing task has ended"));
+    let mut writer =
+        Arc::try_unwrap(writer).unwrap_or_else(|_| unreachable!("every listing task has ended"));
+
+    for (spec, outcome) in outcomes {
+        match outcome {
+            KindOutcome::Complete {
+                spooled,
+                forbidden_namespaces,
+                ..
+            } => {
+                writer.add_kind(spec, spooled);
+                if !forbidden_namespaces.is_empty() {
+                    let names: Vec<&str> = forbidden_namespaces
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect();
+                    blind_spots.insert(BlindSpot {
+                        subject: format!("{} in namespaces {}", spec.label(), names.join(", ")),
+                        reason: format!("forbidden: {}", forbidden_namespaces[0].1),
+                        hides: blind::hides(spec).into(),
+                    });
+                }
+            }
+            KindOutcome::Unread { status, message } => {
+                if matches!(status, KindStatus::Forbidden | KindStatus::Error) {
+                    blind_spots.insert(BlindSpot {
+                        subject: spec.label(),
+                        reason: format!("{status}: {message}"),
+                        hides: blind::hides(spec).into(),
+                    });
+                }
+                writer.add_unread_kind(spec, status, message);
+            }
+        }
+    }
+
+    // What the identity may do, per namespace captured.
+    let review_namespaces: Vec<String> = if settings.kube.namespaces.is_empty() {
+        seen_namespaces.into_iter().collect()
+    } else {
+        settings.kube.namespaces.clone()
+    };
+    let bar = progress.line("identity rules (SelfSubjectRulesReview)");
+    let rules: Vec<Value> = futures::stream::iter(review_namespaces.iter())
+        .map(|ns| identity::rules_in(&api, ns))
+        .buffered(settings.concurrency.max(1))
+        .inspect(|_| bar.inc(1))
+        .collect()
+        .await;
+    bar.finish_with_message("done");
+    if !rules.is_empty() && rules.iter().all(|r| r.get("error").is_some()) {
+        blind_spots.insert(BlindSpot {
+            subject: "identity rules".into(),
+            reason: format!(
+                "SelfSubjectRulesReview failed: {}",
+                rules[0].get("error").and_then(Value::as_str).unwrap_or("")
+            ),
+            hides: "what the capturing identity may read, so which kinds are missing for lack of rights".into(),
+        });
+    }
+    add_lines(
+        &mut writer,
+        RULES_PATH,
+        "SelfSubjectRulesReview of the capturing identity, one line per namespace",
+        rules.iter(),
+    )?;
+
+    // Coder's state in the cluster.
+    add_document(
+        &mut writer,
+        DEPLOYMENTS_PATH,
+        "Coder deployments found (coderd, provisioners, workspace proxies), namespaces and Helm releases",
+        &coder.deployments_document(),
+    )?;
+    add_lines(
+        &mut writer,
+        HELM_RELEASES_PATH,
+        "Helm releases of Coder's charts, decoded and redacted",
+        coder.helm_records(),
+    )?;
+    add_document(
+        &mut writer,
+        WORKSPACES_PATH,
+        "Coder workspaces: counts and references to their pods, deployments and volume claims",
+        &coder.workspaces_document(),
+    )?;
+
+    if let Some(coder_api) = &settings.coder_api {
+        let bar = progress.line("Coder API");
+        let spots = crate::coder::api::capture(coder_api, &mut writer, &redactor).await?;
+        bar.finish_with_message(if spots.is_empty() { "done" } else { "partial" });
+        blind_spots.extend(spots);
+    }
+
+    manifest.cluster.server_version = git_version.clone();
+    manifest.cluster.platform =
+        platform::guess_platform(git_version.as_deref(), node.as_ref(), &discovery.groups)
+            .map(str::to_string);
+    manifest.cluster.context = settings.kube.context.clone();
+    manifest.scope.namespaces = settings.kube.namespaces.clone();
+    manifest.redaction = redactor.summary();
+    manifest.blind_spots = blind_spots.into_iter().collect();
+    let (manifest, size) = writer
+        .finish(manifest)
+        .map_err(|source| CaptureError::Write {
+            path: settings.output.clone(),
+            source,
+        })?;
+    Ok(Outcome {
+        manifest,
+        size,
+        path: settings.output.clone(),
+        retries: api.stats().retries.load(Ordering::Relaxed),
+    })
+}
+
+/// Adds a single JSON document as a file.
+pub fn add_document(
+    writer: &mut SnapshotWriter,
+    path: &str,
+    description: &str,
+    document: &Value,
+) -> Result<(), CaptureError> {
+    let file_error = |source| CaptureError::File {
+        path: path.to_string(),
+        source,
+    };
+    let mut spool = writer.spool(path.to_string()).map_err(file_error)?;
+    let mut bytes = serde_json::to_vec_pretty(document).unwrap_or_default();
+    bytes.push(b'\n');
+    spool.push_raw(&bytes).map_err(file_error)?;
+    writer.add_file(spool.finish().map_err(file_error)?, description);
+    Ok(())
+}
+
+/// Adds JSON Lines as a file.
+pub fn add_lines<'a>(
+    writer: &mut SnapshotWriter,
+    path: &str,
+    description: &str,
+    lines: impl Iterator<Item = &'a Value>,
+) -> Result<(), CaptureError> {
+    let file_error = |source| CaptureError::File {
+        path: path.to_string(),
+        source,
+    };
+    let mut spool = writer.spool(path.to_string()).map_err(file_error)?;
+    for line in lines {
+        spool.push(line).map_err(file_error)?;
+    }
+    writer.add_file(spool.finish().map_err(file_error)?, description);
+    Ok(())
+}

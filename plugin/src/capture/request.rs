@@ -1,0 +1,213 @@
+//! One API request with retries: 429 (honouring `Retry-After`), 5xx, dropped connections and cut
+//! bodies are tried again with backoff; every other answer is returned as what it means.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use http::{Method, Request, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::retry::{RetryPolicy, Transient, jitter, parse_retry_after};
+
+/// A request's final answer, when it was not a success.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// 403: the identity may not do this.
+    #[error("forbidden: {message}")]
+    Forbidden {
+        /// The server's message.
+        message: String,
+    },
+    /// 404: the server does not serve this path.
+    #[error("not found: {message}")]
+    NotFound {
+        /// The server's message.
+        message: String,
+    },
+    /// 410: the continue token expired.
+    #[error("expired: {message}")]
+    Expired {
+        /// The server's message.
+        message: String,
+    },
+    /// 401: the credentials were refused.
+    #[error("unauthorized: {message}")]
+    Unauthorized {
+        /// The server's message.
+        message: String,
+    },
+    /// Another non-success status that is not worth retrying.
+    #[error("HTTP {code}: {message}")]
+    Status {
+        /// The status code.
+        code: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// Every attempt failed with a transient error.
+    #[error("gave up after {attempts} attempts (last: {last})")]
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// What the last attempt saw.
+        last: String,
+    },
+    /// The request could not be built.
+    #[error("cannot build a request for `{path}`")]
+    Build {
+        /// The path.
+        path: String,
+        /// The cause.
+        #[source]
+        source: http::Error,
+    },
+}
+
+/// Counters shared by every request of a capture, for the summary.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Requests sent, retries included.
+    pub requests: AtomicU64,
+    /// Retries after a transient failure.
+    pub retries: AtomicU64,
+}
+
+/// Sends requests through a kube client with a retry policy.
+#[derive(Clone)]
+pub struct Requester {
+    client: kube::Client,
+    policy: RetryPolicy,
+    stats: Arc<Stats>,
+}
+
+impl Requester {
+    /// A requester over `client`.
+    pub fn new(client: kube::Client, policy: RetryPolicy) -> Self {
+        Requester {
+            client,
+            policy,
+            stats: Arc::new(Stats::default()),
+        }
+    }
+
+    /// The shared counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// `GET path` and parse the JSON answer.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, RequestError> {
+        self.send_json(Method::GET, path, None).await
+    }
+
+    /// Sends one request (retrying transient failures) and parses the JSON answer. A body that does
+    /// not parse counts as a transient failure: a dropped connection can cut a body short.
+    pub async fn send_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, RequestError> {
+        let body = body.map(|b| b.to_string().into_bytes());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let failure = match self.attempt(&method, path, body.as_deref()).await? {
+                Ok(bytes) => match serde_json::from_slice::<T>(&bytes) {
+                    Ok(value) => return Ok(value),
+                    Err(e) => (Transient::Connection, format!("unreadable answer: {e}")),
+                },
+                Err(failure) => failure,
+            };
+            let Some(delay) = self.policy.delay(attempt, failure.0, jitter()) else {
+                return Err(RequestError::GaveUp {
+                    attempts: attempt,
+                    last: failure.1,
+                });
+            };
+            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One attempt: `Ok(Ok(body))` on success, `Ok(Err(transient))` when worth retrying, `Err` for a
+    /// final answer.
+    async fn attempt(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Result<bytes::Bytes, (Transient, String)>, RequestError> {
+        let mut builder = Request::builder()
+            .method(method.clone())
+            .uri(path)
+            .header(http::header::ACCEPT, "application/json");
+        if body.is_some() {
+            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+        }
+        let request = builder
+            .body(kube::client::Body::from(
+                body.map(<[u8]>::to_vec).unwrap_or_default(),
+            ))
+            .map_err(|source| RequestError::Build {
+                path: path.to_string(),
+                source,
+            })?;
+        let response = match self.client.send(request).await {
+            Ok(r) => r,
+            Err(e) => return Ok(Err((Transient::Connection, format!("{e}")))),
+        };
+        let status = response.status();
+        let retry_after = parse_retry_after(response.headers().get(http::header::RETRY_AFTER));
+        let bytes = match response.into_body().collect_bytes().await {
+            Ok(b) => b,
+            Err(e) => return Ok(Err((Transient::Connection, format!("body cut short: {e}")))),
+        };
+        if status.is_success() {
+            return Ok(Ok(bytes));
+        }
+        let message = status_message(status, &bytes);
+        match status {
+            StatusCode::TOO_MANY_REQUESTS => Ok(Err((
+                Transient::TooManyRequests(retry_after),
+                format!("429: {message}"),
+            ))),
+            s if s.is_server_error() => Ok(Err((
+                Transient::ServerError,
+                format!("{}: {message}", s.as_u16()),
+            ))),
+            StatusCode::FORBIDDEN => Err(RequestError::Forbidden { message }),
+            StatusCode::NOT_FOUND => Err(RequestError::NotFound { message }),
+            StatusCode::GONE => Err(RequestError::Expired { message }),
+            StatusCode::UNAUTHORIZED => Err(RequestError::Unauthorized { message }),
+            s => Err(RequestError::Status {
+                code: s.as_u16(),
+                message,
+            }),
+        }
+    }
+}
+
+/// The message of a `Status` body, or the start of the text, or the status' reason phrase.
+pub fn status_message(status: StatusCode, body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct StatusBody {
+        message: Option<String>,
+    }
+    if let Ok(StatusBody { message: Some(m) }) = serde_json::from_slice(body)
+        && !m.is_empty()
+    {
+        return m;
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("no message")
+            .to_string()
+    } else {
+        text.chars().take(200).collect()
+    }
+}

@@ -1,0 +1,215 @@
+//! The command line: clap types only. Flag doc comments are the `--help` text; they are resolved into
+//! [`crate::settings`] before any work starts.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+
+/// Exit code: the capture is complete (or the subcommand succeeded).
+pub const EXIT_COMPLETE: u8 = 0;
+/// Exit code: the capture or command failed; nothing was written at the target.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: usage error (bad flag, unknown context, unreadable kubeconfig).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the snapshot was written but has blind spots (kinds forbidden or unreadable).
+pub const EXIT_BLIND_SPOTS: u8 = 3;
+/// Exit code: interrupted (Ctrl-C); nothing was written at the target.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    complete: every kind was read
+  3    complete with blind spots: the snapshot was written, but some kinds (or Coder API
+       endpoints) were forbidden or unreadable; the manifest lists them
+  2    usage error (bad flag, unknown context, unreadable kubeconfig)
+  1    failed: nothing was written at the target
+  130  interrupted (Ctrl-C): nothing was written at the target";
+
+/// Capture a Kubernetes cluster running Coder into one redacted snapshot, and analyse it offline.
+///
+/// `capture` lists every kind coder-sec analyses (paged, in parallel, with retries), redacts each
+/// object as it arrives, and writes one `.tar.zst` snapshot. Secret values never reach the disk.
+/// Snapshots are analysed offline by `coder-sec` (or `analyze` here).
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-coder_sec",
+    version,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Capture the cluster into a redacted snapshot (`.tar.zst`).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Capture(CaptureArgs),
+}
+
+/// Connection flags, parsed by the plugin itself: kubectl passes no global flags to plugins.
+#[derive(Debug, Clone, Default, Args)]
+pub struct KubeArgs {
+    /// Path to the kubeconfig file (default: `KUBECONFIG`, merged, else `~/.kube/config`).
+    #[arg(long, value_name = "PATH", help_heading = "Connection")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: its current context).
+    #[arg(long, value_name = "NAME", help_heading = "Connection")]
+    pub context: Option<String>,
+    /// The kubeconfig cluster to use instead of the context's.
+    #[arg(long, value_name = "NAME", help_heading = "Connection")]
+    pub cluster: Option<String>,
+    /// The kubeconfig user to use instead of the context's.
+    #[arg(long, value_name = "NAME", help_heading = "Connection")]
+    pub user: Option<String>,
+    /// Capture only this namespace (repeatable, or comma-separated). Cluster-scoped kinds (nodes,
+    /// cluster roles...) are still captured. Default: all namespaces.
+    #[arg(
+        short = 'n',
+        long = "namespace",
+        value_name = "NS",
+        value_delimiter = ',',
+        help_heading = "Connection"
+    )]
+    pub namespaces: Vec<String>,
+    /// Capture all namespaces (the default).
+    #[arg(
+        short = 'A',
+        long,
+        conflicts_with = "namespaces",
+        help_heading = "Connection"
+    )]
+    pub all_namespaces: bool,
+    /// Impersonate this user.
+    #[arg(long = "as", value_name = "USER", help_heading = "Connection")]
+    pub as_user: Option<String>,
+    /// Impersonate this group (repeatable).
+    #[arg(long = "as-group", value_name = "GROUP", help_heading = "Connection")]
+    pub as_groups: Vec<String>,
+    /// Impersonate this UID.
+    #[arg(long = "as-uid", value_name = "UID", help_heading = "Connection")]
+    pub as_uid: Option<String>,
+    /// Time to wait for one server response (`30s`, `2m`, `0` = no limit), as kubectl's flag.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "0",
+        help_heading = "Connection"
+    )]
+    pub request_timeout: String,
+    /// Do not verify the server's certificate (insecure).
+    #[arg(long, help_heading = "Connection")]
+    pub insecure_skip_tls_verify: bool,
+}
+
+/// `capture` flags.
+#[derive(Debug, Clone, Args)]
+pub struct CaptureArgs {
+    /// Connection flags.
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// Where to write the snapshot (default: `coder-sec-<context>-<UTC time>.tar.zst` here).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// How many kinds to list at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// Objects per page (`limit`), as kubectl's `--chunk-size`. Memory follows the page, never the
+    /// cluster.
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub chunk_size: u32,
+    /// How many times one request is tried before its kind is recorded as unreadable.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub max_attempts: u32,
+    /// Look for coderd and provisioner deployments only in this namespace (default: everywhere).
+    #[arg(long, value_name = "NS", help_heading = "Coder")]
+    pub coder_namespace: Option<String>,
+    /// Also read Coder's REST API at this URL (`https://coder.example.com`), with the session token
+    /// from `CODER_SESSION_TOKEN`. Every response is redacted before it is written.
+    #[arg(long, value_name = "URL", help_heading = "Coder")]
+    pub coder_url: Option<String>,
+    /// No progress display and no summary on stderr (errors are still printed).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// The name shown in help and usage: `kubectl coder-sec` when run as a kubectl plugin (argv0's
+/// file name starts with `kubectl-`), else the binary's own name.
+pub fn display_name(argv0: &Path) -> String {
+    let base = argv0
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match base.strip_prefix("kubectl-") {
+        Some(rest) => format!("kubectl {}", rest.replace('_', "-")),
+        None if base.is_empty() => "kubectl-coder_sec".to_string(),
+        None => base,
+    }
+}
+
+/// Parses arguments, naming the program in help as kubectl would show it.
+pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let name = display_name(Path::new(
+        args.first().map_or("".as_ref(), |a| a.as_os_str()),
+    ));
+    let mut command = Cli::command().bin_name(name.clone()).display_name(name);
+    let matches = command.try_get_matches_from_mut(args)?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn plugin_mode_name() {
+        assert_eq!(
+            display_name(Path::new("/usr/local/bin/kubectl-coder_sec")),
+            "kubectl coder-sec"
+        );
+        assert_eq!(
+            display_name(Path::new("target/debug/coder-sec-x")),
+            "coder-sec-x"
+        );
+    }
+
+    #[test]
+    fn help_says_kubectl_coder_sec() {
+        let err = parse(["/x/kubectl-coder_sec", "capture", "--help"]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("kubectl coder-sec capture"), "{text}");
+        assert!(text.contains("Exit codes"), "{text}");
+    }
+
+    #[test]
+    fn namespaces_repeat_and_split() {
+        let cli = parse([
+            "kubectl-coder_sec",
+            "capture",
+            "-n",
+            "a,b",
+            "--namespace",
+            "c",
+        ])
+        .unwrap();
+        let Command::Capture(args) = cli.command;
+        assert_eq!(args.kube.namespaces, ["a", "b", "c"]);
+        assert!(parse(["kubectl-coder_sec", "capture", "-n", "a", "-A"]).is_err());
+    }
+}

@@ -1,0 +1,581 @@
+//! Finds Coder in the objects as they stream past (already trimmed and redacted): coderd, provisioner
+//! and workspace-proxy Deployments, their Helm releases, and the workspaces' pods, deployments and
+//! volume claims. Keeps small records keyed by object, so a list restarted after a 410 is seen twice
+//! without double counting, and never a whole list.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use coder_sec_model::KindSpec;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+const NAME_LABEL: &str = "app.kubernetes.io/name";
+const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
+const CHART_LABEL: &str = "helm.sh/chart";
+const RELEASE_ANNOTATION: &str = "meta.helm.sh/release-name";
+const HELM_RELEASE_TYPE: &str = "helm.sh/release.v1";
+const HELM_SECRET_PREFIX: &str = "sh.helm.release.v1.";
+
+/// What a Coder Deployment does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// `coder server`.
+    Coderd,
+    /// `coder provisionerd start` (the `coder-provisioner` chart).
+    Provisioner,
+    /// `coder wsproxy server`.
+    Wsproxy,
+}
+
+/// One Coder Deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CoderDeployment {
+    /// What it runs.
+    pub role: Role,
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Helm release (`app.kubernetes.io/instance` or `meta.helm.sh/release-name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// `helm.sh/chart` label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chart: Option<String>,
+    /// The Coder container's image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// `spec.replicas`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u64>,
+    /// `spec.template.spec.serviceAccountName`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
+    /// Why it was taken for Coder.
+    pub detected_by: Vec<String>,
+}
+
+/// One object of a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ObjectRef {
+    /// Kind.
+    pub kind: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct WorkspaceObject {
+    workspace_id: Option<String>,
+    workspace_name: Option<String>,
+    owner: Option<String>,
+    owner_id: Option<String>,
+}
+
+/// Classifies and records Coder objects. Feed it every object of the kinds it cares for.
+#[derive(Debug, Default)]
+pub struct CoderDetector {
+    coder_namespace: Option<String>,
+    deployments: BTreeMap<(String, String), CoderDeployment>,
+    workspace_objects: BTreeMap<ObjectRef, WorkspaceObject>,
+    helm: BTreeMap<(String, String), Value>,
+}
+
+impl CoderDetector {
+    /// A detector that looks for coderd only in `coder_namespace`, if given.
+    pub fn new(coder_namespace: Option<String>) -> Self {
+        CoderDetector {
+            coder_namespace,
+            ..CoderDetector::default()
+        }
+    }
+
+    /// Looks at one (redacted) object.
+    pub fn observe(&mut self, spec: &KindSpec, object: &Value) {
+        match (spec.group, spec.kind) {
+            ("apps", "Deployment") if !self.observe_workspace(object, "Deployment") => {
+                self.observe_deployment(object);
+            }
+            ("", "Pod") => {
+                self.observe_workspace(object, "Pod");
+            }
+            ("", "PersistentVolumeClaim") => {
+                self.observe_workspace(object, "PersistentVolumeClaim");
+            }
+            ("", "Secret") => self.observe_secret(object),
+            _ => {}
+        }
+    }
+
+    fn in_scope(&self, namespace: &str) -> bool {
+        self.coder_namespace
+            .as_deref()
+            .is_none_or(|ns| ns == namespace)
+    }
+
+    fn observe_deployment(&mut self, object: &Value) {
+        let namespace = str_at(object, "/metadata/namespace")
+            .unwrap_or("")
+            .to_string();
+        let name = str_at(object, "/metadata/name").unwrap_or("").to_string();
+        if !self.in_scope(&namespace) {
+            return;
+        }
+        if let Some(found) = classify_deployment(object) {
+            self.deployments.insert((namespace, name), found);
+        }
+    }
+
+    /// Records a workspace object; returns whether the object was one.
+    fn observe_workspace(&mut self, object: &Value, kind: &str) -> bool {
+        let label = |key: &str| label(object, key).map(str::to_string);
+        let name_label = label(NAME_LABEL);
+        let is_workspace = matches!(name_label.as_deref(), Some("coder-workspace" | "coder-pvc"))
+            || label("com.coder.workspace.id").is_some()
+            || (label("com.coder.resource").as_deref() == Some("true")
+                && name_label.as_deref() != Some("coder"));
+        if !is_workspace {
+            return false;
+        }
+        let key = ObjectRef {
+            kind: kind.to_string(),
+            namespace: str_at(object, "/metadata/namespace")
+                .unwrap_or("")
+                .to_string(),
+            name: str_at(object, "/metadata/name").unwrap_or("").to_string(),
+        };
+        self.workspace_objects.insert(
+            key,
+            WorkspaceObject {
+                workspace_id: label("com.coder.workspace.id"),
+                workspace_name: label("com.coder.workspace.name"),
+                owner: label("com.coder.user.username"),
+                owner_id: label("com.coder.user.id"),
+            },
+        );
+        true
+    }
+
+    fn observe_secret(&mut self, object: &Value) {
+        if str_at(object, "/type") != Some(HELM_RELEASE_TYPE) {
+            return;
+        }
+        let namespace = str_at(object, "/metadata/namespace")
+            .unwrap_or("")
+            .to_string();
+        let secret = str_at(object, "/metadata/name").unwrap_or("").to_string();
+        let Some(release) = object.pointer("/redacted/helmRelease") else {
+            return;
+        };
+        let (name_from_secret, revision_from_secret) = parse_release_secret_name(&secret);
+        let release_name = str_at(release, "/name")
+            .map(str::to_string)
+            .or_else(|| label(object, "name").map(str::to_string))
+            .or(name_from_secret);
+        let chart = str_at(release, "/chart/name")
+            .or_else(|| str_at(release, "/chart/metadata/name"))
+            .map(str::to_string);
+        let is_coder = chart.as_deref().is_some_and(|c| c.starts_with("coder"))
+            || release_name.as_deref().is_some_and(|r| r.contains("coder"));
+        if !is_coder || !self.in_scope(&namespace) {
+            return;
+        }
+        let revision = release
+            .get("revision")
+            .or_else(|| release.get("version"))
+            .and_then(Value::as_u64)
+            .or(revision_from_secret);
+        let record = json!({
+            "namespace": namespace,
+            "secret": secret,
+            "release": release_name,
+            "revision": revision,
+            "chart": chart,
+            "status": str_at(release, "/status").or_else(|| label(object, "status")),
+            "helmRelease": release,
+        });
+        self.helm.insert((namespace, secret), record);
+    }
+
+    /// Namespace and name of every Coder Deployment found, by role.
+    pub fn deployments(&self) -> impl Iterator<Item = &CoderDeployment> {
+        self.deployments.values()
+    }
+
+    /// `coder/deployments.json`.
+    pub fn deployments_document(&self) -> Value {
+        let of = |role: Role| -> Vec<&CoderDeployment> {
+            self.deployments
+                .values()
+                .filter(|d| d.role == role)
+                .collect()
+        };
+        let namespaces: BTreeSet<&str> = self
+            .deployments
+            .values()
+            .map(|d| d.namespace.as_str())
+            .collect();
+        let mut releases: BTreeSet<(&str, &str)> = self
+            .deployments
+            .values()
+            .filter_map(|d| Some((d.namespace.as_str(), d.release.as_deref()?)))
+            .collect();
+        for record in self.helm.values() {
+            if let (Some(ns), Some(name)) = (
+                record.get("namespace").and_then(Value::as_str),
+                record.get("release").and_then(Value::as_str),
+            ) {
+                releases.insert((ns, name));
+            }
+        }
+        json!({
+            "coder-namespace": self.coder_namespace,
+            "coderd": of(Role::Coderd),
+            "provisioners": of(Role::Provisioner),
+            "wsproxies": of(Role::Wsproxy),
+            "namespaces": namespaces,
+            "releases": releases
+                .into_iter()
+                .map(|(namespace, name)| json!({"namespace": namespace, "name": name}))
+                .collect::<Vec<_>>(),
+        })
+    }
+
+    /// The Helm release records for `coder/helm-releases.jsonl`, sorted by namespace and secret.
+    pub fn helm_records(&self) -> impl Iterator<Item = &Value> {
+        self.helm.values()
+    }
+
+    /// `coder/workspaces.json`: counts and references, grouped by workspace id.
+    pub fn workspaces_document(&self) -> Value {
+        #[derive(Default, Serialize)]
+        #[serde(rename_all = "kebab-case")]
+        struct Workspace<'a> {
+            id: Option<&'a str>,
+            name: Option<&'a str>,
+            owner: Option<&'a str>,
+            owner_id: Option<&'a str>,
+            objects: Vec<&'a ObjectRef>,
+        }
+        let mut by_id: BTreeMap<String, Workspace<'_>> = BTreeMap::new();
+        let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+        for (object, ws) in &self.workspace_objects {
+            *counts.entry(object.kind.as_str()).or_default() += 1;
+            let key = match &ws.workspace_id {
+                Some(id) => format!("id:{id}"),
+                None => format!(
+                    "object:{}/{}/{}",
+                    object.kind, object.namespace, object.name
+                ),
+            };
+            let entry = by_id.entry(key).or_default();
+            entry.id = entry.id.or(ws.workspace_id.as_deref());
+            entry.name = entry.name.or(ws.workspace_name.as_deref());
+            entry.owner = entry.owner.or(ws.owner.as_deref());
+            entry.owner_id = entry.owner_id.or(ws.owner_id.as_deref());
+            entry.objects.push(object);
+        }
+        json!({
+            "counts": {
+                "workspaces": by_id.len(),
+                "pods": counts.get("Pod").copied().unwrap_or(0),
+                "deployments": counts.get("Deployment").copied().unwrap_or(0),
+                "persistentvolumeclaims": counts.get("PersistentVolumeClaim").copied().unwrap_or(0),
+            },
+            "workspaces": by_id.into_values().collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Decides whether a Deployment runs Coder, and as what.
+pub fn classify_deployment(object: &Value) -> Option<CoderDeployment> {
+    let name_label = label(object, NAME_LABEL);
+    let containers = object
+        .pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let coder_container = containers
+        .iter()
+        .find(|c| str_at(c, "/image").is_some_and(is_coder_image))
+        .or_else(|| {
+            containers
+                .iter()
+                .find(|c| str_at(c, "/name") == Some("coder"))
+        })
+        .or(containers.first());
+    let image = coder_container.and_then(|c| str_at(c, "/image"));
+    let words: Vec<&str> = coder_container
+        .into_iter()
+        .flat_map(|c| {
+            ["/command", "/args"]
+                .into_iter()
+                .filter_map(|p| c.pointer(p).and_then(Value::as_array))
+                .flatten()
+                .filter_map(Value::as_str)
+        })
+        .collect();
+    let has_word = |w: &str| words.iter().any(|x| x.split_whitespace().any(|p| p == w));
+    let coder_image = image.is_some_and(is_coder_image);
+    let mut detected_by = Vec::new();
+    if let Some(n) = name_label.filter(|n| *n == "coder" || *n == "coder-provisioner") {
+        detected_by.push(format!("label {NAME_LABEL}={n}"));
+    }
+    if coder_image {
+        detected_by.push(format!("image {}", image_repository(image.unwrap_or(""))));
+    }
+    let role =
+        if name_label == Some("coder-provisioner") || (coder_image && has_word("provisionerd")) {
+            Role::Provisioner
+        } else if (coder_image || name_label == Some("coder")) && has_word("wsproxy") {
+            Role::Wsproxy
+        } else if name_label == Some("coder") || coder_image {
+            Role::Coderd
+        } else {
+            return None;
+        };
+    for w in ["server", "wsproxy", "provisionerd"] {
+        if has_word(w) {
+            detected_by.push(format!("args {w}"));
+            break;
+        }
+    }
+    let release = label(object, INSTANCE_LABEL)
+        .or_else(|| {
+            str_at(
+                object,
+                &format!("/metadata/annotations/{}", escape(RELEASE_ANNOTATION)),
+            )
+        })
+        .map(str::to_string);
+    Some(CoderDeployment {
+        role,
+        namespace: str_at(object, "/metadata/namespace")
+            .unwrap_or("")
+            .to_string(),
+        name: str_at(object, "/metadata/name").unwrap_or("").to_string(),
+        release,
+        chart: label(object, CHART_LABEL).map(str::to_string),
+        image: image.map(str::to_string),
+        replicas: object.pointer("/spec/replicas").and_then(Value::as_u64),
+        service_account: str_at(object, "/spec/template/spec/serviceAccountName")
+            .map(str::to_string),
+        detected_by,
+    })
+}
+
+/// The repository part of an image reference: no tag, no digest.
+pub fn image_repository(image: &str) -> &str {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    match without_digest.rfind(':') {
+        Some(colon) if !without_digest[colon..].contains('/') => &without_digest[..colon],
+        _ => without_digest,
+    }
+}
+
+/// Whether an image is Coder's (`ghcr.io/coder/coder:v2.x`, `coder/coder`).
+pub fn is_coder_image(image: &str) -> bool {
+    let repo = image_repository(image);
+    repo == "coder/coder" || repo.ends_with("/coder/coder")
+}
+
+/// `sh.helm.release.v1.NAME.vREV` → (NAME, REV).
+fn parse_release_secret_name(secret: &str) -> (Option<String>, Option<u64>) {
+    let Some(rest) = secret.strip_prefix(HELM_SECRET_PREFIX) else {
+        return (None, None);
+    };
+    match rest.rsplit_once(".v") {
+        Some((name, rev)) => (Some(name.to_string()), rev.parse().ok()),
+        None => (Some(rest.to_string()), None),
+    }
+}
+
+fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
+    value.pointer(pointer).and_then(Value::as_str)
+}
+
+fn label<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
+    object
+        .pointer("/metadata/labels")
+        .and_then(|l| l.get(key))
+        .and_then(Value::as_str)
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coder_sec_model::kinds::lookup;
+
+    fn deployment(ns: &str, name: &str, labels: Value, image: &str, args: &[&str]) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"namespace": ns, "name": name, "labels": labels},
+            "spec": {"replicas": 1, "template": {"spec": {
+                "serviceAccountName": "coder",
+                "containers": [{"name": "coder", "image": image, "command": ["/opt/coder"], "args": args}]
+            }}}
+        })
+    }
+
+    #[test]
+    fn images() {
+        assert_eq!(
+            image_repository("ghcr.io/coder/coder:v2.15.0"),
+            "ghcr.io/coder/coder"
+        );
+        assert_eq!(
+            image_repository("localhost:5000/coder/coder"),
+            "localhost:5000/coder/coder"
+        );
+        assert_eq!(image_repository("coder/coder@sha256:abc"), "coder/coder");
+        assert!(is_coder_image("ghcr.io/coder/coder:v2.15.0"));
+        assert!(is_coder_image("coder/coder"));
+        assert!(!is_coder_image("ghcr.io/coder/coder-preview:v2"));
+        assert!(!is_coder_image("codercom/enterprise-base:ubuntu"));
+    }
+
+    #[test]
+    fn classifies_chart_and_image_deployments() {
+        let chart = deployment(
+            "coder",
+            "coder",
+            json!({"app.kubernetes.io/name": "coder", "app.kubernetes.io/instance": "coder", "helm.sh/chart": "coder-2.15.0"}),
+            "ghcr.io/coder/coder:v2.15.0",
+            &["server"],
+        );
+        let d = classify_deployment(&chart).unwrap();
+        assert_eq!(d.role, Role::Coderd);
+        assert_eq!(d.release.as_deref(), Some("coder"));
+        assert_eq!(d.chart.as_deref(), Some("coder-2.15.0"));
+        assert!(d.detected_by.iter().any(|r| r.contains("label")));
+
+        let bare = deployment(
+            "tools",
+            "my-coder",
+            json!({}),
+            "registry.local/coder/coder:v2",
+            &["server"],
+        );
+        assert_eq!(classify_deployment(&bare).unwrap().role, Role::Coderd);
+
+        let prov = deployment(
+            "coder",
+            "coder-provisioner",
+            json!({"app.kubernetes.io/name": "coder-provisioner"}),
+            "ghcr.io/coder/coder:v2",
+            &["provisionerd", "start"],
+        );
+        assert_eq!(classify_deployment(&prov).unwrap().role, Role::Provisioner);
+
+        let proxy = deployment(
+            "p",
+            "proxy",
+            json!({"app.kubernetes.io/name": "coder"}),
+            "ghcr.io/coder/coder:v2",
+            &["wsproxy", "server"],
+        );
+        assert_eq!(classify_deployment(&proxy).unwrap().role, Role::Wsproxy);
+
+        let other = deployment(
+            "web",
+            "nginx",
+            json!({"app.kubernetes.io/name": "nginx"}),
+            "nginx:1",
+            &[],
+        );
+        assert!(classify_deployment(&other).is_none());
+    }
+
+    #[test]
+    fn workspaces_and_scope() {
+        let deployments = lookup("apps/v1", "Deployment").unwrap();
+        let pods = lookup("v1", "Pod").unwrap();
+        let pvcs = lookup("v1", "PersistentVolumeClaim").unwrap();
+        let mut det = CoderDetector::new(Some("coder".into()));
+        let ws_labels = json!({
+            "app.kubernetes.io/name": "coder-workspace", "com.coder.resource": "true",
+            "com.coder.workspace.id": "w1", "com.coder.workspace.name": "dev",
+            "com.coder.user.id": "u1", "com.coder.user.username": "alice"
+        });
+        let mut ws = deployment(
+            "ws",
+            "coder-w1",
+            ws_labels.clone(),
+            "codercom/enterprise-base",
+            &[],
+        );
+        ws["metadata"]["annotations"] = json!({"com.coder.user.email": "alice@example.com"});
+        det.observe(deployments, &ws);
+        det.observe(deployments, &ws);
+        let pod = json!({"kind": "Pod", "metadata": {"namespace": "ws", "name": "coder-w1-abc", "labels": ws_labels}});
+        det.observe(pods, &pod);
+        let pvc = json!({"kind": "PersistentVolumeClaim", "metadata": {"namespace": "ws", "name": "coder-w1-home",
+            "labels": {"app.kubernetes.io/name": "coder-pvc", "com.coder.workspace.id": "w1"}}});
+        det.observe(pvcs, &pvc);
+        let elsewhere = deployment(
+            "other",
+            "coder",
+            json!({"app.kubernetes.io/name": "coder"}),
+            "ghcr.io/coder/coder:v2",
+            &["server"],
+        );
+        det.observe(deployments, &elsewhere);
+        let here = deployment(
+            "coder",
+            "coder",
+            json!({"app.kubernetes.io/name": "coder"}),
+            "ghcr.io/coder/coder:v2",
+            &["server"],
+        );
+        det.observe(deployments, &here);
+
+        let doc = det.workspaces_document();
+        assert_eq!(
+            doc["counts"],
+            json!({"workspaces": 1, "pods": 1, "deployments": 1, "persistentvolumeclaims": 1})
+        );
+        assert_eq!(doc["workspaces"][0]["owner"], "alice");
+        assert_eq!(doc["workspaces"][0]["objects"].as_array().unwrap().len(), 3);
+        assert!(!doc.to_string().contains("alice@example.com"));
+
+        let doc = det.deployments_document();
+        assert_eq!(doc["coderd"].as_array().unwrap().len(), 1, "{doc}");
+        assert_eq!(doc["coderd"][0]["namespace"], "coder");
+        assert_eq!(doc["namespaces"], json!(["coder"]));
+    }
+
+    #[test]
+    fn helm_release_records() {
+        let secrets = lookup("v1", "Secret").unwrap();
+        let mut det = CoderDetector::new(None);
+        let secret = |name: &str, chart: &str| {
+            json!({"kind": "Secret", "type": "helm.sh/release.v1",
+                "metadata": {"namespace": "coder", "name": name, "labels": {"owner": "helm", "status": "deployed"}},
+                "redacted": {"helmRelease": {"name": name.split('.').nth(4).unwrap(), "revision": 3,
+                    "status": "deployed", "chart": {"name": chart, "version": "2.15.0"}, "config": {}}}})
+        };
+        det.observe(secrets, &secret("sh.helm.release.v1.coder.v3", "coder"));
+        det.observe(
+            secrets,
+            &secret("sh.helm.release.v1.ingress.v1", "ingress-nginx"),
+        );
+        let records: Vec<_> = det.helm_records().collect();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0]["release"], "coder");
+        assert_eq!(records[0]["revision"], 3);
+        assert_eq!(records[0]["helmRelease"]["chart"]["name"], "coder");
+        assert_eq!(records[0]["status"], "deployed");
+        assert_eq!(
+            parse_release_secret_name("sh.helm.release.v1.my.rel.v12"),
+            (Some("my.rel".into()), Some(12))
+        );
+    }
+}
