@@ -7,7 +7,7 @@
 //! them as they appear in a snapshot manifest's redaction summary.
 //!
 //! The rules live in one submodule each: [`detect`] (credential shapes, secret key names, URL
-//! credentials), [`env`] (the environment allow-list and pod templates), `secrets` and [`tls`],
+//! credentials), [`env`](mod@env) (the environment allow-list and pod templates), `secrets` and [`tls`],
 //! [`helm`], `configmap`, `metadata` (labels and annotations) and `document` (free-form JSON).
 //! [`scan`] is the decoder the canary tests use to prove nothing slipped through.
 

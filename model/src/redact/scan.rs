@@ -40,6 +40,19 @@ pub fn find_needles_in_text(text: &str, needles: &[&str]) -> Vec<String> {
     matches(&decoded_text_strings(text), needles)
 }
 
+/// Parses a needle list: one needle per line, a tab, then where it hides (used to name survivors).
+/// Blank lines and lines starting with `#` are skipped; a line without a tab is a needle with no
+/// description.
+pub fn parse_needle_list(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| match l.split_once('\t') {
+            Some((needle, place)) => (needle.to_string(), place.trim().to_string()),
+            None => (l.trim().to_string(), String::new()),
+        })
+        .collect()
+}
+
 fn matches(strings: &[String], needles: &[&str]) -> Vec<String> {
     needles
         .iter()

@@ -1,0 +1,5 @@
+//! Integration tests of coder-sec-model: one binary, a module per area, helpers in `support`.
+
+mod canaries;
+mod docs;
+mod support;
