@@ -450,6 +450,8 @@ pub fn is_digest_key_name(key: &str) -> bool {
                 | "commit"
                 | "fingerprint"
                 | "revision"
+                | "id"
+                | "uid"
         )
     })
 }
@@ -592,6 +594,14 @@ mod tests {
             "password=$(DB_PASSWORD)",
             "coder.example.com,*.coder.example.com",
             "10.0.0.0/8,192.168.0.0/16",
+            "2024-01-01T00:00:00.000000000Z",
+            "unix:///run/containerd/containerd.sock",
+            "{\"ebs.csi.aws.com\":\"i-0a1b2c3d4e5f67890\"}",
+            "runtime/default",
+            "system:node:{{EC2PrivateDNSName}}",
+            "default-pool",
+            "ip-10-0-1-23.eu-west-1.compute.internal",
+            "registry.k8s.io/kube-proxy:v1.30.2-eksbuild.1",
             "{\"foo\":\"bar\"}",
         ];
         for s in cases {
@@ -681,6 +691,8 @@ mod tests {
         assert!(!is_only_var_references("http://$(KUBE_POD_IP):8080"));
         assert!(is_digest_key_name("checksum/config"));
         assert!(is_digest_key_name("pod-template-hash"));
+        assert!(is_digest_key_name("cni.projectcalico.org/containerID"));
+        assert!(is_digest_key_name("kubernetes.io/config.hash"));
         assert!(!is_digest_key_name("example.com/token"));
     }
 }

@@ -18,6 +18,7 @@ use super::{Redactor, is_marker};
 pub const ENV_ALLOW_LIST: &[&str] = &[
     // coderd: addresses and URLs
     "CODER_ACCESS_URL",
+    "CODER_PRIMARY_ACCESS_URL",
     "CODER_WILDCARD_ACCESS_URL",
     "CODER_HTTP_ADDRESS",
     "CODER_REDIRECT_TO_ACCESS_URL",
@@ -138,6 +139,8 @@ pub const ENV_ALLOW_LIST: &[&str] = &[
     "POD_NAMESPACE",
     "POD_IP",
     "NODE_NAME",
+    "POSTGRES_USER",
+    "POSTGRES_DB",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "NO_PROXY",
