@@ -228,3 +228,69 @@ impl Redactor {
 pub fn is_marker(s: &str) -> bool {
     s.starts_with(MARKER_PREFIX) && s.ends_with('>')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn redactor_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Redactor>();
+    }
+
+    #[test]
+    fn markers_are_recognised() {
+        let r = Redactor::with_key([9; 32]);
+        let m = r.marker("hunter2");
+        assert!(is_marker(&m));
+        assert!(m.starts_with(MARKER_PREFIX) && m.ends_with(" len=7>"));
+        assert!(!is_marker("hunter2"));
+    }
+
+    fn arbitrary_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[A-Za-z0-9+/=_:@. -]{0,60}",
+            "(https?://)?[a-z]{1,8}(:[a-z0-9]{1,8})?@[a-z.]{1,12}(/[a-z]{0,5})?",
+            Just("ghp_0123456789abcdefABCDEF0123456789abcd".to_string()),
+            Just("$(KUBE_POD_IP)".to_string()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn detection_never_panics(s in any::<String>()) {
+            let _ = detect::credential_shape(&s);
+            let _ = strip_url_credentials(&s);
+            let _ = detect::is_secret_key_name(&s);
+            let _ = scan::decoded_text_strings(&s);
+        }
+
+        #[test]
+        fn redacting_twice_changes_nothing(
+            env in proptest::collection::vec(("[A-Z_]{1,12}|CODER_ACCESS_URL|LOG_LEVEL", arbitrary_text()), 0..6),
+            annotation in arbitrary_text(),
+            doc_value in arbitrary_text(),
+        ) {
+            let env: Vec<Value> = env.iter().map(|(n, v)| json!({"name": n, "value": v})).collect();
+            let mut pod = json!({"kind": "Pod", "metadata": {"annotations": {"a": annotation}, "labels": {"l": annotation}},
+                "spec": {"containers": [{"env": env, "args": [annotation]}]}});
+            let r = Redactor::with_key([9; 32]);
+            r.redact_object(&mut pod);
+            let once = pod.clone();
+            let counts = r.summary();
+            r.redact_object(&mut pod);
+            prop_assert_eq!(&pod, &once);
+            prop_assert_eq!(r.summary(), counts);
+
+            let mut doc = json!({"password": doc_value, "note": doc_value, "nested": {"v": doc_value}});
+            r.redact_document(&mut doc);
+            let once = doc.clone();
+            r.redact_document(&mut doc);
+            prop_assert_eq!(doc, once);
+        }
+    }
+}
