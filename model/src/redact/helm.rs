@@ -144,6 +144,7 @@ mod tests {
             "config": {"coder": {"env": [
                 {"name": "CODER_ACCESS_URL", "value": "https://coder.example.com"},
                 {"name": "CODER_PG_CONNECTION_URL", "value": "postgres://coder:pw@db/coder"},
+                {"name": "CODER_CUSTOM_SETTING", "value": "plain"},
                 {"name": "CODER_OIDC_CLIENT_SECRET", "valueFrom": {"secretKeyRef": {"name": "oidc", "key": "secret"}}}
             ]}, "postgresql": {"auth": {"password": "hunter2"}}},
             "manifest": "apiVersion: v1\nkind: Secret\n", "hooks": []
@@ -179,7 +180,11 @@ mod tests {
         let env = &facts["config"]["coder"]["env"];
         assert_eq!(env[0]["value"], "https://coder.example.com");
         assert!(is_marker(env[1]["value"].as_str().unwrap()));
-        assert_eq!(env[2]["valueFrom"]["secretKeyRef"]["name"], "oidc");
+        assert!(
+            is_marker(env[2]["value"].as_str().unwrap()),
+            "not on the allow-list"
+        );
+        assert_eq!(env[3]["valueFrom"]["secretKeyRef"]["name"], "oidc");
         assert!(is_marker(
             facts["config"]["postgresql"]["auth"]["password"]
                 .as_str()

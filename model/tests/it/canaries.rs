@@ -240,7 +240,7 @@ fn the_facts_the_analysis_needs_survive() {
         json!({"name": "CODER_ACCESS_URL", "value": "https://coder.example.com"})
     );
     assert_eq!(
-        env[4]["valueFrom"]["secretKeyRef"]["name"],
+        env[5]["valueFrom"]["secretKeyRef"]["name"],
         "coder-provisioner-psk"
     );
     assert_eq!(
