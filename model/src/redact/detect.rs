@@ -42,10 +42,11 @@ pub fn credential_shape(s: &str) -> Option<CredentialShape> {
     if has_url_userinfo(t) {
         return Some(CredentialShape::UrlUserinfo);
     }
-    if has_auth_scheme(t) {
+    let lower = t.to_ascii_lowercase();
+    if has_auth_scheme(t, &lower) {
         return Some(CredentialShape::AuthScheme);
     }
-    if has_secret_parameter(t) {
+    if has_secret_parameter(&lower) {
         return Some(CredentialShape::SecretParameter);
     }
     let mut pos = 0;
@@ -55,10 +56,14 @@ pub fn credential_shape(s: &str) -> Option<CredentialShape> {
             .find(|c: char| !is_token_char(c))
             .map_or(t.len(), |i| start + i);
         let token = &t[start..end];
-        let before = t[..start].to_ascii_lowercase();
+        // Only the few bytes before the token matter: `sha256:` and friends.
+        let before = &t.as_bytes()[start.saturating_sub(7)..start];
         let digest = ["sha1:", "sha256:", "sha384:", "sha512:", "md5:"]
             .iter()
-            .any(|p| before.ends_with(p));
+            .any(|p| {
+                before.len() >= p.len()
+                    && before[before.len() - p.len()..].eq_ignore_ascii_case(p.as_bytes())
+            });
         match token_shape(token) {
             Some(CredentialShape::HexBlob) if digest => {}
             Some(shape) => return Some(shape),
@@ -213,8 +218,8 @@ fn shannon_entropy(s: &str) -> f64 {
         .sum()
 }
 
-fn has_auth_scheme(t: &str) -> bool {
-    let lower = t.to_ascii_lowercase();
+/// `lower` is `t` in ASCII lower case (same byte offsets).
+fn has_auth_scheme(t: &str, lower: &str) -> bool {
     ["bearer ", "basic ", "token "].iter().any(|scheme| {
         lower.match_indices(scheme).any(|(i, _)| {
             let at_start = i == 0 || !lower.as_bytes()[i - 1].is_ascii_alphanumeric();
@@ -230,32 +235,31 @@ fn has_auth_scheme(t: &str) -> bool {
     })
 }
 
-/// Parameter names whose value is a secret in DSNs, query strings and `key=value` lists.
+/// Parameters (name and `=`) whose value is a secret in DSNs, query strings and `key=value` lists.
 const SECRET_PARAMETERS: &[&str] = &[
-    "password",
-    "passwd",
-    "pwd",
-    "pass",
-    "token",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "secret",
-    "client_secret",
-    "api_key",
-    "apikey",
-    "sig",
-    "signature",
-    "x-amz-signature",
-    "x-amz-credential",
-    "x-amz-security-token",
-    "sslpassword",
+    "password=",
+    "passwd=",
+    "pwd=",
+    "pass=",
+    "token=",
+    "access_token=",
+    "refresh_token=",
+    "id_token=",
+    "secret=",
+    "client_secret=",
+    "api_key=",
+    "apikey=",
+    "sig=",
+    "signature=",
+    "x-amz-signature=",
+    "x-amz-credential=",
+    "x-amz-security-token=",
+    "sslpassword=",
 ];
 
-fn has_secret_parameter(t: &str) -> bool {
-    let lower = t.to_ascii_lowercase();
+fn has_secret_parameter(lower: &str) -> bool {
     SECRET_PARAMETERS.iter().any(|p| {
-        lower.match_indices(&format!("{p}=")).any(|(i, m)| {
+        lower.match_indices(*p).any(|(i, m)| {
             let boundary = i == 0 || b"?&; ,\"'".contains(&lower.as_bytes()[i - 1]);
             let value = &lower[i + m.len()..];
             let first = value.bytes().next();
