@@ -51,6 +51,31 @@ pub enum Command {
     /// Capture the cluster into a redacted snapshot (`.tar.zst`).
     #[command(after_help = EXIT_CODES_HELP)]
     Capture(CaptureArgs),
+    /// Capture, keep the snapshot, then analyse it (`analyze` flags go after `--`).
+    #[command(after_help = SCAN_EXIT_CODES_HELP)]
+    Scan(ScanArgs),
+    /// Analyse a snapshot offline, exactly as `coder-sec analyze` (for now: what it holds, as
+    /// `inspect`).
+    Analyze(crate::commands::analyze::Args),
+    /// Show what a snapshot holds, before attaching it to a ticket (as `coder-sec inspect`).
+    Inspect(crate::commands::inspect::Args),
+    /// Check every file of a snapshot against the hashes in its manifest (as `coder-sec verify`).
+    Verify(crate::commands::verify::Args),
+}
+
+const SCAN_EXIT_CODES_HELP: &str = "\
+Exit codes: the analysis' exit code when it is not 0; else 0 (complete) or 3 (complete with
+blind spots); 2 usage error; 1 capture failed (nothing written); 130 interrupted.";
+
+/// `scan` flags: `capture`'s, then the analysis' after `--`.
+#[derive(Debug, Clone, Args)]
+pub struct ScanArgs {
+    /// Capture flags.
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+    /// Flags for the analysis of the snapshot, after `--`.
+    #[arg(last = true, value_name = "ANALYZE_FLAGS")]
+    pub analyze: Vec<OsString>,
 }
 
 /// Connection flags, parsed by the plugin itself: kubectl passes no global flags to plugins.
@@ -208,7 +233,9 @@ mod tests {
             "c",
         ])
         .unwrap();
-        let Command::Capture(args) = cli.command;
+        let Command::Capture(args) = cli.command else {
+            panic!("not capture");
+        };
         assert_eq!(args.kube.namespaces, ["a", "b", "c"]);
         assert!(parse(["kubectl-coder_sec", "capture", "-n", "a", "-A"]).is_err());
     }

@@ -61,6 +61,12 @@ pub enum SettingsError {
     /// `--coder-url` without a token.
     #[error("`--coder-url` needs a Coder session token in `CODER_SESSION_TOKEN`")]
     NoCoderToken,
+    /// The flags after `--` on `scan` are not analysis flags.
+    #[error("the flags after `--` are not valid for `analyze`: {message}")]
+    AnalyzeFlags {
+        /// clap's message.
+        message: String,
+    },
     /// `--coder-url` does not parse.
     #[error("`--coder-url {value}` is not an http(s) URL")]
     CoderUrl {

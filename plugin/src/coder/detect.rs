@@ -338,7 +338,7 @@ pub fn classify_deployment(object: &Value) -> Option<CoderDeployment> {
         } else {
             return None;
         };
-    for w in ["server", "wsproxy", "provisionerd"] {
+    for w in ["wsproxy", "provisionerd", "server"] {
         if has_word(w) {
             detected_by.push(format!("args {w}"));
             break;

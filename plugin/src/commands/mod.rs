@@ -1,6 +1,10 @@
 //! One module per subcommand: each resolves its flags into settings and calls the library.
 
+pub mod analyze;
 pub mod capture;
+pub mod inspect;
+pub mod scan;
+pub mod verify;
 
 use std::process::ExitCode;
 
@@ -10,5 +14,9 @@ use crate::cli::{Cli, Command};
 pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Capture(args) => capture::exec(&args),
+        Command::Scan(args) => scan::exec(&args),
+        Command::Analyze(args) => analyze::exec(&args),
+        Command::Inspect(args) => inspect::exec(&args),
+        Command::Verify(args) => verify::exec(&args),
     }
 }

@@ -160,7 +160,7 @@ async fn gate(State(state): State<Arc<ApiState>>, request: Request, next: Next) 
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push(shown);
-    if state.options.failing.iter().any(|f| *f == path) {
+    if state.options.failing.contains(&path) {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal error (injected).",
