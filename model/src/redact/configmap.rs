@@ -26,6 +26,9 @@ impl Redactor {
         let Some(obj) = object.as_object_mut() else {
             return;
         };
+        if self.already_redacted(obj, &["data", "binaryData"]) {
+            return;
+        }
         let mut entries = BTreeMap::new();
         let mut removed = take_entries(obj, "data", false, &mut entries);
         let mut binary = BTreeMap::new();

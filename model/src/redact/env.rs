@@ -10,7 +10,7 @@ use super::detect::{
     glob_match, is_only_var_references, is_secret_key_name, looks_like_credential,
     strip_url_credentials,
 };
-use super::{Redactor, is_marker};
+use super::{MARKER_PREFIX, Redactor, is_marker};
 
 /// Names of environment variables whose literal values are kept (unless they look like credentials).
 /// `*` stands for one or more characters, `<N>` for an index (one or more digits). Every entry is
@@ -370,6 +370,7 @@ impl Redactor {
                 if !key.is_empty()
                     && !value.is_empty()
                     && !value.starts_with('$')
+                    && !value.starts_with(MARKER_PREFIX)
                     && is_secret_key_name(key)
                 {
                     let offset = word.find(quoted).unwrap_or(0);
@@ -397,11 +398,23 @@ impl Redactor {
     }
 }
 
-/// Byte ranges of the whitespace-separated words of `s`.
+/// Byte ranges of the whitespace-separated words of `s`. A marker (`<redacted fp=... len=N>`) is
+/// part of its word, spaces and all, so text redacted once is left alone the second time.
 fn word_spans(s: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut start = None;
+    let mut skip_to = 0;
     for (i, c) in s.char_indices() {
+        if i < skip_to {
+            continue;
+        }
+        if s[i..].starts_with(MARKER_PREFIX)
+            && let Some(end) = s[i..].find('>')
+        {
+            start.get_or_insert(i);
+            skip_to = i + end + 1;
+            continue;
+        }
         match (c.is_whitespace(), start) {
             (true, Some(st)) => {
                 spans.push((st, i));

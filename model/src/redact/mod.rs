@@ -257,6 +257,7 @@ mod tests {
             "(https?://)?[a-z]{1,8}(:[a-z0-9]{1,8})?@[a-z.]{1,12}(/[a-z]{0,5})?",
             Just("ghp_0123456789abcdefABCDEF0123456789abcd".to_string()),
             Just("$(KUBE_POD_IP)".to_string()),
+            "(--password=|TOKEN=|--token )[a-z0-9 ]{0,12}( x)?",
         ]
     }
 
@@ -285,6 +286,13 @@ mod tests {
             r.redact_object(&mut pod);
             prop_assert_eq!(&pod, &once);
             prop_assert_eq!(r.summary(), counts);
+
+            let mut secret = json!({"kind": "Secret", "type": "Opaque", "data": {"k": annotation},
+                "stringData": {"s": doc_value}});
+            r.redact_object(&mut secret);
+            let once = secret.clone();
+            r.redact_object(&mut secret);
+            prop_assert_eq!(&secret, &once);
 
             let mut doc = json!({"password": doc_value, "note": doc_value, "nested": {"v": doc_value}});
             r.redact_document(&mut doc);

@@ -49,11 +49,39 @@ pub(crate) fn take_entries(
 }
 
 impl Redactor {
+    /// Whether `obj` was redacted before (a `redacted` object and none of the payload `fields`): then
+    /// its `redacted` object is kept, re-checked so that nothing but sizes and facts can pass: `keys`
+    /// keeps numbers only, everything else goes through the document rules. Redacting twice changes
+    /// nothing.
+    pub(crate) fn already_redacted(&self, obj: &mut Map<String, Value>, fields: &[&str]) -> bool {
+        if fields.iter().any(|f| obj.contains_key(*f)) {
+            return false;
+        }
+        let Some(Value::Object(redacted)) = obj.get_mut("redacted") else {
+            return false;
+        };
+        for (key, value) in redacted.iter_mut() {
+            if key == "keys" {
+                if let Value::Object(sizes) = value {
+                    sizes.retain(|_, size| size.is_u64());
+                } else {
+                    *value = Value::Object(Map::new());
+                }
+            } else {
+                self.redact_document(value);
+            }
+        }
+        true
+    }
+
     /// Redacts one Secret in place.
     pub(crate) fn redact_secret(&self, object: &mut Value) {
         let Some(obj) = object.as_object_mut() else {
             return;
         };
+        if self.already_redacted(obj, &["data", "stringData"]) {
+            return;
+        }
         let mut entries = BTreeMap::new();
         let mut removed = take_entries(obj, "data", true, &mut entries);
         // `stringData` wins over `data` for the same key, as in the API server.
@@ -182,6 +210,28 @@ mod tests {
                 "redacted": {"keys": {"bad": 3, "extra": 3, "url": 12}}})
         );
         assert_eq!(r.summary().rules["secret-data"], 3);
+    }
+
+    #[test]
+    fn redacting_a_redacted_secret_keeps_its_facts() {
+        let r = Redactor::with_key([3; 32]);
+        let config = json!({"auths": {"ghcr.io": {"auth": b64("bot:p")}}});
+        let mut s = json!({"kind": "Secret", "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": b64(&config.to_string())}});
+        r.redact_secret(&mut s);
+        let once = s.clone();
+        r.redact_secret(&mut s);
+        assert_eq!(s, once);
+        assert_eq!(r.summary().rules["secret-data"], 1);
+
+        // A hand-made `redacted` object cannot smuggle values through.
+        let mut forged = json!({"kind": "Secret", "redacted": {"keys": {"a": "hunter2", "b": 3},
+            "note": {"password": "hunter2"}}});
+        r.redact_secret(&mut forged);
+        assert_eq!(forged["redacted"]["keys"], json!({"b": 3}));
+        assert!(is_marker(
+            forged["redacted"]["note"]["password"].as_str().unwrap()
+        ));
     }
 
     #[test]

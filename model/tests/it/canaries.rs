@@ -390,3 +390,18 @@ fn equal_secrets_share_a_fingerprint_within_a_snapshot_only() {
     assert_ne!(a.marker("hunter2"), b.marker("hunter2"));
     assert!(a.marker("hunter2").ends_with(" len=7>"));
 }
+
+#[test]
+fn preparing_an_object_twice_changes_nothing() {
+    let redactor = Redactor::with_key([0x5a; 32]);
+    let docs = coder_sec_model::manifests::load_paths(&[scenario("canaries")]).unwrap();
+    for doc in docs {
+        let mut object = doc.object;
+        coder_sec_model::prepare_object(&mut object, &redactor);
+        let once = object.clone();
+        let counts = redactor.summary();
+        coder_sec_model::prepare_object(&mut object, &redactor);
+        assert_eq!(object, once, "{} changed on a second pass", doc.source);
+        assert_eq!(redactor.summary(), counts, "{} counted twice", doc.source);
+    }
+}
