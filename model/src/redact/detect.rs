@@ -263,7 +263,7 @@ fn has_secret_parameter(lower: &str) -> bool {
             let boundary = i == 0 || b"?&; ,\"'".contains(&lower.as_bytes()[i - 1]);
             let value = &lower[i + m.len()..];
             let first = value.bytes().next();
-            boundary && first.is_some_and(|c| !b"&; ,\"'$".contains(&c))
+            boundary && first.is_some_and(|c| !b"&; ,\"'$<".contains(&c))
         })
     })
 }
@@ -596,6 +596,8 @@ mod tests {
             "sk-learn-notebook-workspace",
             "max_token=3",
             "password=$(DB_PASSWORD)",
+            "TOKEN=<redacted fp=0123456789abcdef len=1>",
+            "password=<your password here>",
             "coder.example.com,*.coder.example.com",
             "10.0.0.0/8,192.168.0.0/16",
             "2024-01-01T00:00:00.000000000Z",
