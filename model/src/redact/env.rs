@@ -209,6 +209,25 @@ pub fn template_metadata_pointers(kind: &str) -> &'static [&'static str] {
 
 const CONTAINER_LISTS: &[&str] = &["containers", "initContainers", "ephemeralContainers"];
 
+/// Probes and lifecycle hooks of a container: their `exec.command` and `httpGet.httpHeaders`.
+const HANDLER_POINTERS: &[&str] = &[
+    "/livenessProbe",
+    "/readinessProbe",
+    "/startupProbe",
+    "/lifecycle/postStart",
+    "/lifecycle/preStop",
+];
+
+/// HTTP headers whose values are credentials, whatever they look like.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-auth-token",
+    "coder-session-token",
+];
+
 impl Redactor {
     /// Applies the environment rule to one literal value of variable `name`, in place.
     pub(crate) fn redact_env_value(&self, name: &str, value: &mut String) {
@@ -295,6 +314,18 @@ impl Redactor {
                         self.redact_args(items);
                     }
                 }
+                for handler in HANDLER_POINTERS {
+                    let Some(handler) = container.pointer_mut(handler) else {
+                        continue;
+                    };
+                    if let Some(Value::Array(items)) = handler.pointer_mut("/exec/command") {
+                        self.redact_args(items);
+                    }
+                    if let Some(Value::Array(headers)) = handler.pointer_mut("/httpGet/httpHeaders")
+                    {
+                        self.redact_headers(headers);
+                    }
+                }
             }
         }
     }
@@ -313,6 +344,31 @@ impl Redactor {
             }
             Value::Array(items) => items.iter_mut().for_each(|v| self.redact_env_anywhere(v)),
             _ => {}
+        }
+    }
+
+    /// Redacts the values of probe and hook HTTP headers that carry credentials (`Authorization`,
+    /// `Cookie`, secret-named headers) or look like them.
+    pub(crate) fn redact_headers(&self, headers: &mut [Value]) {
+        for header in headers {
+            let name = header
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let Some(Value::String(value)) = header.get_mut("value") else {
+                continue;
+            };
+            if value.is_empty() || is_marker(value) {
+                continue;
+            }
+            if SECRET_HEADERS.contains(&name.as_str())
+                || is_secret_key_name(&name)
+                || looks_like_credential(value)
+            {
+                *value = self.marker(value);
+                self.count("header-credential");
+            }
         }
     }
 
@@ -494,12 +550,24 @@ mod tests {
                 {"name": "OTHER", "value": "$(CODER_ACCESS_URL)"},
                 {"name": "RETRIES", "value": 3},
             ],
-            "args": ["server", "--token", "abc123", "--password=hunter2", "--name=x"]}],
+            "args": ["server", "--token", "abc123", "--password=hunter2", "--name=x"],
+            "readinessProbe": {"httpGet": {"path": "/healthz", "httpHeaders": [
+                {"name": "Authorization", "value": "s3cr3t"}, {"name": "Accept", "value": "text/plain"}]}},
+            "lifecycle": {"preStop": {"exec": {"command": ["drain", "--api-key", "k"]}}}}],
             "ephemeralContainers": [{"name": "e", "env": [{"name": "SPLUNK_TOKEN", "value": "s"}]}]
         }});
         r.redact_pod_templates(&mut pod, "Pod");
         let env = &pod["spec"]["containers"][0]["env"];
         assert_eq!(env[0]["value"], "https://REDACTED@coder.example.com");
+        let probe = &pod["spec"]["containers"][0]["readinessProbe"];
+        assert!(is_marker(
+            probe["httpGet"]["httpHeaders"][0]["value"]
+                .as_str()
+                .unwrap()
+        ));
+        assert_eq!(probe["httpGet"]["httpHeaders"][1]["value"], "text/plain");
+        let hook = &pod["spec"]["containers"][0]["lifecycle"]["preStop"]["exec"]["command"];
+        assert!(is_marker(hook[2].as_str().unwrap()));
         assert_eq!(env[1]["value"], "0.0.0.0:8080");
         assert_eq!(env[2]["value"], "http://$(KUBE_POD_IP):8080");
         assert!(is_marker(env[3]["value"].as_str().unwrap()));
@@ -530,7 +598,8 @@ mod tests {
         assert_eq!(s["env-literal"], 3);
         assert_eq!(s["env-credential"], 1);
         assert_eq!(s["url-credentials"], 1);
-        assert_eq!(s["args-credential"], 2);
+        assert_eq!(s["args-credential"], 3);
+        assert_eq!(s["header-credential"], 1);
     }
 
     #[test]

@@ -84,6 +84,10 @@ pub const RULES: &[Rule] = &[
         description: "a credential in a container's `command` or `args` replaced by a marker",
     },
     Rule {
+        name: "header-credential",
+        description: "a probe or lifecycle-hook HTTP header value that carries a credential replaced by a marker",
+    },
+    Rule {
         name: "annotation-credential",
         description: "an annotation value shaped like a credential replaced by a marker",
     },
