@@ -26,6 +26,20 @@ Exit codes:
   1    failed: nothing was written at the target
   130  interrupted (Ctrl-C): nothing was written at the target";
 
+const CAPTURE_AFTER_HELP: &str = "\
+Examples:
+  kubectl coder-sec capture
+  kubectl coder-sec capture --context prod -n coder -n coder-workspaces -o prod.tar.zst
+  CODER_SESSION_TOKEN=$(coder tokens create) kubectl coder-sec capture --coder-url https://coder.example.com
+
+Exit codes:
+  0    complete: every kind was read
+  3    complete with blind spots: the snapshot was written, but some kinds (or Coder API
+       endpoints) were forbidden or unreadable; the manifest lists them
+  2    usage error (bad flag, unknown context, unreadable kubeconfig)
+  1    failed: nothing was written at the target
+  130  interrupted (Ctrl-C): nothing was written at the target";
+
 /// Capture a Kubernetes cluster running Coder into one redacted snapshot, and analyse it offline.
 ///
 /// `capture` lists every kind coder-sec analyses (paged, in parallel, with retries), redacts each
@@ -49,7 +63,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Capture the cluster into a redacted snapshot (`.tar.zst`).
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = CAPTURE_AFTER_HELP)]
     Capture(CaptureArgs),
     /// Capture, keep the snapshot, then analyse it (`analyze` flags go after `--`).
     #[command(after_help = SCAN_EXIT_CODES_HELP)]
@@ -64,6 +78,9 @@ pub enum Command {
 }
 
 const SCAN_EXIT_CODES_HELP: &str = "\
+Example:
+  kubectl coder-sec scan --context prod -o prod.tar.zst -- --json
+
 Exit codes: the analysis' exit code when it is not 0; else 0 (complete) or 3 (complete with
 blind spots); 2 usage error; 1 capture failed (nothing written); 130 interrupted.";
 
@@ -220,6 +237,21 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("kubectl coder-sec capture"), "{text}");
         assert!(text.contains("Exit codes"), "{text}");
+    }
+
+    /// The `--help` of the plugin's own commands, as kubectl users see it.
+    #[test]
+    fn help_snapshots() {
+        for sub in ["", "capture", "scan"] {
+            let mut args = vec!["/usr/local/bin/kubectl-coder_sec"];
+            if !sub.is_empty() {
+                args.push(sub);
+            }
+            args.push("--help");
+            let text = parse(args).unwrap_err().to_string();
+            let name = if sub.is_empty() { "help" } else { sub };
+            insta::assert_snapshot!(format!("help-{name}"), text);
+        }
     }
 
     #[test]

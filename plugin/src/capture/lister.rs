@@ -234,6 +234,156 @@ pub fn percent_encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::retry::RetryPolicy;
+    use axum::extract::{Query, State};
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// A pod list of `total` pods that answers 429 to the first request, 500 to the second, and
+    /// 410 the first time a continue token is used.
+    #[derive(Default)]
+    struct Script {
+        total: usize,
+        requests: Mutex<Vec<String>>,
+        expired_once: Mutex<bool>,
+    }
+
+    async fn pods(
+        State(script): State<Arc<Script>>,
+        Query(q): Query<HashMap<String, String>>,
+    ) -> axum::response::Response {
+        let n = {
+            let mut log = script.requests.lock().unwrap();
+            log.push(format!("{q:?}"));
+            log.len()
+        };
+        if n == 1 {
+            return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "0")], "{}").into_response();
+        }
+        if n == 2 {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "oops").into_response();
+        }
+        let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(500);
+        let start: usize = q.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
+        if start > 0 {
+            let mut expired = script.expired_once.lock().unwrap();
+            if !*expired {
+                *expired = true;
+                let status = serde_json::json!({"kind": "Status", "code": 410, "reason": "Expired",
+                    "message": "The provided continue parameter is too old"});
+                return (StatusCode::GONE, status.to_string()).into_response();
+            }
+        }
+        let end = (start + limit).min(script.total);
+        let items: Vec<Value> = (start..end)
+            .map(|i| serde_json::json!({"metadata": {"namespace": "ns", "name": format!("pod-{i:03}")},
+                "spec": {"containers": [{"name": "c", "env": [{"name": "TOKEN", "value": "CANARY-unit-env"}]}]}}))
+            .collect();
+        let cont = if end < script.total {
+            end.to_string()
+        } else {
+            String::new()
+        };
+        let body = serde_json::json!({"kind": "PodList", "apiVersion": "v1",
+            "metadata": {"resourceVersion": "1", "continue": cont}, "items": items});
+        body.to_string().into_response()
+    }
+
+    #[tokio::test]
+    async fn pages_retry_and_restart_after_410() {
+        let script = Arc::new(Script {
+            total: 7,
+            ..Script::default()
+        });
+        let router = axum::Router::new()
+            .route("/api/v1/pods", axum::routing::get(pods))
+            .with_state(script.clone());
+        let client = kube::Client::new(router, "default");
+        let policy = RetryPolicy {
+            base: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Arc::new(SnapshotWriter::create(&dir.path().join("s.tar.zst")).unwrap());
+        let ctx = ListContext {
+            api: Requester::new(client, policy),
+            writer: writer.clone(),
+            redactor: Arc::new(Redactor::new()),
+            observer: Arc::new(Observer::new(None)),
+            paging: Paging {
+                chunk_size: 2,
+                max_restarts: 3,
+            },
+        };
+        let spec = coder_sec_model::kinds::lookup("v1", "Pod").unwrap();
+        let seen = Mutex::new(Vec::new());
+        let outcome = list_kind(&ctx, spec, &[], &|n| seen.lock().unwrap().push(n))
+            .await
+            .unwrap();
+        let KindOutcome::Complete {
+            spooled, restarts, ..
+        } = outcome
+        else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!(spooled.count(), 7);
+        assert_eq!(restarts, 1);
+        assert_eq!(
+            ctx.api
+                .stats()
+                .retries
+                .load(std::sync::atomic::Ordering::Relaxed),
+            2
+        );
+        let requests = script.requests.lock().unwrap().clone();
+        assert!(
+            requests.iter().any(|r| r.contains("\"limit\": \"4\"")),
+            "{requests:?}"
+        );
+        // The counter restarted from zero with the new spool.
+        assert!(seen.lock().unwrap().windows(2).any(|w| w[1] < w[0]));
+    }
+
+    #[tokio::test]
+    async fn forbidden_and_missing_are_answers() {
+        let router = axum::Router::new().route(
+            "/api/v1/secrets",
+            axum::routing::get(|| async {
+                (
+                    StatusCode::FORBIDDEN,
+                    r#"{"kind":"Status","message":"secrets is forbidden: User \"x\" cannot list"}"#,
+                )
+            }),
+        );
+        let client = kube::Client::new(router, "default");
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ListContext {
+            api: Requester::new(client, RetryPolicy::default()),
+            writer: Arc::new(SnapshotWriter::create(&dir.path().join("s.tar.zst")).unwrap()),
+            redactor: Arc::new(Redactor::new()),
+            observer: Arc::new(Observer::new(None)),
+            paging: Paging {
+                chunk_size: 500,
+                max_restarts: 1,
+            },
+        };
+        let secrets = coder_sec_model::kinds::lookup("v1", "Secret").unwrap();
+        match list_kind(&ctx, secrets, &[], &|_| {}).await.unwrap() {
+            KindOutcome::Unread { status, message } => {
+                assert_eq!(status, KindStatus::Forbidden);
+                assert!(message.contains("cannot list"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let nodes = coder_sec_model::kinds::lookup("v1", "Node").unwrap();
+        match list_kind(&ctx, nodes, &[], &|_| {}).await.unwrap() {
+            KindOutcome::Unread { status, .. } => assert_eq!(status, KindStatus::NotFound),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn encodes_tokens() {
