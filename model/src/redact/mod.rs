@@ -20,6 +20,7 @@ use sha2::Sha256;
 
 use crate::format::RedactionSummary;
 
+mod anywhere;
 mod configmap;
 pub mod detect;
 mod document;
@@ -78,6 +79,10 @@ pub const RULES: &[Rule] = &[
     Rule {
         name: "url-credentials",
         description: "the user part of a URL replaced by `REDACTED`",
+    },
+    Rule {
+        name: "private-key",
+        description: "a string holding a PEM private key (as text or base64) replaced by a marker, anywhere",
     },
     Rule {
         name: "args-credential",
@@ -199,8 +204,9 @@ impl Redactor {
     }
 
     /// Redacts one Kubernetes object in place, by its `kind`: Secret and ConfigMap payloads, the
-    /// environment and command lines of pod templates, every `env` list elsewhere, and the labels and
-    /// annotations of the object and its templates. See `docs/redaction.md`.
+    /// environment and command lines of pod templates, every `env` list elsewhere, the labels and
+    /// annotations of the object and its templates, and, in every string, private keys and URL
+    /// credentials. See `docs/redaction.md`.
     pub fn redact_object(&self, object: &mut Value) {
         let kind = object
             .get("kind")
@@ -217,6 +223,7 @@ impl Redactor {
         if let Some(meta) = object.get_mut("metadata") {
             self.redact_metadata(meta);
         }
+        self.redact_strings_anywhere(object);
     }
 
     /// Redacts a free-form JSON document in place (Coder REST API responses, Helm values): values under

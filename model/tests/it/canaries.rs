@@ -339,6 +339,13 @@ fn the_facts_the_analysis_needs_survive() {
     assert_eq!(main["args"][0], "--token");
     assert_eq!(main["args"][3], "--verbose");
 
+    // Webhook: the URL without its credentials.
+    let hook = back.object("MutatingWebhookConfiguration", "", "injector");
+    assert_eq!(
+        hook["webhooks"][0]["clientConfig"]["url"],
+        "https://REDACTED@hooks.example.com/mutate"
+    );
+
     // Coder API: what is not secret stays.
     let api = &back.entries[API_PATH][0];
     assert_eq!(api["buildinfo"]["version"], "v2.15.0+e3d7eb2");
