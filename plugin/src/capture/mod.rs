@@ -244,16 +244,19 @@ pub async fn run(
         let ctx = ctx.clone();
         let namespaces = namespaces.clone();
         let semaphore = semaphore.clone();
-        let bar = progress.line(&spec.label());
-        bar.set_message("waiting");
+        let progress = progress.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
+            let bar = progress.line(&spec.label());
             bar.set_message("listing");
             let set_count = |n: u64| bar.set_position(n);
             let outcome = lister::list_kind(&ctx, spec, &namespaces, &set_count).await?;
             match &outcome {
-                KindOutcome::Complete { .. } => bar.finish_with_message("done"),
-                KindOutcome::Unread { status, .. } => bar.finish_with_message(status.to_string()),
+                KindOutcome::Complete { restarts: 0, .. } => progress.finish(&bar, "done"),
+                KindOutcome::Complete { restarts, .. } => {
+                    progress.finish(&bar, &format!("done ({restarts} restarts after 410)"));
+                }
+                KindOutcome::Unread { status, .. } => progress.finish(&bar, &status.to_string()),
             }
             Ok((spec, outcome))
         });
@@ -316,7 +319,7 @@ pub async fn run(
         .inspect(|_| bar.inc(1))
         .collect()
         .await;
-    bar.finish_with_message("done");
+    progress.finish(&bar, "done");
     if !rules.is_empty() && rules.iter().all(|r| r.get("error").is_some()) {
         blind_spots.insert(BlindSpot {
             subject: "identity rules".into(),
@@ -357,7 +360,8 @@ pub async fn run(
     if let Some(coder_api) = &settings.coder_api {
         let bar = progress.line("Coder API");
         let spots = crate::coder::api::capture(coder_api, &mut writer, &redactor).await?;
-        bar.finish_with_message(if spots.is_empty() { "done" } else { "partial" });
+        bar.set_position(crate::coder::api::ENDPOINTS.len() as u64);
+        progress.finish(&bar, if spots.is_empty() { "done" } else { "partial" });
         blind_spots.extend(spots);
     }
 

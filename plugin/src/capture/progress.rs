@@ -62,10 +62,16 @@ impl Progress {
         bar
     }
 
-    /// Prints a line above the bars (or to stderr when hidden).
-    pub fn println(&self, text: &str) {
+    /// Ends a step's line: its spinner goes, a permanent line with its count and `status` stays
+    /// above the running ones.
+    pub fn finish(&self, bar: &ProgressBar, status: &str) {
+        let label = bar.prefix();
+        let count = bar.position();
+        bar.finish_and_clear();
         if self.visible {
-            let _ = self.multi.println(text);
+            let _ = self
+                .multi
+                .println(format!("  {label:<48} {count:>9} {status}"));
         }
     }
 

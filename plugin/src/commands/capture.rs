@@ -19,15 +19,20 @@ pub fn exec(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        match capture_to_file(args, &Env::from_process()).await? {
+        match capture_to_file(args, &Env::from_process(), true).await? {
             Some(outcome) => Ok(ExitCode::from(exit_code(&outcome))),
             None => Ok(ExitCode::from(EXIT_INTERRUPTED)),
         }
     })
 }
 
-/// Captures as `args` say, printing progress and the summary; `None` when interrupted.
-pub async fn capture_to_file(args: &CaptureArgs, env: &Env) -> anyhow::Result<Option<Outcome>> {
+/// Captures as `args` say, printing progress and the summary, and the snapshot's path on stdout when
+/// `print_path`; `None` when interrupted.
+pub async fn capture_to_file(
+    args: &CaptureArgs,
+    env: &Env,
+    print_path: bool,
+) -> anyhow::Result<Option<Outcome>> {
     let settings = CaptureSettings::resolve(args, env).await?;
     let client = kube::Client::try_from(settings.kube.config.clone()).with_context(|| {
         format!(
@@ -53,8 +58,10 @@ pub async fn capture_to_file(args: &CaptureArgs, env: &Env) -> anyhow::Result<Op
     if !settings.quiet {
         print_summary(&outcome);
     }
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", outcome.path.display()).context("cannot write to stdout")?;
+    if print_path {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{}", outcome.path.display()).context("cannot write to stdout")?;
+    }
     Ok(Some(outcome))
 }
 

@@ -22,7 +22,7 @@ pub fn exec(args: &ScanArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let outcome = runtime.block_on(capture_to_file(&args.capture, &Env::from_process()))?;
+    let outcome = runtime.block_on(capture_to_file(&args.capture, &Env::from_process(), false))?;
     drop(runtime);
     let Some(outcome) = outcome else {
         return Ok(ExitCode::from(EXIT_INTERRUPTED));

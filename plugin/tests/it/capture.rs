@@ -1,0 +1,472 @@
+//! `capture` end to end: through kubectl, with faults, with a restricted identity, with `-n`, with the
+//! Coder API, and interrupted.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use coder_sec_model::KindStatus;
+use coder_sec_test_apiserver::{Faults, IdentitySpec, parse_identity};
+use coder_sec_test_coder_api::{NEVER_READ, Options, TestCoderApi};
+use serde_json::Value;
+
+use crate::support::*;
+
+const KUBECTL: &str = "/usr/bin/kubectl";
+
+/// Checks every property a complete capture of the canary + Coder scenarios must have.
+fn check_complete(cluster: &Cluster, snap: &Snapshot) {
+    assert!(snap.mismatches.is_empty(), "{:?}", snap.mismatches);
+    let leaks = snap.find_needles(&needles());
+    assert!(leaks.is_empty(), "canaries survived: {leaks:#?}");
+    assert_eq!(snap.kind_counts(), server_counts(&cluster.server));
+    let m = &snap.manifest;
+    assert_eq!(m.tool.name, "kubectl-coder_sec");
+    assert_eq!(m.source, coder_sec_model::Source::Capture);
+    assert_eq!(m.cluster.platform.as_deref(), Some("kind"));
+    assert!(
+        m.cluster
+            .server_version
+            .as_deref()
+            .is_some_and(|v| v.starts_with("v1."))
+    );
+    assert!(m.redaction.total() > 0);
+    assert!(m.files.iter().any(|f| f.path == "identity/rules.jsonl"));
+
+    let deployments = snap.document("coder/deployments.json");
+    let names = |role: &str| -> Vec<String> {
+        deployments[role]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}/{}",
+                    d["namespace"].as_str().unwrap(),
+                    d["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(names("coderd"), ["coder/coder"], "{deployments:#}");
+    assert_eq!(names("provisioners"), ["coder/coder-provisioner"]);
+    assert_eq!(names("wsproxies"), ["coder-proxy/coder-proxy"]);
+
+    let releases = snap.values("coder/helm-releases.jsonl");
+    let mut release_names: Vec<&str> = releases
+        .iter()
+        .map(|r| r["release"].as_str().unwrap())
+        .collect();
+    release_names.sort();
+    assert_eq!(release_names, ["coder", "coder-provisioner", "coder-proxy"]);
+    assert!(releases.iter().all(|r| r["helmRelease"].is_object()));
+
+    let workspaces = snap.document("coder/workspaces.json");
+    assert_eq!(workspaces["counts"]["pods"], 6, "{workspaces:#}");
+    assert_eq!(workspaces["counts"]["persistentvolumeclaims"], 6);
+    assert_eq!(workspaces["counts"]["deployments"], 7);
+    assert!(!workspaces.to_string().contains("@example.com"));
+
+    let rules = snap.values("identity/rules.jsonl");
+    let namespaces: Vec<&str> = rules
+        .iter()
+        .map(|r| r["namespace"].as_str().unwrap())
+        .collect();
+    assert!(
+        namespaces.contains(&"coder") && namespaces.contains(&"coder-workspaces"),
+        "{namespaces:?}"
+    );
+    assert!(
+        rules.iter().all(|r| r["resourceRules"].is_array()),
+        "{rules:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capture_through_kubectl_plugin_mechanism_with_coder_api() {
+    if !Path::new(KUBECTL).exists() {
+        println!("skipped: kubectl not installed");
+        return;
+    }
+    let cluster = Cluster::start(Vec::new(), Faults::default()).await;
+    let coder = TestCoderApi::start(Options::default()).await.unwrap();
+    let out = cluster.path("out.tar.zst");
+    let bin_dir = plugin_bin().parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let mut kubectl = Command::new(KUBECTL);
+    kubectl
+        .args(["coder-sec", "capture", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .arg("-o")
+        .arg(&out)
+        .args(["--coder-url", &coder.url()])
+        .env("PATH", path)
+        .env("HOME", cluster.dir.path())
+        .env_remove("KUBECONFIG")
+        .env(
+            "CODER_SESSION_TOKEN",
+            coder_sec_test_coder_api::DEFAULT_TOKEN,
+        );
+    let output = run(kubectl).await;
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        out.display().to_string()
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("objects") && stderr.contains("wrote"),
+        "{stderr}"
+    );
+
+    let snap = Snapshot::read(&out);
+    check_complete(&cluster, &snap);
+    assert_eq!(snap.manifest.cluster.context.as_deref(), Some("admin"));
+    assert_eq!(snap.manifest.identity.as_ref().unwrap().username, "admin");
+    assert!(
+        snap.manifest.blind_spots.is_empty(),
+        "{:?}",
+        snap.manifest.blind_spots
+    );
+
+    for name in [
+        "buildinfo",
+        "authmethods",
+        "deployment-config",
+        "entitlements",
+        "users",
+        "templates",
+        "external-auth",
+        "workspaceproxies",
+    ] {
+        assert!(
+            snap.files.contains_key(&format!("coder/api/{name}.json")),
+            "coder/api/{name}.json"
+        );
+    }
+    let users = snap.document("coder/api/users.json");
+    assert_eq!(users["count"], 3, "{users:#}");
+    let requests = coder.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| NEVER_READ.iter().all(|p| !r.starts_with(p))),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_give_the_same_snapshot() {
+    let clean = Cluster::start(Vec::new(), Faults::default()).await;
+    let faulty = Cluster::start(
+        Vec::new(),
+        Faults {
+            rate_429: 0.05,
+            rate_500: 0.1,
+            rate_drop: 0.05,
+            expire_continue_after_pages: Some(3),
+            seed: 7,
+            include_discovery: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let mut snapshots = Vec::new();
+    for cluster in [&clean, &faulty] {
+        let out = cluster.path("out.tar.zst");
+        let mut c = plugin(cluster.dir.path());
+        c.args([
+            "capture",
+            "--quiet",
+            "--chunk-size",
+            "2",
+            "--concurrency",
+            "4",
+            "--kubeconfig",
+        ])
+        .arg(&cluster.kubeconfig)
+        .arg("-o")
+        .arg(&out);
+        let output = run(c).await;
+        assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+        let snap = Snapshot::read(&out);
+        check_complete(cluster, &snap);
+        snapshots.push(snap);
+    }
+    let faulted = faulty
+        .server
+        .request_log()
+        .iter()
+        .filter(|r| r.status == 429 || r.status == 410 || r.status >= 500)
+        .count();
+    assert!(faulted > 0, "no fault was injected");
+    assert_eq!(snapshots[0].kind_counts(), snapshots[1].kind_counts());
+    assert_eq!(
+        snapshots[0].normalized_hashes(),
+        snapshots[1].normalized_hashes()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restricted_identity_completes_with_blind_spots_and_exit_3() {
+    let viewer = parse_identity("viewer:viewer-token:user=viewer,deny=secrets;configmaps").unwrap();
+    let cluster = Cluster::start(vec![viewer, IdentitySpec::admin()], Faults::default()).await;
+    let out = cluster.path("viewer.tar.zst");
+    let mut c = plugin(cluster.dir.path());
+    c.args(["capture", "--context", "viewer", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .arg("-o")
+        .arg(&out);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(3), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("blind spot"), "{stderr}");
+
+    let snap = Snapshot::read(&out);
+    assert!(snap.mismatches.is_empty());
+    let m = &snap.manifest;
+    assert_eq!(m.identity.as_ref().unwrap().username, "viewer");
+    for kind in ["Secret", "ConfigMap"] {
+        let entry = m.kind("", kind).unwrap();
+        assert_eq!(entry.status, KindStatus::Forbidden, "{entry:?}");
+        assert!(entry.path.is_none());
+    }
+    let secrets = m
+        .blind_spots
+        .iter()
+        .find(|b| b.subject == "secrets")
+        .unwrap();
+    assert!(secrets.hides.contains("Helm release"), "{secrets:?}");
+    assert!(m.blind_spots.iter().any(|b| b.subject == "configmaps"));
+    let mut expected = server_counts(&cluster.server);
+    expected.remove("secrets");
+    expected.remove("configmaps");
+    assert_eq!(snap.kind_counts(), expected);
+    assert!(snap.values("coder/helm-releases.jsonl").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespaced_capture_keeps_cluster_kinds() {
+    let cluster = Cluster::start(Vec::new(), Faults::default()).await;
+    let out = cluster.path("ns.tar.zst");
+    let mut c = plugin(cluster.dir.path());
+    c.args([
+        "capture",
+        "-q",
+        "-n",
+        "coder-workspaces",
+        "-n",
+        "default",
+        "--kubeconfig",
+    ])
+    .arg(&cluster.kubeconfig)
+    .arg("-o")
+    .arg(&out);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let snap = Snapshot::read(&out);
+    assert_eq!(
+        snap.manifest.scope.namespaces,
+        ["coder-workspaces", "default"]
+    );
+    let server = server_counts(&cluster.server);
+    let counts = snap.kind_counts();
+    for cluster_kind in [
+        "namespaces",
+        "nodes",
+        "clusterroles.rbac.authorization.k8s.io",
+    ] {
+        assert_eq!(
+            counts.get(cluster_kind),
+            server.get(cluster_kind),
+            "{cluster_kind}"
+        );
+    }
+    for pod in snap.values("resources/core/v1/pods.jsonl") {
+        let ns = pod["metadata"]["namespace"].as_str().unwrap();
+        assert!(ns == "coder-workspaces" || ns == "default", "{ns}");
+    }
+    assert_eq!(counts["pods"], 20);
+    let rules: Vec<Value> = snap.values("identity/rules.jsonl");
+    assert_eq!(rules.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_coder_endpoint_is_a_blind_spot() {
+    let cluster = Cluster::start(Vec::new(), Faults::default()).await;
+    let coder = TestCoderApi::start(Options {
+        failing: vec!["/api/v2/templates".into()],
+        enterprise: false,
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let out = cluster.path("api.tar.zst");
+    let mut c = plugin(cluster.dir.path());
+    c.args(["capture", "-q", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .arg("-o")
+        .arg(&out)
+        .args(["--coder-url", &coder.url()])
+        .env(
+            "CODER_SESSION_TOKEN",
+            coder_sec_test_coder_api::DEFAULT_TOKEN,
+        );
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(3), "{}", describe(&output));
+    let snap = Snapshot::read(&out);
+    let spots = &snap.manifest.blind_spots;
+    assert_eq!(spots.len(), 1, "{spots:?}");
+    assert!(spots[0].subject.contains("/api/v2/templates"));
+    assert!(!snap.files.contains_key("coder/api/templates.json"));
+    // Enterprise endpoints answering 404 are skipped quietly.
+    assert!(!snap.files.contains_key("coder/api/entitlements.json"));
+    assert!(snap.files.contains_key("coder/api/deployment-config.json"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [&[&str]; 4] = [
+        &["capture", "--chunk-size", "0"],
+        &["capture", "--kubeconfig", "/nonexistent/kubeconfig"],
+        &["capture", "-n", "Not_A_Namespace"],
+        &["no-such-command"],
+    ];
+    for args in cases {
+        let mut c = plugin(dir.path());
+        c.args(args);
+        let output = run(c).await;
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            describe(&output)
+        );
+    }
+    let cluster = Cluster::start(Vec::new(), Faults::default()).await;
+    let mut c = plugin(dir.path());
+    c.args([
+        "capture",
+        "--coder-url",
+        "https://coder.example.com",
+        "--kubeconfig",
+    ])
+    .arg(&cluster.kubeconfig);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("hint:"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_server_fails_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("k");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: x\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: x\n  context:\n    cluster: x\n    user: x\nusers:\n- name: x\n  user:\n    token: t\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out.tar.zst");
+    let mut c = plugin(dir.path());
+    c.args(["capture", "--max-attempts", "2", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .arg("-o")
+        .arg(&out);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("127.0.0.1:1") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    assert_only(dir.path(), &["k"]);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_leaves_no_file() {
+    let cluster = Cluster::start(
+        Vec::new(),
+        Faults {
+            latency: Duration::from_millis(300),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let out_dir = cluster.path("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("interrupted.tar.zst");
+    let mut c = plugin(cluster.dir.path());
+    c.args(["capture", "-q", "--chunk-size", "1", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .arg("-o")
+        .arg(&out);
+    let output = tokio::task::spawn_blocking(move || {
+        let child = c
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", describe(&output));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+    assert_only(&out_dir, &[]);
+}
+
+/// The folder holds exactly these names: no snapshot, no temporary file left behind.
+fn assert_only(dir: &Path, names: &[&str]) {
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    assert_eq!(found, names);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_captures_then_analyses() {
+    let cluster = Cluster::start(Vec::new(), Faults::default()).await;
+    let out = cluster.path("scan.tar.zst");
+    let mut c = plugin(cluster.dir.path());
+    c.args(["scan", "-q", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .arg("-o")
+        .arg(&out)
+        .args(["--", "--json"]);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let report: Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is the analysis' JSON");
+    assert!(report.is_object(), "{report}");
+    assert!(out.exists());
+
+    let mut c = plugin(cluster.dir.path());
+    c.arg("verify").arg(&out);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+
+    // Bad analysis flags are refused before anything is captured.
+    let refused = cluster.path("refused.tar.zst");
+    let mut c = plugin(cluster.dir.path());
+    c.args(["scan", "-q", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .arg("-o")
+        .arg(&refused)
+        .args(["--", "--no-such-flag"]);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+    assert!(!refused.exists());
+}
