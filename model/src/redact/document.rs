@@ -9,7 +9,7 @@ use super::detect::{
     strip_url_credentials,
 };
 use super::env::{ENV_DENY_LIST, env_name_allowed};
-use super::{Redactor, detect::glob_match, is_marker};
+use super::{MARKER_PREFIX, Redactor, detect::glob_match, is_marker};
 
 /// Keys whose string values are personal data in documents (fingerprinted).
 pub const PERSONAL_DATA_KEYS: &[&str] = &["email"];
@@ -123,18 +123,110 @@ impl Redactor {
             *s = stripped;
             self.count("url-credentials");
         }
+        if let Some(redacted) = self.redact_embedded_json(s) {
+            *s = redacted;
+            return;
+        }
+        // Multi-line text (YAML manifests in Helm values such as `extraTemplates`, scripts): redacted
+        // structurally or line by line first, so that one token does not cost the whole text.
+        if s.contains('\n')
+            && let Some(redacted) = self.redact_embedded_text(s)
+        {
+            *s = redacted;
+        }
         match credential_shape(s) {
-            None => {
-                if let Some(redacted) = self.redact_embedded_json(s) {
-                    *s = redacted;
-                }
-            }
+            None => {}
             Some(CredentialShape::HexBlob) if key.is_some_and(is_digest_key_name) => {}
             Some(_) => {
                 *s = self.marker(s);
                 self.count("document-credential");
             }
         }
+    }
+
+    /// Redacts multi-line text: YAML documents as Kubernetes objects (when they have `apiVersion` and
+    /// `kind`) or as documents, re-serialised; other text line by line (`key: value` and `key=value`
+    /// with secret-named keys, credential-shaped words). `None` when nothing changed.
+    pub(crate) fn redact_embedded_text(&self, s: &str) -> Option<String> {
+        use serde::Deserialize;
+        let docs: Result<Vec<Value>, _> = serde_yaml_ng::Deserializer::from_str(s)
+            .map(Value::deserialize)
+            .collect();
+        match docs {
+            Ok(docs) if docs.iter().any(|d| d.is_object() || d.is_array()) => {
+                let mut changed = false;
+                let mut parts = Vec::with_capacity(docs.len());
+                for mut doc in docs {
+                    let before = doc.clone();
+                    if doc.get("apiVersion").is_some() && doc.get("kind").is_some() {
+                        self.redact_object(&mut doc);
+                    } else {
+                        self.redact_document(&mut doc);
+                    }
+                    changed |= doc != before;
+                    parts.push(serde_yaml_ng::to_string(&doc).ok()?);
+                }
+                changed.then(|| parts.join("---\n"))
+            }
+            _ => self.redact_lines(s),
+        }
+    }
+
+    /// Line-by-line redaction of text that is not structured YAML (templates with `{{ }}`, scripts).
+    fn redact_lines(&self, s: &str) -> Option<String> {
+        let mut out = String::with_capacity(s.len());
+        let mut changed = false;
+        for line in s.split_inclusive('\n') {
+            let body = line.trim_end_matches(['\n', '\r']);
+            let ending = &line[body.len()..];
+            if let Some(redacted) = self.redact_yaml_line(body) {
+                out.push_str(&redacted);
+                changed = true;
+            } else if let Some(redacted) = self.redact_words(body, "document-credential") {
+                out.push_str(&redacted);
+                changed = true;
+            } else {
+                out.push_str(body);
+            }
+            out.push_str(ending);
+        }
+        changed.then_some(out)
+    }
+
+    /// `  password: value` (or `- token: value`) with a secret-named key: the value becomes a marker.
+    fn redact_yaml_line(&self, line: &str) -> Option<String> {
+        let indent = line.len() - line.trim_start_matches([' ', '\t', '-']).len();
+        let rest = &line[indent..];
+        let colon = rest.find(':')?;
+        let key = rest[..colon].trim_matches(|c| c == '"' || c == '\'');
+        if key.is_empty()
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            || !is_secret_key_name(key)
+        {
+            return None;
+        }
+        let value = rest[colon + 1..].trim();
+        let bare = value.trim_matches(|c| c == '"' || c == '\'');
+        if bare.is_empty()
+            || bare.starts_with("{{")
+            || bare.starts_with('$')
+            || bare.starts_with(MARKER_PREFIX)
+            || matches!(
+                bare,
+                "|" | ">" | "|-" | ">-" | "true" | "false" | "null" | "~"
+            )
+        {
+            return None;
+        }
+        self.count("document-secret-key");
+        Some(format!(
+            "{}{}: {}",
+            &line[..indent],
+            &rest[..colon],
+            self.marker(bare)
+        ))
     }
 }
 
@@ -199,6 +291,36 @@ mod tests {
         assert_eq!(s["document-credential"], 1);
         assert_eq!(s["document-personal-data"], 1);
         assert_eq!(s["url-credentials"], 1);
+    }
+
+    #[test]
+    fn yaml_and_text_inside_strings() {
+        let r = Redactor::with_key([2; 32]);
+        let mut doc = json!({"extraTemplates": [
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2\n",
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}-x\nstringData:\n  token: abc123\n  user: bob\n",
+            "enabled: true\nlevel: debug\n",
+            "#!/bin/sh\nexport API_TOKEN=abc\necho done\n"
+        ]});
+        r.redact_document(&mut doc);
+        let t = &doc["extraTemplates"];
+        let parsed: Value = serde_yaml_ng::from_str(t[0].as_str().unwrap()).unwrap();
+        assert_eq!(parsed["metadata"]["name"], "db");
+        assert!(parsed.get("stringData").is_none());
+        assert_eq!(parsed["redacted"]["keys"]["password"], 7);
+        let raw = t[1].as_str().unwrap();
+        assert!(raw.contains("  token: <redacted fp="), "{raw}");
+        assert!(raw.contains("  user: bob\n") && raw.contains("{{ .Release.Name }}-x"));
+        assert_eq!(t[2], "enabled: true\nlevel: debug\n");
+        assert!(
+            t[3].as_str()
+                .unwrap()
+                .contains("export API_TOKEN=<redacted fp=")
+        );
+        assert!(t[3].as_str().unwrap().ends_with("echo done\n"));
+        let once = doc.clone();
+        r.redact_document(&mut doc);
+        assert_eq!(doc, once);
     }
 
     #[test]

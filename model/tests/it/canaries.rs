@@ -248,6 +248,12 @@ fn the_facts_the_analysis_needs_survive() {
         "coder.example.com"
     );
     assert_eq!(helm["config"]["postgresql"]["auth"]["username"], "coder");
+    let extra: Value =
+        serde_yaml_ng::from_str(helm["config"]["extraTemplates"][0].as_str().unwrap()).unwrap();
+    assert_eq!(extra["metadata"]["name"], "coder-db");
+    assert_eq!(extra["redacted"]["keys"], json!({"url": 31}));
+    let raw = helm["config"]["extraTemplates"][1].as_str().unwrap();
+    assert!(raw.contains("name: {{ .Release.Name }}-scim"), "{raw}");
     let keys: Vec<&String> = helm.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
@@ -383,8 +389,9 @@ fn every_rule_counted_and_recorded_in_the_manifest() {
         unknown.is_empty(),
         "counted rules missing from RULES: {unknown:?}"
     );
-    // One count per Secret entry: 4 + 4 + 1 + 1 + 3 + 1.
-    assert_eq!(summary.rules["secret-data"], 14);
+    // One count per Secret entry: 4 + 4 + 1 + 1 + 3 + 1, and the Secret manifest in the release's
+    // `extraTemplates`.
+    assert_eq!(summary.rules["secret-data"], 15);
     assert_eq!(summary.rules["helm-release"], 1);
     assert_eq!(summary.rules["last-applied-configuration"], 2);
 }
