@@ -60,12 +60,12 @@ pub struct Nodes {
 
 impl Nodes {
     /// Sizes the pools for `targets`: a few system nodes, enough workspace nodes for the workspaces at
-    /// about 70 per node, the rest general.
+    /// about 90 per node, the rest general.
     pub fn plan(t: &SizeTargets) -> Self {
         let n = t.nodes as usize;
         let system = (n / 25).max(2).min(n / 4).max(1);
         let workspaces = (t.workspaces as usize)
-            .div_ceil(70)
+            .div_ceil(90)
             .max(1)
             .min(n / 2)
             .max(1);
@@ -145,14 +145,20 @@ impl Nodes {
         }
     }
 
-    /// A node with room: a random start in the pool, probing forward; then any node in the cluster.
+    /// A node with room: a random start in the pool, probing forward; then the other pools, the
+    /// (tainted) workspace pool last.
     fn find(&self, rng: &mut Rng, pool: Pool) -> usize {
-        let range = self.pool(pool);
-        let all = 0..self.len();
-        let first = if range.is_empty() { all.clone() } else { range };
-        let ranges = [first, all];
-        for r in ranges {
+        let order = match pool {
+            Pool::General => [Pool::General, Pool::System, Pool::Workspaces],
+            Pool::System => [Pool::System, Pool::General, Pool::Workspaces],
+            Pool::Workspaces => [Pool::Workspaces, Pool::General, Pool::System],
+        };
+        for p in order {
+            let r = self.pool(p);
             let len = r.end - r.start;
+            if len == 0 {
+                continue;
+            }
             let start = rng.index(len);
             for k in 0..len {
                 let i = r.start + (start + k) % len;
