@@ -191,7 +191,29 @@ fn is_high_entropy(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"+/=_-".contains(&b))
         && mixed_classes(token)
         && !is_uuid_like(token)
+        && !is_word_like(token)
         && shannon_entropy(token) >= 3.7
+}
+
+/// Whether a token reads as words joined by `-` or `_` (`Release-2024-Q3-hotfix`,
+/// `MY_APP_SETTING_V2`): at least three parts, two thirds of them plain words or numbers. Random
+/// tokens mix cases and digits inside their parts.
+fn is_word_like(token: &str) -> bool {
+    let parts: Vec<&str> = token.split(['-', '_']).filter(|p| !p.is_empty()).collect();
+    if parts.len() < 3 {
+        return false;
+    }
+    let plain = parts
+        .iter()
+        .filter(|p| {
+            let b = p.as_bytes();
+            b.iter().all(u8::is_ascii_digit)
+                || b.iter().all(u8::is_ascii_lowercase)
+                || b.iter().all(u8::is_ascii_uppercase)
+                || (b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_lowercase))
+        })
+        .count();
+    plain * 3 >= parts.len() * 2
 }
 
 fn is_uuid_like(token: &str) -> bool {
@@ -561,6 +583,7 @@ mod tests {
                 "q8Vz3Lr0Xc5Ty7Bn2Mk4Hg6Jd1Fs9Pa0",
                 CredentialShape::HighEntropy,
             ),
+            ("aB3dE_fGh1-jK2LmN0pQ4rS5tU6", CredentialShape::HighEntropy),
             (
                 "export GITHUB_TOKEN=ghp_0123456789abcdefABCDEF0123456789abcd",
                 CredentialShape::KnownPrefix,
@@ -590,6 +613,9 @@ mod tests {
             "app.kubernetes.io/name",
             "coder-2.15.0",
             "ReplicaSetControllerManager",
+            "Release-2024-Q3-Hotfix-Branch",
+            "CANARY-pod-init-env-3d4e",
+            "MY_APP_SETTING_V2_ENABLED_1",
             "Bearer",
             "the token is rotated every day by the operator",
             "alice@example.com",
