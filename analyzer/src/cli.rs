@@ -39,6 +39,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Analyse a snapshot: attack paths, findings and seed coverage.
+    Analyze(commands::analyze::Args),
     /// Build a snapshot from manifest files (`kubectl get -o json|yaml`, `helm template`, folders).
     ///
     /// Reads what consultants are often sent instead of a capture: `kubectl get ... -o json|yaml`
@@ -98,6 +100,7 @@ where
 /// Runs a parsed command.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
+        Command::Analyze(args) => commands::analyze::run(args),
         Command::Import(args) => commands::import::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Verify(args) => commands::verify::run(args),

@@ -1,7 +1,23 @@
 //! `coder-sec-analyzer`: reads a snapshot offline and answers "from where can an attacker get to what,
 //! by which steps, and what do we fix first?". It carries no network code: a test proves that its
 //! dependency tree holds no network crate.
+//!
+//! The data's path: [`inventory`] (typed, indexed snapshot) → [`rbac`] (effective permissions) and
+//! [`coder`] (Coder detection) → [`techniques`] build the [`graph`] → [`paths`] searches it, while
+//! [`findings`] check what is not a path → [`report`] (pure, serialisable) → [`present`] (text, JSON,
+//! Markdown). [`catalog`] and [`seed`] hold the codes and the seed coverage table.
 
+pub mod catalog;
 pub mod cli;
+pub mod coder;
 pub mod commands;
+pub mod findings;
+pub mod graph;
+pub mod inventory;
 pub mod output;
+pub mod paths;
+pub mod present;
+pub mod rbac;
+pub mod report;
+pub mod seed;
+pub mod techniques;

@@ -1,6 +1,7 @@
 //! One module per subcommand: each has clap `Args` and a `run` that resolves them and calls the
 //! library. The plugin embeds the same `Args`, so `kubectl coder-sec X` and `coder-sec X` agree.
 
+pub mod analyze;
 pub mod import;
 pub mod inspect;
 pub mod verify;

@@ -1,0 +1,314 @@
+//! Coder in the inventory: coderd and provisioner pods, workspace pods and namespaces, and coderd's
+//! settings (from its env, overlaid by the optional `coder/` API capture). Shared by the Coder
+//! techniques and the findings, so detection lives in one place.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use coder_sec_model::redact::is_marker;
+use serde_json::Value;
+
+use crate::inventory::{Container, Inventory, Pod};
+
+/// One coderd setting as the snapshot shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Setting {
+    /// A literal value kept by redaction (allow-listed settings).
+    Literal(String),
+    /// A literal value the redaction replaced: a secret was there.
+    Redacted,
+    /// From a Secret key.
+    SecretRef {
+        /// Secret name.
+        name: String,
+        /// Key.
+        key: String,
+    },
+    /// From a ConfigMap or elsewhere: value unknown.
+    Unknown,
+}
+
+impl Setting {
+    /// The literal value, if known.
+    pub fn value(&self) -> Option<&str> {
+        match self {
+            Setting::Literal(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Whether the literal value is a true boolean.
+    pub fn is_true(&self) -> bool {
+        self.value().is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+}
+
+/// Coder as found in the inventory.
+#[derive(Debug, Default)]
+pub struct CoderFacts {
+    /// Indexes of coderd pods (`server`), sorted.
+    pub coderd_pods: Vec<usize>,
+    /// Indexes of provisioner pods (`provisionerd`), sorted.
+    pub provisioner_pods: Vec<usize>,
+    /// Indexes of workspace proxy pods (`wsproxy`), sorted.
+    pub proxy_pods: Vec<usize>,
+    /// Indexes of workspace pods.
+    pub workspace_pods: Vec<usize>,
+    /// Namespaces of coderd.
+    pub coderd_namespaces: BTreeSet<String>,
+    /// Namespaces holding workspaces (where workspace pods run).
+    pub workspace_namespaces: BTreeSet<String>,
+    /// coderd's (and workspace proxies') service accounts as `ServiceAccount/ns/name`: the chart's SA.
+    pub coderd_service_accounts: BTreeSet<String>,
+    /// coderd's settings by env name.
+    pub settings: BTreeMap<String, Setting>,
+    /// Secrets coderd reads (TLS, client secrets, DB URL) as `(namespace, name)`.
+    pub coderd_secrets: BTreeSet<(String, String)>,
+    /// The DB credential Secret (`CODER_PG_CONNECTION_URL` from a secretKeyRef).
+    pub db_secret: Option<(String, String)>,
+    /// External-auth providers: id → (type, scopes, urls).
+    pub external_auth: BTreeMap<String, ExternalAuth>,
+    /// Whether the optional Coder API capture was present.
+    pub api_captured: bool,
+}
+
+/// One external-auth provider.
+#[derive(Debug, Clone, Default)]
+pub struct ExternalAuth {
+    /// `TYPE` (github, gitlab, ...).
+    pub kind: String,
+    /// `SCOPES`, when known.
+    pub scopes: Option<String>,
+    /// URL settings (`AUTH_URL`, `TOKEN_URL`, `VALIDATE_URL`).
+    pub urls: Vec<String>,
+}
+
+impl CoderFacts {
+    /// Whether Coder was found.
+    pub fn present(&self) -> bool {
+        !self.coderd_pods.is_empty()
+            || !self.provisioner_pods.is_empty()
+            || !self.proxy_pods.is_empty()
+    }
+
+    /// A setting.
+    pub fn setting(&self, name: &str) -> Option<&Setting> {
+        self.settings.get(name)
+    }
+
+    /// Whether a boolean setting is true, using Coder's default when unset.
+    pub fn flag(&self, name: &str, default: bool) -> bool {
+        match self.settings.get(name) {
+            Some(Setting::Literal(v)) => v.eq_ignore_ascii_case("true"),
+            Some(_) => default,
+            None => default,
+        }
+    }
+
+    /// Detects Coder in an inventory.
+    pub fn detect(inv: &Inventory) -> CoderFacts {
+        let mut f = CoderFacts::default();
+        for (i, p) in inv.pods.iter().enumerate() {
+            match coder_role(p) {
+                Some(CoderRole::Server) => f.coderd_pods.push(i),
+                Some(CoderRole::Provisioner) => f.provisioner_pods.push(i),
+                Some(CoderRole::Proxy) => f.proxy_pods.push(i),
+                Some(CoderRole::Workspace) => f.workspace_pods.push(i),
+                None => {}
+            }
+        }
+        for &i in &f.proxy_pods {
+            let p = &inv.pods[i];
+            f.coderd_service_accounts.insert(format!(
+                "ServiceAccount/{}/{}",
+                p.metadata.namespace,
+                p.service_account()
+            ));
+        }
+        for &i in &f.coderd_pods {
+            let p = &inv.pods[i];
+            let ns = p.metadata.namespace.clone();
+            f.coderd_namespaces.insert(ns.clone());
+            f.coderd_service_accounts
+                .insert(format!("ServiceAccount/{ns}/{}", p.service_account()));
+            for c in &p.spec.containers {
+                for e in &c.env {
+                    let s = if let Some(r) = e
+                        .value_from
+                        .as_ref()
+                        .and_then(|v| v.secret_key_ref.as_ref())
+                    {
+                        f.coderd_secrets.insert((ns.clone(), r.name.clone()));
+                        Setting::SecretRef {
+                            name: r.name.clone(),
+                            key: r.key.clone(),
+                        }
+                    } else if let Some(v) = &e.value {
+                        if is_marker(v) {
+                            Setting::Redacted
+                        } else {
+                            Setting::Literal(v.clone())
+                        }
+                    } else {
+                        Setting::Unknown
+                    };
+                    f.settings.entry(e.name.clone()).or_insert(s);
+                }
+            }
+            for v in &p.spec.volumes {
+                if let Some(s) = &v.secret {
+                    f.coderd_secrets.insert((ns.clone(), s.secret_name.clone()));
+                }
+            }
+        }
+        if let Some(Setting::SecretRef { name, .. }) = f.settings.get("CODER_PG_CONNECTION_URL") {
+            let ns = f
+                .coderd_namespaces
+                .iter()
+                .next()
+                .cloned()
+                .unwrap_or_default();
+            f.db_secret = Some((ns, name.clone()));
+        }
+        f.overlay_api(inv);
+        for (name, _) in f.settings.clone() {
+            let Some(rest) = name
+                .strip_prefix("CODER_EXTERNAL_AUTH_")
+                .or_else(|| name.strip_prefix("CODER_GITAUTH_"))
+            else {
+                continue;
+            };
+            let Some((idx, field)) = rest.split_once('_') else {
+                continue;
+            };
+            if idx.parse::<u32>().is_err() {
+                continue;
+            }
+            let prefix = &name[..name.len() - field.len()];
+            let get = |k: &str| {
+                f.settings
+                    .get(&format!("{prefix}{k}"))
+                    .and_then(|s| s.value().map(str::to_string))
+            };
+            let id = get("ID")
+                .or_else(|| get("TYPE"))
+                .unwrap_or_else(|| format!("external-auth-{idx}"));
+            let entry = ExternalAuth {
+                kind: get("TYPE").unwrap_or_else(|| id.clone()),
+                scopes: get("SCOPES"),
+                urls: ["AUTH_URL", "TOKEN_URL", "VALIDATE_URL"]
+                    .iter()
+                    .filter_map(|k| get(k))
+                    .collect(),
+            };
+            f.external_auth.insert(id, entry);
+        }
+        for &i in &f.workspace_pods {
+            f.workspace_namespaces
+                .insert(inv.pods[i].metadata.namespace.clone());
+        }
+        f
+    }
+
+    /// Settings from the Coder API capture (`coder/api/*.json` with an `options` list of
+    /// `{env, value}`), where present, fill in what the env did not show.
+    fn overlay_api(&mut self, inv: &Inventory) {
+        for (path, value) in &inv.coder_files {
+            if !path.starts_with("coder/") {
+                continue;
+            }
+            self.api_captured = true;
+            let Some(options) = value.get("options").and_then(Value::as_array) else {
+                continue;
+            };
+            for o in options {
+                let Some(env) = o.get("env").and_then(Value::as_str) else {
+                    continue;
+                };
+                let v = match o.get("value") {
+                    Some(Value::String(s)) if is_marker(s) => Setting::Redacted,
+                    Some(Value::String(s)) => Setting::Literal(s.clone()),
+                    Some(Value::Bool(b)) => Setting::Literal(b.to_string()),
+                    Some(Value::Number(n)) => Setting::Literal(n.to_string()),
+                    Some(Value::Array(a)) => Setting::Literal(
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ),
+                    _ => continue,
+                };
+                self.settings.entry(env.to_string()).or_insert(v);
+            }
+        }
+    }
+}
+
+/// What a pod is to Coder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoderRole {
+    /// coderd (`server`).
+    Server,
+    /// A provisioner daemon.
+    Provisioner,
+    /// A workspace proxy (`wsproxy server`).
+    Proxy,
+    /// A workspace.
+    Workspace,
+}
+
+fn is_coder_image(c: &Container) -> bool {
+    let repo = c.image.split('@').next().unwrap_or("");
+    let repo = match repo.rsplit_once(':') {
+        Some((r, tag)) if !tag.contains('/') => r,
+        _ => repo,
+    };
+    repo.ends_with("coder/coder") || repo.ends_with("/coder")
+}
+
+/// Classifies a pod.
+pub fn coder_role(p: &Pod) -> Option<CoderRole> {
+    let labels = &p.metadata.labels;
+    let name_label = labels.get("app.kubernetes.io/name").map(String::as_str);
+    if name_label == Some("coder-workspace")
+        || labels.get("com.coder.resource").map(String::as_str) == Some("true")
+        || labels.keys().any(|k| k.starts_with("com.coder.workspace."))
+        || p.all_containers().any(|c| {
+            c.env.iter().any(|e| e.name == "CODER_AGENT_TOKEN")
+                || c.image
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .ends_with("coder/envbox")
+        })
+    {
+        return Some(CoderRole::Workspace);
+    }
+    for c in &p.spec.containers {
+        let words: Vec<&str> = c
+            .command
+            .iter()
+            .chain(&c.args)
+            .map(String::as_str)
+            .collect();
+        let coderish = is_coder_image(c)
+            || name_label == Some("coder")
+            || name_label == Some("coder-provisioner")
+            || c.env.iter().any(|e| e.name == "CODER_ACCESS_URL");
+        if !coderish {
+            continue;
+        }
+        if words.contains(&"provisionerd") {
+            return Some(CoderRole::Provisioner);
+        }
+        if words.contains(&"wsproxy") {
+            return Some(CoderRole::Proxy);
+        }
+        if words.contains(&"server") || c.env.iter().any(|e| e.name == "CODER_ACCESS_URL") {
+            return Some(CoderRole::Server);
+        }
+        if name_label == Some("coder-provisioner") {
+            return Some(CoderRole::Provisioner);
+        }
+    }
+    None
+}

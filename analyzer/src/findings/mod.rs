@@ -1,0 +1,134 @@
+//! Findings: the checks that are not paths, one module per seed area. A finding is data (a code, a
+//! severity, the objects), never an error.
+
+pub mod external;
+pub mod networking;
+pub mod nodes;
+pub mod roles;
+pub mod shared;
+pub mod snapshot;
+pub mod storage;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::catalog::{Area, FindingCode};
+use crate::coder::CoderFacts;
+use crate::graph::TrustGraph;
+use crate::inventory::Inventory;
+use crate::paths::Severity;
+use crate::rbac::Rbac;
+use crate::seed::SeedBullet;
+
+/// One finding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable code.
+    pub code: FindingCode,
+    /// Severity.
+    pub severity: Severity,
+    /// One line for people.
+    pub title: String,
+    /// The seed bullet.
+    pub seed_bullet: SeedBullet,
+    /// Seed area.
+    pub area: Area,
+    /// Object references concerned, sorted.
+    pub objects: Vec<String>,
+    /// What to change.
+    pub remediation: &'static str,
+}
+
+impl Finding {
+    /// A finding with the catalog's remediation and seed bullet.
+    pub fn new(
+        code: FindingCode,
+        severity: Severity,
+        title: impl Into<String>,
+        objects: impl IntoIterator<Item = String>,
+    ) -> Finding {
+        let info = code.info();
+        let mut objects: Vec<String> = objects.into_iter().collect();
+        objects.sort();
+        objects.dedup();
+        Finding {
+            code,
+            severity,
+            title: title.into(),
+            seed_bullet: info.seed,
+            area: info.area,
+            objects,
+            remediation: info.remediation,
+        }
+    }
+}
+
+/// What the checks read.
+pub struct Input<'a> {
+    /// Inventory.
+    pub inv: &'a Inventory,
+    /// RBAC.
+    pub rbac: &'a Rbac,
+    /// Coder.
+    pub coder: &'a CoderFacts,
+    /// The trust graph.
+    pub graph: &'a TrustGraph,
+    /// "Now" for certificate and end-of-life checks: the snapshot's capture time (Unix seconds).
+    pub now: Option<i64>,
+}
+
+impl Input<'_> {
+    /// Namespaces holding workspaces: where workspace pods run, and where coderd creates pods.
+    pub fn workspace_namespaces(&self) -> BTreeSet<String> {
+        let mut set = self.coder.workspace_namespaces.clone();
+        for sa in &self.coder.coderd_service_accounts {
+            let p = self.rbac.effective(sa);
+            let reach = p.reach(&["create"], &[""], &["pods"]);
+            let all = self.inv.namespace_names();
+            for ns in reach.namespaces_in(&all) {
+                if reach.cluster.is_none() {
+                    set.insert(ns.to_string());
+                }
+            }
+        }
+        set
+    }
+}
+
+/// Runs every check; findings sorted by severity (worst first), area, code, title.
+pub fn run(input: &Input<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    storage::check(input, &mut out);
+    networking::check(input, &mut out);
+    roles::check(input, &mut out);
+    nodes::check(input, &mut out);
+    shared::check(input, &mut out);
+    external::check(input, &mut out);
+    snapshot::check(input, &mut out);
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.area.cmp(&b.area))
+            .then(a.code.cmp(&b.code))
+            .then(a.title.cmp(&b.title))
+    });
+    out
+}
+
+/// `Kind/ns/name`.
+pub fn nref(kind: &str, ns: &str, name: &str) -> String {
+    format!("{kind}/{ns}/{name}")
+}
+
+/// Caps a list of objects for a finding, noting how many were left out.
+pub fn capped(mut v: Vec<String>, max: usize) -> Vec<String> {
+    v.sort();
+    v.dedup();
+    if v.len() > max {
+        let rest = v.len() - max;
+        v.truncate(max);
+        v.push(format!("… and {rest} more"));
+    }
+    v
+}

@@ -1,0 +1,485 @@
+//! Networking: NetworkPolicy boundaries, coderd's TLS, other certificates, ingresses without TLS,
+//! exposures, the metadata endpoint and IP address capacity.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::catalog::{FindingCode, Technique};
+use crate::coder::Setting;
+use crate::inventory::{Pod, Secret, pod_ref};
+use crate::paths::Severity;
+use crate::techniques::network;
+
+use super::{Finding, Input, capped, nref};
+
+/// A field of the redaction's certificate facts, whatever its spelling (`not-after`, `notAfter`).
+fn tls_field<'a>(tls: &'a Value, name: &str) -> Option<&'a Value> {
+    tls.as_object()?.iter().find_map(|(k, v)| {
+        let k: String = k
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        (k == name).then_some(v)
+    })
+}
+
+fn parse_time(s: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+/// The host of a URL (`https://coder.example.com:443/x` → `coder.example.com`).
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map(|x| x.1).unwrap_or(url);
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once('@').map(|x| x.1).unwrap_or(host);
+    let host = match host.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+fn san_matches(san: &str, host: &str) -> bool {
+    let san = san.to_ascii_lowercase();
+    if san == host {
+        return true;
+    }
+    san.strip_prefix("*.")
+        .is_some_and(|d| host.split_once('.').is_some_and(|(_, rest)| rest == d))
+}
+
+/// Problems with one certificate: (severity, text).
+pub fn certificate_problems(
+    secret: &Secret,
+    now: Option<i64>,
+    host: Option<&str>,
+) -> Vec<(Severity, String)> {
+    let Some(tls) = secret.tls() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let (Some(now), Some(na)) = (
+        now,
+        tls_field(tls, "notafter")
+            .and_then(Value::as_str)
+            .and_then(parse_time),
+    ) {
+        if na < now {
+            out.push((Severity::Critical, "expired".to_string()));
+        } else if na < now + 30 * 86_400 {
+            out.push((
+                Severity::High,
+                format!("expires within 30 days ({} days)", (na - now) / 86_400),
+            ));
+        }
+    }
+    if tls_field(tls, "selfsigned").and_then(Value::as_bool) == Some(true) {
+        out.push((Severity::Medium, "self-signed".to_string()));
+    }
+    let alg = tls_field(tls, "keyalgorithm")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let bits = tls_field(tls, "keysize")
+        .or_else(|| tls_field(tls, "keybits"))
+        .and_then(Value::as_u64);
+    if let Some(bits) = bits {
+        let weak = if alg.contains("rsa") || alg.is_empty() {
+            bits < 2048
+        } else {
+            bits < 224
+        };
+        if weak {
+            out.push((Severity::Medium, format!("weak key ({alg} {bits} bits)")));
+        }
+    }
+    if let Some(host) = host {
+        let sans: Vec<String> = tls_field(tls, "sans")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !sans.is_empty() && !sans.iter().any(|s| san_matches(s, host)) {
+            out.push((
+                Severity::Medium,
+                format!("does not match the access URL host `{host}`"),
+            ));
+        }
+    }
+    out
+}
+
+fn is_database(p: &Pod) -> bool {
+    let name = p
+        .metadata
+        .labels
+        .get("app.kubernetes.io/name")
+        .map(String::as_str)
+        .unwrap_or("");
+    matches!(name, "postgresql" | "postgres" | "cloudnative-pg")
+        || p.spec.containers.iter().any(|c| {
+            let repo = c.image.split([':', '@']).next().unwrap_or("");
+            repo.ends_with("postgres") || repo.ends_with("postgresql") || repo.contains("/postgres")
+        })
+}
+
+const SYSTEM_NS: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
+
+/// Runs the networking checks.
+pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
+    let inv = input.inv;
+    let coder = input.coder;
+    let ws = input.workspace_namespaces();
+    for ns in &ws {
+        if !inv
+            .network_policies
+            .iter()
+            .any(|n| &n.metadata.namespace == ns)
+        {
+            out.push(Finding::new(
+                FindingCode::NoNetworkPolicy,
+                Severity::High,
+                format!("workspace namespace `{ns}` has no NetworkPolicy"),
+                [format!("Namespace/{ns}")],
+            ));
+        }
+    }
+    // Reachability from one workspace pod per namespace.
+    let mut reps: Vec<&Pod> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for &i in &coder.workspace_pods {
+        let p = &inv.pods[i];
+        if seen.insert(p.metadata.namespace.clone()) {
+            reps.push(p);
+        }
+    }
+    let dbs: Vec<&Pod> = inv.pods.iter().filter(|p| is_database(p)).collect();
+    let mut db_hits = Vec::new();
+    let mut tenant_hits = Vec::new();
+    for w in &reps {
+        for d in &dbs {
+            if network::pod_can_reach(inv, w, d, 5432) {
+                db_hits.push(pod_ref(w));
+                db_hits.push(pod_ref(d));
+            }
+        }
+        let mut tenant_ns = BTreeSet::new();
+        for t in &inv.pods {
+            let ns = &t.metadata.namespace;
+            if ws.contains(ns)
+                || coder.coderd_namespaces.contains(ns)
+                || SYSTEM_NS.contains(&ns.as_str())
+                || tenant_ns.contains(ns)
+            {
+                continue;
+            }
+            if network::pod_can_reach(inv, w, t, 80) {
+                tenant_ns.insert(ns.clone());
+                tenant_hits.push(pod_ref(t));
+            }
+        }
+        if !tenant_ns.is_empty() {
+            tenant_hits.push(pod_ref(w));
+        }
+    }
+    if !db_hits.is_empty() {
+        out.push(Finding::new(
+            FindingCode::WorkspaceReachesDatabase,
+            Severity::High,
+            "workspace pods can connect to the Coder database pods",
+            capped(db_hits, 20),
+        ));
+    }
+    if !tenant_hits.is_empty() {
+        out.push(Finding::new(
+            FindingCode::WorkspaceReachesTenants,
+            Severity::Medium,
+            "workspace pods can connect to pods of other tenants' namespaces",
+            capped(tenant_hits, 20),
+        ));
+    }
+    // Metadata endpoint.
+    let mut meta_ws = Vec::new();
+    let mut meta_other = Vec::new();
+    for v in input.graph.vertices() {
+        if input.graph.vertex_at(v).kind != crate::graph::VertexKind::Pod {
+            continue;
+        }
+        if input
+            .graph
+            .out_edges(v)
+            .any(|(_, e)| e.technique == Technique::MetadataEndpoint)
+        {
+            let r = input.graph.reference(v).to_string();
+            let ns = r.split('/').nth(1).unwrap_or("");
+            if ws.contains(ns) {
+                meta_ws.push(r);
+            } else {
+                meta_other.push(r);
+            }
+        }
+    }
+    if !meta_ws.is_empty() || !meta_other.is_empty() {
+        let sev = if meta_ws.is_empty() {
+            Severity::Medium
+        } else {
+            Severity::High
+        };
+        let n = meta_ws.len() + meta_other.len();
+        let mut objs = capped(meta_ws, 20);
+        objs.extend(capped(meta_other, 20));
+        out.push(Finding::new(
+            FindingCode::MetadataReachable,
+            sev,
+            format!("{n} pods on cloud nodes can reach the instance metadata endpoint"),
+            objs,
+        ));
+    }
+    // coderd TLS.
+    if coder.present() {
+        let access = coder
+            .setting("CODER_ACCESS_URL")
+            .and_then(Setting::value)
+            .map(str::to_string);
+        let host = access.as_deref().and_then(url_host);
+        let tls_enabled = coder.flag("CODER_TLS_ENABLE", false);
+        let coderd_refs: BTreeSet<String> = coder
+            .coderd_pods
+            .iter()
+            .map(|&i| pod_ref(&inv.pods[i]))
+            .collect();
+        let coderd_ingresses: Vec<_> = inv
+            .ingresses
+            .iter()
+            .filter(|ing| {
+                ing.backend_services().iter().any(|svc| {
+                    inv.services
+                        .iter()
+                        .find(|s| {
+                            s.metadata.namespace == ing.metadata.namespace
+                                && &s.metadata.name == svc
+                        })
+                        .is_some_and(|s| {
+                            network::service_pods(inv, &s.metadata.namespace, &s.spec.selector)
+                                .iter()
+                                .any(|&i| coderd_refs.contains(&pod_ref(&inv.pods[i])))
+                        })
+                })
+            })
+            .collect();
+        let ingress_tls = coderd_ingresses.iter().any(|i| !i.spec.tls.is_empty());
+        let http_url = access.as_deref().is_some_and(|u| u.starts_with("http://"));
+        let mut objs: Vec<String> = coderd_refs.iter().cloned().collect();
+        if http_url || (!tls_enabled && !ingress_tls) {
+            let why = if http_url {
+                format!(
+                    "coderd's access URL `{}` is plain HTTP",
+                    access.clone().unwrap_or_default()
+                )
+            } else {
+                "coderd serves plain HTTP (no `CODER_TLS_ENABLE`, no TLS Ingress)".to_string()
+            };
+            out.push(Finding::new(
+                FindingCode::CoderdNoTls,
+                Severity::High,
+                why,
+                objs.clone(),
+            ));
+        }
+        // Certificates: coderd's mounted TLS Secrets and its Ingresses' TLS Secrets.
+        let mut secrets: BTreeSet<(String, String)> = BTreeSet::new();
+        for &i in &coder.coderd_pods {
+            let p = &inv.pods[i];
+            for v in &p.spec.volumes {
+                if let Some(s) = &v.secret {
+                    secrets.insert((p.metadata.namespace.clone(), s.secret_name.clone()));
+                }
+            }
+        }
+        for ing in &coderd_ingresses {
+            for t in &ing.spec.tls {
+                if let Some(s) = &t.secret_name {
+                    secrets.insert((ing.metadata.namespace.clone(), s.clone()));
+                }
+            }
+        }
+        for (ns, name) in &secrets {
+            let Some(s) = inv.secret(ns, name) else {
+                continue;
+            };
+            let problems = certificate_problems(s, input.now, host.as_deref());
+            if let Some(worst) = problems.iter().map(|p| p.0).max() {
+                let text: Vec<String> = problems.into_iter().map(|p| p.1).collect();
+                objs = vec![nref("Secret", ns, name)];
+                out.push(Finding::new(
+                    FindingCode::CoderdTlsCertificate,
+                    worst,
+                    format!("coderd's certificate `{ns}/{name}`: {}", text.join(", ")),
+                    objs.clone(),
+                ));
+            }
+        }
+    }
+    // Other ingresses: TLS and certificates.
+    for ing in &inv.ingresses {
+        let ns = &ing.metadata.namespace;
+        let covered: BTreeSet<&str> = ing
+            .spec
+            .tls
+            .iter()
+            .flat_map(|t| t.hosts.iter().map(String::as_str))
+            .collect();
+        let bare: Vec<String> = ing
+            .spec
+            .rules
+            .iter()
+            .filter_map(|r| r.host.clone())
+            .filter(|h| !covered.contains(h.as_str()))
+            .collect();
+        if ing.spec.tls.is_empty() || !bare.is_empty() {
+            out.push(Finding::new(
+                FindingCode::IngressWithoutTls,
+                Severity::Medium,
+                format!(
+                    "Ingress `{ns}/{}` serves {} without TLS",
+                    ing.metadata.name,
+                    if bare.is_empty() {
+                        "its routes".to_string()
+                    } else {
+                        bare.join(", ")
+                    }
+                ),
+                [nref("Ingress", ns, &ing.metadata.name)],
+            ));
+        }
+        for t in &ing.spec.tls {
+            let Some(name) = &t.secret_name else { continue };
+            let Some(s) = inv.secret(ns, name) else {
+                continue;
+            };
+            if coder.present() && input.coder.coderd_namespaces.contains(ns) {
+                continue;
+            }
+            let problems = certificate_problems(
+                s,
+                input.now,
+                t.hosts.first().map(|h| h.to_ascii_lowercase()).as_deref(),
+            );
+            if let Some(worst) = problems.iter().map(|p| p.0).max() {
+                let text: Vec<String> = problems.into_iter().map(|p| p.1).collect();
+                out.push(Finding::new(
+                    FindingCode::TlsCertificate,
+                    worst.min(Severity::High),
+                    format!("certificate `{ns}/{name}`: {}", text.join(", ")),
+                    [
+                        nref("Secret", ns, name),
+                        nref("Ingress", ns, &ing.metadata.name),
+                    ],
+                ));
+            }
+        }
+    }
+    // Exposures.
+    let exposed: Vec<String> = inv
+        .services
+        .iter()
+        .filter(|s| matches!(s.spec.kind.as_deref(), Some("LoadBalancer" | "NodePort")))
+        .map(|s| {
+            format!(
+                "Service/{}/{} ({}{})",
+                s.metadata.namespace,
+                s.metadata.name,
+                s.spec.kind.as_deref().unwrap_or(""),
+                if s.spec.load_balancer_source_ranges.is_empty() {
+                    ", open to all sources"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    if !exposed.is_empty() {
+        out.push(Finding::new(
+            FindingCode::PublicExposure,
+            Severity::Low,
+            format!("{} Services are exposed outside the cluster", exposed.len()),
+            capped(exposed, 30),
+        ));
+    }
+    // Pod IP capacity per node.
+    let mut small = Vec::new();
+    for n in &inv.nodes {
+        let Some((_, len)) = n.spec.pod_cidr.as_deref().and_then(network::parse_cidr) else {
+            continue;
+        };
+        let addrs: u64 = (1u64 << (32 - u32::from(len))).saturating_sub(2);
+        let max_pods = n.status.capacity.get("pods").and_then(|v| {
+            v.as_str()
+                .and_then(|s| s.parse::<u64>().ok())
+                .or_else(|| v.as_u64())
+        });
+        if let Some(max) = max_pods
+            && addrs < max
+        {
+            small.push(format!(
+                "Node/{} (podCIDR /{len}: {addrs} addresses < {max} max pods)",
+                n.metadata.name
+            ));
+        }
+    }
+    if !small.is_empty() {
+        out.push(Finding::new(
+            FindingCode::PodIpCapacity,
+            Severity::Medium,
+            "nodes' pod CIDRs hold fewer addresses than their max pods",
+            capped(small, 20),
+        ));
+    }
+    // Services created in workspace namespaces without a `services` quota.
+    for ns in &ws {
+        let n = inv
+            .services
+            .iter()
+            .filter(|s| &s.metadata.namespace == ns)
+            .count();
+        let quota = inv.resource_quotas.iter().any(|q| {
+            &q.metadata.namespace == ns
+                && q.spec
+                    .hard
+                    .keys()
+                    .any(|k| k == "services" || k.starts_with("count/services"))
+        });
+        if n > 0 && !quota {
+            out.push(Finding::new(
+                FindingCode::ServiceIpUsage,
+                Severity::Low,
+                format!("workspace namespace `{ns}` holds {n} Services and no quota caps them"),
+                [format!("Namespace/{ns}")],
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_and_sans() {
+        assert_eq!(
+            url_host("https://coder.example.com:443/x").as_deref(),
+            Some("coder.example.com")
+        );
+        assert_eq!(url_host("http://10.0.0.1").as_deref(), Some("10.0.0.1"));
+        assert!(san_matches("*.example.com", "coder.example.com"));
+        assert!(!san_matches("*.example.com", "a.b.example.com"));
+    }
+}

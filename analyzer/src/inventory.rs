@@ -1,0 +1,1301 @@
+//! The loaded snapshot, typed and indexed. Built once; everything after it borrows.
+//!
+//! Objects are read into small serde types that keep only what the analysis uses, with every field
+//! optional: an object whose shape is odd is counted in [`Inventory::unparsed`], never fatal. Pod
+//! controllers with no captured pod (a `helm template` render, a scaled-down deployment) stand in for
+//! their future pods as template pods.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use coder_sec_model::{Manifest, ReadLimits, SnapshotReader};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Why a snapshot could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    /// The archive could not be opened or read.
+    #[error("cannot read snapshot `{path}`")]
+    Archive {
+        /// The snapshot.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: coder_sec_model::archive::ArchiveError,
+    },
+}
+
+/// Object metadata.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Meta {
+    /// Name.
+    pub name: String,
+    /// Namespace (empty for cluster-scoped objects).
+    pub namespace: String,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+    /// Annotations.
+    pub annotations: BTreeMap<String, String>,
+    /// Owners.
+    pub owner_references: Vec<OwnerRef>,
+}
+
+/// An owner reference.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct OwnerRef {
+    /// Owner kind.
+    pub kind: String,
+    /// Owner name.
+    pub name: String,
+}
+
+/// A label selector.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LabelSelector {
+    /// Exact labels.
+    pub match_labels: BTreeMap<String, String>,
+    /// Expressions.
+    pub match_expressions: Vec<SelectorRequirement>,
+}
+
+/// One selector expression.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SelectorRequirement {
+    /// Label key.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
+    pub operator: String,
+    /// Values.
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    /// Whether the selector matches `labels` (an empty selector matches everything).
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|e| {
+                let have = labels.get(&e.key);
+                match e.operator.as_str() {
+                    "In" => have.is_some_and(|v| e.values.contains(v)),
+                    "NotIn" => have.is_none_or(|v| !e.values.contains(v)),
+                    "Exists" => have.is_some(),
+                    "DoesNotExist" => have.is_none(),
+                    _ => false,
+                }
+            })
+    }
+}
+
+/// A namespace.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Namespace {
+    /// Metadata.
+    pub metadata: Meta,
+}
+
+impl Namespace {
+    /// The Pod Security `enforce` level, if labelled.
+    pub fn psa_enforce(&self) -> Option<&str> {
+        self.metadata
+            .labels
+            .get("pod-security.kubernetes.io/enforce")
+            .map(String::as_str)
+    }
+}
+
+/// A node.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Node {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Spec.
+    pub spec: NodeSpec,
+    /// Status.
+    pub status: NodeStatus,
+}
+
+/// Node spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NodeSpec {
+    /// Pod CIDR.
+    #[serde(rename = "podCIDR")]
+    pub pod_cidr: Option<String>,
+    /// Cloud provider id (`aws:///zone/i-...`).
+    #[serde(rename = "providerID")]
+    pub provider_id: Option<String>,
+    /// Cordoned.
+    pub unschedulable: bool,
+}
+
+/// Node status.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NodeStatus {
+    /// Versions.
+    pub node_info: NodeInfo,
+    /// Capacity.
+    pub capacity: BTreeMap<String, Value>,
+}
+
+/// Node versions.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NodeInfo {
+    /// Kubelet version (`v1.29.3-eks-...`).
+    pub kubelet_version: String,
+}
+
+/// A pod spec (also the template of controllers).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PodSpec {
+    /// Node the pod is bound to.
+    pub node_name: Option<String>,
+    /// Service account.
+    pub service_account_name: Option<String>,
+    /// Deprecated alias of `serviceAccountName`.
+    pub service_account: Option<String>,
+    /// Token automount.
+    pub automount_service_account_token: Option<bool>,
+    /// Host PID namespace.
+    #[serde(rename = "hostPID")]
+    pub host_pid: bool,
+    /// Host network.
+    pub host_network: bool,
+    /// Host IPC.
+    #[serde(rename = "hostIPC")]
+    pub host_ipc: bool,
+    /// Pod security context.
+    pub security_context: PodSecurityContext,
+    /// Containers.
+    pub containers: Vec<Container>,
+    /// Init containers.
+    pub init_containers: Vec<Container>,
+    /// Ephemeral containers.
+    pub ephemeral_containers: Vec<Container>,
+    /// Volumes.
+    pub volumes: Vec<Volume>,
+    /// Pull secrets.
+    pub image_pull_secrets: Vec<NameRef>,
+}
+
+/// `{name: ...}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct NameRef {
+    /// Name.
+    pub name: String,
+}
+
+/// Pod security context.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PodSecurityContext {
+    /// UID.
+    pub run_as_user: Option<i64>,
+    /// Non-root requirement.
+    pub run_as_non_root: Option<bool>,
+    /// AppArmor.
+    pub app_armor_profile: Option<Profile>,
+}
+
+/// AppArmor or seccomp profile.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Profile {
+    /// `RuntimeDefault`, `Localhost`, `Unconfined`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A container.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Container {
+    /// Name.
+    pub name: String,
+    /// Image.
+    pub image: String,
+    /// Args.
+    pub args: Vec<String>,
+    /// Command.
+    pub command: Vec<String>,
+    /// Security context.
+    pub security_context: ContainerSecurityContext,
+    /// Mounts.
+    pub volume_mounts: Vec<VolumeMount>,
+    /// Env.
+    pub env: Vec<EnvVar>,
+    /// envFrom.
+    pub env_from: Vec<EnvFrom>,
+    /// Resources.
+    pub resources: Resources,
+    /// Ports.
+    pub ports: Vec<ContainerPort>,
+}
+
+/// A container port.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ContainerPort {
+    /// Port in the container.
+    pub container_port: Option<i64>,
+    /// Port on the node.
+    pub host_port: Option<i64>,
+}
+
+/// Container resources.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Resources {
+    /// Limits.
+    pub limits: BTreeMap<String, Value>,
+}
+
+/// Container security context.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ContainerSecurityContext {
+    /// Privileged.
+    pub privileged: Option<bool>,
+    /// Capabilities.
+    pub capabilities: Capabilities,
+    /// UID.
+    pub run_as_user: Option<i64>,
+    /// Non-root requirement.
+    pub run_as_non_root: Option<bool>,
+    /// AppArmor.
+    pub app_armor_profile: Option<Profile>,
+}
+
+/// Capabilities.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Capabilities {
+    /// Added.
+    pub add: Vec<String>,
+    /// Dropped.
+    pub drop: Vec<String>,
+}
+
+/// A volume mount.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct VolumeMount {
+    /// Volume name.
+    pub name: String,
+    /// Path in the container.
+    pub mount_path: String,
+    /// Read-only.
+    pub read_only: bool,
+}
+
+/// An env var.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct EnvVar {
+    /// Name.
+    pub name: String,
+    /// Literal value (a redaction marker where the value was secret).
+    pub value: Option<String>,
+    /// Reference.
+    pub value_from: Option<EnvSource>,
+}
+
+/// `valueFrom`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct EnvSource {
+    /// Secret key.
+    pub secret_key_ref: Option<KeyRef>,
+    /// ConfigMap key.
+    pub config_map_key_ref: Option<KeyRef>,
+}
+
+/// A key of a Secret or ConfigMap.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct KeyRef {
+    /// Object name.
+    pub name: String,
+    /// Key.
+    pub key: String,
+}
+
+/// `envFrom`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct EnvFrom {
+    /// Secret.
+    pub secret_ref: Option<NameRef>,
+    /// ConfigMap.
+    pub config_map_ref: Option<NameRef>,
+}
+
+/// A volume.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Volume {
+    /// Name.
+    pub name: String,
+    /// hostPath.
+    pub host_path: Option<HostPath>,
+    /// Secret volume.
+    pub secret: Option<SecretVolume>,
+    /// Projected volume.
+    pub projected: Option<Projected>,
+    /// PVC.
+    pub persistent_volume_claim: Option<ClaimRef>,
+}
+
+/// hostPath.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HostPath {
+    /// Path on the node.
+    pub path: String,
+}
+
+/// Secret volume.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SecretVolume {
+    /// Secret name.
+    pub secret_name: String,
+}
+
+/// Projected volume.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Projected {
+    /// Sources.
+    pub sources: Vec<ProjectedSource>,
+}
+
+/// Projected source.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ProjectedSource {
+    /// Secret.
+    pub secret: Option<NameRef>,
+    /// Token.
+    pub service_account_token: Option<Value>,
+}
+
+/// PVC reference.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ClaimRef {
+    /// Claim name.
+    pub claim_name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct RawPod {
+    metadata: Meta,
+    spec: PodSpec,
+    status: RawPodStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct RawPodStatus {
+    phase: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct RawWorkload {
+    kind: String,
+    metadata: Meta,
+    spec: WorkloadSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct WorkloadSpec {
+    selector: Option<LabelSelector>,
+    template: Option<PodTemplate>,
+    job_template: Option<JobTemplate>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct JobTemplate {
+    spec: WorkloadSpec2,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct WorkloadSpec2 {
+    template: Option<PodTemplate>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+struct PodTemplate {
+    metadata: Meta,
+    spec: PodSpec,
+}
+
+/// A pod, or the template pod of a controller that has no captured pod.
+#[derive(Debug, Clone, Default)]
+pub struct Pod {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Spec.
+    pub spec: PodSpec,
+    /// Phase.
+    pub phase: Option<String>,
+    /// For a template pod: the controller (`Deployment/ns/name`).
+    pub template_of: Option<String>,
+}
+
+impl Pod {
+    /// The service account name (`default` when none is named).
+    pub fn service_account(&self) -> &str {
+        self.spec
+            .service_account_name
+            .as_deref()
+            .or(self.spec.service_account.as_deref())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("default")
+    }
+
+    /// Every container: regular, init and ephemeral.
+    pub fn all_containers(&self) -> impl Iterator<Item = &Container> {
+        self.spec
+            .containers
+            .iter()
+            .chain(&self.spec.init_containers)
+            .chain(&self.spec.ephemeral_containers)
+    }
+
+    /// Whether the pod has finished (its containers no longer run).
+    pub fn finished(&self) -> bool {
+        matches!(self.phase.as_deref(), Some("Succeeded" | "Failed"))
+    }
+}
+
+/// A service account.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ServiceAccount {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Token automount.
+    pub automount_service_account_token: Option<bool>,
+}
+
+/// A Secret as the snapshot keeps it: no data, only key names and redaction facts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Secret {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Redaction facts (`keys`, `tls`, `registries`, `serviceAccount`, `helmRelease`).
+    pub redacted: Value,
+    /// Key sizes (older redaction layout).
+    pub data_sizes: BTreeMap<String, Value>,
+}
+
+impl Secret {
+    /// Registry hosts of a dockerconfigjson Secret.
+    pub fn registry_hosts(&self) -> Vec<String> {
+        self.redacted
+            .get("registries")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r.get("host").and_then(Value::as_str))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// TLS certificate facts, when the Secret holds a certificate.
+    pub fn tls(&self) -> Option<&Value> {
+        self.redacted.get("tls").filter(|v| !v.is_null())
+    }
+}
+
+/// A ConfigMap (no data; the aws-auth mappings where present).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ConfigMap {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Redaction facts (`keys`, `awsAuth`).
+    pub redacted: Value,
+}
+
+/// A Service.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Service {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Spec.
+    pub spec: ServiceSpec,
+}
+
+/// Service spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ServiceSpec {
+    /// Type.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Selector.
+    pub selector: BTreeMap<String, String>,
+    /// Ports.
+    pub ports: Vec<ServicePort>,
+    /// Source ranges.
+    pub load_balancer_source_ranges: Vec<String>,
+}
+
+/// Service port.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ServicePort {
+    /// Name.
+    pub name: Option<String>,
+    /// Port.
+    pub port: Option<i64>,
+    /// Target port.
+    pub target_port: Option<Value>,
+}
+
+/// An Ingress.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Ingress {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Spec.
+    pub spec: IngressSpec,
+}
+
+/// Ingress spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct IngressSpec {
+    /// TLS.
+    pub tls: Vec<IngressTls>,
+    /// Rules.
+    pub rules: Vec<IngressRule>,
+    /// Default backend.
+    pub default_backend: Option<IngressBackend>,
+}
+
+/// Ingress TLS.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct IngressTls {
+    /// Hosts.
+    pub hosts: Vec<String>,
+    /// Secret.
+    pub secret_name: Option<String>,
+}
+
+/// Ingress rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct IngressRule {
+    /// Host.
+    pub host: Option<String>,
+    /// HTTP paths.
+    pub http: Option<IngressHttp>,
+}
+
+/// Ingress HTTP.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct IngressHttp {
+    /// Paths.
+    pub paths: Vec<IngressPath>,
+}
+
+/// Ingress path.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct IngressPath {
+    /// Backend.
+    pub backend: IngressBackend,
+}
+
+/// Ingress backend.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct IngressBackend {
+    /// Service backend.
+    pub service: Option<NameRef>,
+}
+
+impl Ingress {
+    /// Names of the Services this Ingress routes to.
+    pub fn backend_services(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .spec
+            .rules
+            .iter()
+            .filter_map(|r| r.http.as_ref())
+            .flat_map(|h| &h.paths)
+            .filter_map(|p| p.backend.service.as_ref().map(|s| s.name.clone()))
+            .chain(
+                self.spec
+                    .default_backend
+                    .as_ref()
+                    .and_then(|b| b.service.as_ref().map(|s| s.name.clone())),
+            )
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// A NetworkPolicy.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct NetworkPolicy {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Spec.
+    pub spec: NetworkPolicySpec,
+}
+
+/// NetworkPolicy spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NetworkPolicySpec {
+    /// Selected pods.
+    pub pod_selector: LabelSelector,
+    /// `Ingress`, `Egress`.
+    pub policy_types: Option<Vec<String>>,
+    /// Ingress rules (`None` = absent).
+    pub ingress: Option<Vec<NetworkPolicyRule>>,
+    /// Egress rules.
+    pub egress: Option<Vec<NetworkPolicyRule>>,
+}
+
+/// One ingress or egress rule (`from` or `to`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct NetworkPolicyRule {
+    /// Ingress peers.
+    pub from: Option<Vec<NetworkPolicyPeer>>,
+    /// Egress peers.
+    pub to: Option<Vec<NetworkPolicyPeer>>,
+    /// Ports.
+    pub ports: Option<Vec<NetworkPolicyPort>>,
+}
+
+/// A peer.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NetworkPolicyPeer {
+    /// Pods.
+    pub pod_selector: Option<LabelSelector>,
+    /// Namespaces.
+    pub namespace_selector: Option<LabelSelector>,
+    /// CIDR.
+    pub ip_block: Option<IpBlock>,
+}
+
+/// ipBlock.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct IpBlock {
+    /// CIDR.
+    pub cidr: String,
+    /// Exceptions.
+    pub except: Vec<String>,
+}
+
+/// A port.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NetworkPolicyPort {
+    /// Port number or name.
+    pub port: Option<Value>,
+    /// End of a range.
+    pub end_port: Option<i64>,
+}
+
+/// A Role or ClusterRole.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Role {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Rules.
+    pub rules: Option<Vec<PolicyRule>>,
+    /// Aggregation.
+    pub aggregation_rule: Option<AggregationRule>,
+}
+
+/// Aggregation rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AggregationRule {
+    /// Selectors.
+    pub cluster_role_selectors: Vec<LabelSelector>,
+}
+
+/// A policy rule.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, Hash)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PolicyRule {
+    /// Verbs.
+    pub verbs: Vec<String>,
+    /// API groups.
+    pub api_groups: Vec<String>,
+    /// Resources.
+    pub resources: Vec<String>,
+    /// Names.
+    pub resource_names: Vec<String>,
+    /// URLs.
+    #[serde(rename = "nonResourceURLs")]
+    pub non_resource_urls: Vec<String>,
+}
+
+/// A RoleBinding or ClusterRoleBinding.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Binding {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Role.
+    pub role_ref: RoleRef,
+    /// Subjects.
+    pub subjects: Option<Vec<Subject>>,
+}
+
+/// roleRef.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RoleRef {
+    /// `Role` or `ClusterRole`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A binding subject.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(default)]
+pub struct Subject {
+    /// `User`, `Group`, `ServiceAccount`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+    /// Namespace (service accounts).
+    pub namespace: Option<String>,
+}
+
+/// A ResourceQuota.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ResourceQuota {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Spec.
+    pub spec: QuotaSpec,
+}
+
+/// Quota spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct QuotaSpec {
+    /// Hard limits.
+    pub hard: BTreeMap<String, Value>,
+}
+
+/// A LimitRange.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct LimitRange {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Spec.
+    pub spec: LimitRangeSpec,
+}
+
+/// LimitRange spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct LimitRangeSpec {
+    /// Limits.
+    pub limits: Vec<LimitRangeItem>,
+}
+
+/// One limit.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LimitRangeItem {
+    /// `Container`, `Pod`, `PersistentVolumeClaim`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Default limits.
+    pub default: BTreeMap<String, Value>,
+    /// Max.
+    pub max: BTreeMap<String, Value>,
+}
+
+/// A StorageClass.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct StorageClass {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Provisioner.
+    pub provisioner: String,
+    /// Parameters.
+    pub parameters: BTreeMap<String, String>,
+    /// Reclaim policy.
+    pub reclaim_policy: Option<String>,
+}
+
+/// A PersistentVolume.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PersistentVolume {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Spec.
+    pub spec: PvSpec,
+}
+
+/// PV spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PvSpec {
+    /// hostPath.
+    pub host_path: Option<HostPath>,
+    /// Reclaim policy.
+    pub persistent_volume_reclaim_policy: Option<String>,
+}
+
+/// A PersistentVolumeClaim.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PersistentVolumeClaim {
+    /// Metadata.
+    pub metadata: Meta,
+    /// Spec.
+    pub spec: PvcSpec,
+}
+
+/// PVC spec.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PvcSpec {
+    /// Storage class.
+    pub storage_class_name: Option<String>,
+}
+
+/// Everything the analysis reads, indexed.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// The snapshot's manifest.
+    pub manifest: Option<Manifest>,
+    /// Namespaces.
+    pub namespaces: Vec<Namespace>,
+    /// Nodes.
+    pub nodes: Vec<Node>,
+    /// Pods, then template pods of controllers without pods.
+    pub pods: Vec<Pod>,
+    /// Service accounts.
+    pub service_accounts: Vec<ServiceAccount>,
+    /// Secrets.
+    pub secrets: Vec<Secret>,
+    /// ConfigMaps.
+    pub config_maps: Vec<ConfigMap>,
+    /// Services.
+    pub services: Vec<Service>,
+    /// Ingresses.
+    pub ingresses: Vec<Ingress>,
+    /// NetworkPolicies.
+    pub network_policies: Vec<NetworkPolicy>,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// ClusterRoles.
+    pub cluster_roles: Vec<Role>,
+    /// RoleBindings.
+    pub role_bindings: Vec<Binding>,
+    /// ClusterRoleBindings.
+    pub cluster_role_bindings: Vec<Binding>,
+    /// ResourceQuotas.
+    pub resource_quotas: Vec<ResourceQuota>,
+    /// LimitRanges.
+    pub limit_ranges: Vec<LimitRange>,
+    /// StorageClasses.
+    pub storage_classes: Vec<StorageClass>,
+    /// PersistentVolumes.
+    pub persistent_volumes: Vec<PersistentVolume>,
+    /// PersistentVolumeClaims.
+    pub persistent_volume_claims: Vec<PersistentVolumeClaim>,
+    /// Number of admission webhook configurations.
+    pub webhook_configurations: usize,
+    /// Optional Coder state files (`coder/...`), parsed JSON or JSON Lines (as an array).
+    pub coder_files: BTreeMap<String, Value>,
+    /// Objects whose shape could not be read, by kind.
+    pub unparsed: BTreeMap<String, u64>,
+    pods_by_ns: HashMap<String, Vec<usize>>,
+    pods_by_node: HashMap<String, Vec<usize>>,
+    sa_index: HashMap<(String, String), usize>,
+    secret_index: HashMap<(String, String), usize>,
+    ns_index: HashMap<String, usize>,
+    node_index: HashMap<String, usize>,
+}
+
+impl Inventory {
+    /// Loads a snapshot.
+    pub fn load(path: &Path, limits: ReadLimits) -> Result<Inventory, InventoryError> {
+        let wrap = |source| InventoryError::Archive {
+            path: path.to_path_buf(),
+            source,
+        };
+        let reader = SnapshotReader::open(path, limits).map_err(wrap)?;
+        let mut values: Vec<(String, Value)> = Vec::new();
+        let mut coder_files = BTreeMap::new();
+        let max_line = limits.max_line_bytes;
+        let (manifest, _mismatches) = reader
+            .read_entries(|info, r| {
+                if let Some(kind) = info.kind {
+                    coder_sec_model::archive::read_json_lines(
+                        path,
+                        &info.path,
+                        r,
+                        max_line,
+                        |_, v| {
+                            values.push((kind.kind.to_string(), v));
+                            Ok(())
+                        },
+                    )
+                    .map_err(|e| e.to_string())?;
+                } else if info.path.starts_with("coder/") || info.path.starts_with("identity/") {
+                    let mut buf = Vec::new();
+                    std::io::Read::read_to_end(r, &mut buf).map_err(|e| e.to_string())?;
+                    let value = serde_json::from_slice::<Value>(&buf).unwrap_or_else(|_| {
+                        Value::Array(
+                            buf.split(|b| *b == b'\n')
+                                .filter_map(|l| serde_json::from_slice(l).ok())
+                                .collect(),
+                        )
+                    });
+                    coder_files.insert(info.path.clone(), value);
+                }
+                Ok(())
+            })
+            .map_err(wrap)?;
+        let mut inv = Inventory::from_objects(values);
+        inv.manifest = Some(manifest);
+        inv.coder_files = coder_files;
+        Ok(inv)
+    }
+
+    /// Builds an inventory from `(kind, object)` pairs (tests, other front ends).
+    pub fn from_objects(objects: impl IntoIterator<Item = (String, Value)>) -> Inventory {
+        let mut inv = Inventory::default();
+        let mut workloads: Vec<RawWorkload> = Vec::new();
+        for (kind, v) in objects {
+            match kind.as_str() {
+                "Namespace" => inv.push(&kind, v, |i| &mut i.namespaces),
+                "Node" => inv.push(&kind, v, |i| &mut i.nodes),
+                "Pod" => {
+                    if let Some(p) = inv.parse::<RawPod>(&kind, v) {
+                        inv.pods.push(Pod {
+                            metadata: p.metadata,
+                            spec: p.spec,
+                            phase: p.status.phase,
+                            template_of: None,
+                        });
+                    }
+                }
+                "ServiceAccount" => inv.push(&kind, v, |i| &mut i.service_accounts),
+                "Secret" => inv.push(&kind, v, |i| &mut i.secrets),
+                "ConfigMap" => inv.push(&kind, v, |i| &mut i.config_maps),
+                "Service" => inv.push(&kind, v, |i| &mut i.services),
+                "Ingress" => inv.push(&kind, v, |i| &mut i.ingresses),
+                "NetworkPolicy" => inv.push(&kind, v, |i| &mut i.network_policies),
+                "Role" => inv.push(&kind, v, |i| &mut i.roles),
+                "ClusterRole" => inv.push(&kind, v, |i| &mut i.cluster_roles),
+                "RoleBinding" => inv.push(&kind, v, |i| &mut i.role_bindings),
+                "ClusterRoleBinding" => inv.push(&kind, v, |i| &mut i.cluster_role_bindings),
+                "ResourceQuota" => inv.push(&kind, v, |i| &mut i.resource_quotas),
+                "LimitRange" => inv.push(&kind, v, |i| &mut i.limit_ranges),
+                "StorageClass" => inv.push(&kind, v, |i| &mut i.storage_classes),
+                "PersistentVolume" => inv.push(&kind, v, |i| &mut i.persistent_volumes),
+                "PersistentVolumeClaim" => inv.push(&kind, v, |i| &mut i.persistent_volume_claims),
+                "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => {
+                    inv.webhook_configurations += 1
+                }
+                "Deployment"
+                | "DaemonSet"
+                | "StatefulSet"
+                | "ReplicaSet"
+                | "Job"
+                | "CronJob"
+                | "ReplicationController" => {
+                    if let Some(mut w) = inv.parse::<RawWorkload>(&kind, v) {
+                        w.kind = kind.clone();
+                        workloads.push(w);
+                    }
+                }
+                _ => {}
+            }
+        }
+        inv.add_template_pods(workloads);
+        inv.sort_and_index();
+        inv
+    }
+
+    fn parse<T: DeserializeOwned>(&mut self, kind: &str, mut v: Value) -> Option<T> {
+        strip_nulls(&mut v);
+        match serde_json::from_value::<T>(v) {
+            Ok(t) => Some(t),
+            Err(_) => {
+                *self.unparsed.entry(kind.to_string()).or_default() += 1;
+                None
+            }
+        }
+    }
+
+    fn push<T: DeserializeOwned>(
+        &mut self,
+        kind: &str,
+        v: Value,
+        field: impl FnOnce(&mut Inventory) -> &mut Vec<T>,
+    ) {
+        if let Some(t) = self.parse::<T>(kind, v) {
+            field(self).push(t);
+        }
+    }
+
+    /// Controllers whose pods were not captured stand in for them (one template pod each). A
+    /// controller owned by another (ReplicaSet of a Deployment, Job of a CronJob) is skipped.
+    fn add_template_pods(&mut self, workloads: Vec<RawWorkload>) {
+        let owned_kinds = ["Deployment", "CronJob"];
+        for w in workloads {
+            if w.metadata
+                .owner_references
+                .iter()
+                .any(|o| owned_kinds.contains(&o.kind.as_str()))
+            {
+                continue;
+            }
+            let template = w
+                .spec
+                .template
+                .or_else(|| w.spec.job_template.and_then(|j| j.spec.template));
+            let Some(template) = template else { continue };
+            let ns = &w.metadata.namespace;
+            let selector = w.spec.selector.clone().unwrap_or_else(|| LabelSelector {
+                match_labels: template.metadata.labels.clone(),
+                match_expressions: Vec::new(),
+            });
+            let has_pods = !selector.match_labels.is_empty()
+                && self.pods.iter().any(|p| {
+                    p.template_of.is_none()
+                        && &p.metadata.namespace == ns
+                        && selector.matches(&p.metadata.labels)
+                });
+            if has_pods {
+                continue;
+            }
+            let mut metadata = template.metadata;
+            metadata.name = w.metadata.name.clone();
+            metadata.namespace = ns.clone();
+            for (k, v) in &w.metadata.labels {
+                metadata.labels.entry(k.clone()).or_insert(v.clone());
+            }
+            self.pods.push(Pod {
+                metadata,
+                spec: template.spec,
+                phase: None,
+                template_of: Some(format!("{}/{}/{}", w.kind, ns, w.metadata.name)),
+            });
+        }
+    }
+
+    fn sort_and_index(&mut self) {
+        fn key(m: &Meta) -> (String, String) {
+            (m.namespace.clone(), m.name.clone())
+        }
+        self.namespaces.sort_by_key(|o| key(&o.metadata));
+        self.nodes.sort_by_key(|o| key(&o.metadata));
+        self.pods
+            .sort_by_key(|o| (key(&o.metadata), o.template_of.clone()));
+        self.service_accounts.sort_by_key(|o| key(&o.metadata));
+        self.secrets.sort_by_key(|o| key(&o.metadata));
+        self.services.sort_by_key(|o| key(&o.metadata));
+        self.ingresses.sort_by_key(|o| key(&o.metadata));
+        self.network_policies.sort_by_key(|o| key(&o.metadata));
+        self.roles.sort_by_key(|o| key(&o.metadata));
+        self.cluster_roles.sort_by_key(|o| key(&o.metadata));
+        self.role_bindings.sort_by_key(|o| key(&o.metadata));
+        self.cluster_role_bindings.sort_by_key(|o| key(&o.metadata));
+        for (i, p) in self.pods.iter().enumerate() {
+            self.pods_by_ns
+                .entry(p.metadata.namespace.clone())
+                .or_default()
+                .push(i);
+            if let Some(n) = &p.spec.node_name {
+                self.pods_by_node.entry(n.clone()).or_default().push(i);
+            }
+        }
+        for (i, s) in self.service_accounts.iter().enumerate() {
+            self.sa_index.insert(key(&s.metadata), i);
+        }
+        for (i, s) in self.secrets.iter().enumerate() {
+            self.secret_index.insert(key(&s.metadata), i);
+        }
+        for (i, n) in self.namespaces.iter().enumerate() {
+            self.ns_index.insert(n.metadata.name.clone(), i);
+        }
+        for (i, n) in self.nodes.iter().enumerate() {
+            self.node_index.insert(n.metadata.name.clone(), i);
+        }
+    }
+
+    /// Indexes of the pods of a namespace.
+    pub fn pods_in(&self, ns: &str) -> &[usize] {
+        self.pods_by_ns.get(ns).map_or(&[], Vec::as_slice)
+    }
+
+    /// Indexes of the pods bound to a node.
+    pub fn pods_on(&self, node: &str) -> &[usize] {
+        self.pods_by_node.get(node).map_or(&[], Vec::as_slice)
+    }
+
+    /// A service account by namespace and name.
+    pub fn service_account(&self, ns: &str, name: &str) -> Option<&ServiceAccount> {
+        self.sa_index
+            .get(&(ns.to_string(), name.to_string()))
+            .map(|i| &self.service_accounts[*i])
+    }
+
+    /// A Secret by namespace and name.
+    pub fn secret(&self, ns: &str, name: &str) -> Option<&Secret> {
+        self.secret_index
+            .get(&(ns.to_string(), name.to_string()))
+            .map(|i| &self.secrets[*i])
+    }
+
+    /// A namespace by name.
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.ns_index.get(name).map(|i| &self.namespaces[*i])
+    }
+
+    /// A node by name.
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.node_index.get(name).map(|i| &self.nodes[*i])
+    }
+
+    /// Every namespace name that appears on any object, sorted (namespaces may be missing from an
+    /// import).
+    pub fn namespace_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .namespaces
+            .iter()
+            .map(|n| n.metadata.name.clone())
+            .chain(self.pods.iter().map(|p| p.metadata.namespace.clone()))
+            .chain(
+                self.service_accounts
+                    .iter()
+                    .map(|p| p.metadata.namespace.clone()),
+            )
+            .chain(self.secrets.iter().map(|p| p.metadata.namespace.clone()))
+            .chain(self.roles.iter().map(|p| p.metadata.namespace.clone()))
+            .chain(
+                self.role_bindings
+                    .iter()
+                    .map(|p| p.metadata.namespace.clone()),
+            )
+            .filter(|n| !n.is_empty())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The ConfigMap `kube-system/aws-auth`'s mappings, if captured.
+    pub fn aws_auth(&self) -> Option<&Value> {
+        self.config_maps
+            .iter()
+            .find(|c| c.metadata.namespace == "kube-system" && c.metadata.name == "aws-auth")
+            .map(|c| c.redacted.get("awsAuth").unwrap_or(&Value::Null))
+    }
+}
+
+/// Drops `null` members (`ports: null` in Helm renders), so absent and null read the same.
+fn strip_nulls(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, x| !x.is_null());
+            map.values_mut().for_each(strip_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_nulls),
+        _ => {}
+    }
+}
+
+/// The object reference of a pod: `Pod/ns/name`, or the controller for a template pod.
+pub fn pod_ref(p: &Pod) -> String {
+    match &p.template_of {
+        Some(t) => t.clone(),
+        None => format!("Pod/{}/{}", p.metadata.namespace, p.metadata.name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn odd_shapes_are_counted_not_fatal() {
+        let inv = Inventory::from_objects(vec![
+            ("Pod".into(), json!({"metadata": {"name": 5}})),
+            (
+                "Pod".into(),
+                json!({"metadata": {"name": "ok", "namespace": "a"}}),
+            ),
+        ]);
+        assert_eq!(inv.pods.len(), 1);
+        assert_eq!(inv.unparsed.get("Pod"), Some(&1));
+    }
+
+    #[test]
+    fn controllers_without_pods_become_template_pods() {
+        let dep = json!({"metadata": {"name": "coder", "namespace": "coder"},
+            "spec": {"selector": {"matchLabels": {"app": "c"}},
+                     "template": {"metadata": {"labels": {"app": "c"}},
+                                  "spec": {"serviceAccountName": "coder", "containers": [{"name": "coder"}]}}}});
+        let inv = Inventory::from_objects(vec![("Deployment".into(), dep.clone())]);
+        assert_eq!(inv.pods.len(), 1);
+        assert_eq!(pod_ref(&inv.pods[0]), "Deployment/coder/coder");
+        let pod =
+            json!({"metadata": {"name": "coder-1", "namespace": "coder", "labels": {"app": "c"}}});
+        let inv = Inventory::from_objects(vec![("Deployment".into(), dep), ("Pod".into(), pod)]);
+        assert_eq!(inv.pods.len(), 1);
+    }
+}

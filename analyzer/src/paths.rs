@@ -1,0 +1,599 @@
+//! Attack paths: from every entry point, in parallel, the cheapest path (Dijkstra over technique
+//! costs, pruned at a hop limit) to every reachable crown jewel; then minimal paths only, grouped.
+//!
+//! Built for scale: the graph is flattened once into compressed adjacency arrays; entry points with
+//! identical outgoing edges are searched once; each rayon worker reuses one scratch buffer (stamped,
+//! so nothing is cleared between searches); `Virtual/cluster-admin` is never expanded (everything
+//! past it merely extends the path to it).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::catalog::Technique;
+use crate::graph::{TrustGraph, VertexId};
+use crate::techniques::CLUSTER_ADMIN;
+
+/// How valuable a crown jewel is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tier {
+    /// Registries and the like.
+    Medium = 1,
+    /// Nodes, cloud roles, Git providers, other users' workspaces, TLS keys.
+    High = 2,
+    /// Cluster admin, the Coder database and its credential, coderd and its SA, Coder owners.
+    Critical = 3,
+}
+
+/// How many people stand at an entry point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Breadth {
+    /// A named user, group or role holder.
+    Named = 1,
+    /// Every authenticated user, every Coder user, every workspace, shared-cluster tenants.
+    Broad = 2,
+    /// Anyone on the network (anonymous, exposures, open sign-up).
+    Internet = 3,
+}
+
+/// Severity of a path or finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// Parses `critical|high|medium|low`.
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "critical" => Some(Severity::Critical),
+            "high" => Some(Severity::High),
+            "medium" => Some(Severity::Medium),
+            "low" => Some(Severity::Low),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
+/// The severity of a path: `2 × tier + breadth`, minus one when the path costs more than 10 and
+/// another past 20; ≥ 8 critical, ≥ 6 high, ≥ 4 medium, else low. A path that needs an exploit
+/// (an `exposure-*` step) is at most high: see [`path_severity_with_steps`].
+pub fn path_severity(tier: Tier, breadth: Breadth, cost: u32) -> Severity {
+    let mut score = 2 * tier as i32 + breadth as i32;
+    if cost > 10 {
+        score -= 1;
+    }
+    if cost > 20 {
+        score -= 1;
+    }
+    match score {
+        s if s >= 8 => Severity::Critical,
+        s if s >= 6 => Severity::High,
+        s if s >= 4 => Severity::Medium,
+        _ => Severity::Low,
+    }
+}
+
+/// [`path_severity`], capped at high when a step needs an exploit of the exposed application.
+pub fn path_severity_with_steps(
+    tier: Tier,
+    breadth: Breadth,
+    cost: u32,
+    techniques: &[Technique],
+) -> Severity {
+    let s = path_severity(tier, breadth, cost);
+    if techniques.iter().any(|t| t.needs_exploit()) {
+        s.min(Severity::High)
+    } else {
+        s
+    }
+}
+
+/// An entry point.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The vertex.
+    pub vertex: VertexId,
+    /// Its breadth.
+    pub breadth: Breadth,
+    /// The label entries are grouped under (`Pod/ns/*` for pods, the reference otherwise).
+    pub class: String,
+}
+
+/// One step of a path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Step {
+    /// From.
+    pub from: String,
+    /// To.
+    pub to: String,
+    /// Technique code.
+    pub technique: Technique,
+}
+
+/// A group of minimal paths with the same steps.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttackPath {
+    /// `AP-001`, in report order.
+    pub id: String,
+    /// Severity.
+    pub severity: Severity,
+    /// The entry (a pattern such as `Pod/ns/*` when several entries share the steps).
+    pub entry: String,
+    /// The crown jewel.
+    pub target: String,
+    /// Tier of the target.
+    pub tier: Tier,
+    /// Breadth of the entry.
+    pub breadth: Breadth,
+    /// Sum of technique costs.
+    pub cost: u32,
+    /// Number of entry points sharing these steps.
+    pub count: usize,
+    /// Up to five of them.
+    pub examples: Vec<String>,
+    /// The steps (the first `from` is the entry).
+    pub steps: Vec<Step>,
+}
+
+/// Flattened adjacency.
+struct Csr {
+    offsets: Vec<u32>,
+    from: Vec<u32>,
+    to: Vec<u32>,
+    cost: Vec<u32>,
+    tech: Vec<Technique>,
+}
+
+impl Csr {
+    fn build(g: &TrustGraph) -> Csr {
+        let n = g.vertex_count();
+        let mut csr = Csr {
+            offsets: Vec::with_capacity(n + 1),
+            from: Vec::with_capacity(g.edge_count()),
+            to: Vec::with_capacity(g.edge_count()),
+            cost: Vec::with_capacity(g.edge_count()),
+            tech: Vec::with_capacity(g.edge_count()),
+        };
+        let mut buf: Vec<(u32, Technique)> = Vec::new();
+        for v in g.vertices() {
+            csr.offsets.push(csr.to.len() as u32);
+            buf.clear();
+            buf.extend(g.out_edges(v).map(|(t, e)| (t.index() as u32, e.technique)));
+            buf.sort();
+            for &(t, tech) in &buf {
+                csr.from.push(v.index() as u32);
+                csr.to.push(t);
+                csr.cost.push(tech.cost());
+                csr.tech.push(tech);
+            }
+        }
+        csr.offsets.push(csr.to.len() as u32);
+        csr
+    }
+
+    fn edges(&self, v: u32) -> std::ops::Range<usize> {
+        self.offsets[v as usize] as usize..self.offsets[v as usize + 1] as usize
+    }
+}
+
+const NONE: u32 = u32::MAX;
+
+/// Per-worker search state, reused across searches.
+struct Scratch {
+    stamp: Vec<u32>,
+    generation: u32,
+    dist: Vec<u32>,
+    hops: Vec<u16>,
+    prev: Vec<u32>,
+    done: Vec<bool>,
+    heap: BinaryHeap<(Reverse<u32>, Reverse<u16>, Reverse<u32>)>,
+    reached: Vec<u32>,
+}
+
+impl Scratch {
+    fn new(n: usize) -> Scratch {
+        Scratch {
+            stamp: vec![0; n],
+            generation: 0,
+            dist: vec![0; n],
+            hops: vec![0; n],
+            prev: vec![NONE; n],
+            done: vec![false; n],
+            heap: BinaryHeap::new(),
+            reached: Vec::new(),
+        }
+    }
+
+    fn touch(&mut self, v: u32) -> bool {
+        let i = v as usize;
+        if self.stamp[i] != self.generation {
+            self.stamp[i] = self.generation;
+            self.dist[i] = u32::MAX;
+            self.hops[i] = u16::MAX;
+            self.prev[i] = NONE;
+            self.done[i] = false;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Dijkstra from `src` by (cost, hops), not expanding past `max_hops` or terminal vertices. Fills
+/// `s.reached` with every settled jewel.
+fn search(csr: &Csr, src: u32, max_hops: u16, jewel: &[bool], terminal: &[bool], s: &mut Scratch) {
+    s.generation = s.generation.wrapping_add(1);
+    if s.generation == 0 {
+        s.stamp.iter_mut().for_each(|x| *x = 0);
+        s.generation = 1;
+    }
+    s.heap.clear();
+    s.reached.clear();
+    s.touch(src);
+    s.dist[src as usize] = 0;
+    s.hops[src as usize] = 0;
+    s.heap.push((Reverse(0), Reverse(0), Reverse(src)));
+    while let Some((Reverse(d), Reverse(h), Reverse(v))) = s.heap.pop() {
+        let vi = v as usize;
+        if s.done[vi] || d != s.dist[vi] || h != s.hops[vi] {
+            continue;
+        }
+        s.done[vi] = true;
+        if v != src && jewel[vi] {
+            s.reached.push(v);
+        }
+        if (v != src && terminal[vi]) || h >= max_hops {
+            continue;
+        }
+        for e in csr.edges(v) {
+            let t = csr.to[e];
+            s.touch(t);
+            let ti = t as usize;
+            if s.done[ti] {
+                continue;
+            }
+            let nd = d.saturating_add(csr.cost[e]);
+            let nh = h + 1;
+            if (nd, nh) < (s.dist[ti], s.hops[ti]) {
+                s.dist[ti] = nd;
+                s.hops[ti] = nh;
+                s.prev[ti] = e as u32;
+                s.heap.push((Reverse(nd), Reverse(nh), Reverse(t)));
+            }
+        }
+    }
+}
+
+/// Raw result of one search group: (target, cost, edge indices from the source).
+type Found = Vec<(u32, u32, Vec<u32>)>;
+
+fn run_groups(
+    g: &TrustGraph,
+    csr: &Csr,
+    entries: &[Entry],
+    jewel: &[bool],
+    max_hops: usize,
+) -> (Vec<Vec<usize>>, Vec<Found>) {
+    let n = g.vertex_count();
+    let terminal: Vec<bool> = (0..n)
+        .map(|i| g.reference(VertexId::new(i)) == CLUSTER_ADMIN)
+        .collect();
+    // Entries with identical outgoing edges are searched once.
+    let mut by_sig: HashMap<Vec<(u32, Technique)>, Vec<usize>> = HashMap::new();
+    for (k, e) in entries.iter().enumerate() {
+        let v = e.vertex.index() as u32;
+        let sig: Vec<(u32, Technique)> = csr.edges(v).map(|x| (csr.to[x], csr.tech[x])).collect();
+        if sig.is_empty() {
+            continue;
+        }
+        by_sig.entry(sig).or_default().push(k);
+    }
+    let mut groups: Vec<Vec<usize>> = by_sig.into_values().collect();
+    for grp in &mut groups {
+        grp.sort_by_key(|&k| entries[k].vertex.index());
+    }
+    groups.sort_by_key(|grp| entries[grp[0]].vertex.index());
+    let hops = max_hops.min(u16::MAX as usize - 1) as u16;
+    let found: Vec<Found> = groups
+        .par_iter()
+        .map_init(
+            || Scratch::new(n),
+            |s, grp| {
+                let src = entries[grp[0]].vertex.index() as u32;
+                search(csr, src, hops, jewel, &terminal, s);
+                let mut out: Found = Vec::with_capacity(s.reached.len());
+                let reached = std::mem::take(&mut s.reached);
+                for &t in &reached {
+                    let mut edges = Vec::with_capacity(s.hops[t as usize] as usize);
+                    let mut v = t;
+                    while s.prev[v as usize] != NONE {
+                        let e = s.prev[v as usize];
+                        edges.push(e);
+                        v = csr.from[e as usize];
+                    }
+                    edges.reverse();
+                    out.push((t, s.dist[t as usize], edges));
+                }
+                s.reached = reached;
+                out
+            },
+        )
+        .collect();
+    (groups, found)
+}
+
+/// The cheapest cost from each entry to each reachable jewel, before minimal-path filtering (for
+/// tests: the parallel engine against a plain search).
+pub fn cheapest_costs(
+    g: &TrustGraph,
+    entries: &[VertexId],
+    jewels: &[VertexId],
+    max_hops: usize,
+) -> BTreeMap<(String, String), u32> {
+    let csr = Csr::build(g);
+    let mut jewel = vec![false; g.vertex_count()];
+    for j in jewels {
+        jewel[j.index()] = true;
+    }
+    let entries: Vec<Entry> = entries
+        .iter()
+        .map(|&v| Entry {
+            vertex: v,
+            breadth: Breadth::Named,
+            class: g.reference(v).to_string(),
+        })
+        .collect();
+    let (groups, found) = run_groups(g, &csr, &entries, &jewel, max_hops);
+    let mut out = BTreeMap::new();
+    for (grp, f) in groups.iter().zip(&found) {
+        for &k in grp {
+            let e = entries[k].vertex.index() as u32;
+            for (t, cost, edges) in f {
+                if *t == e || edges.iter().skip(1).any(|&x| csr.from[x as usize] == e) {
+                    continue;
+                }
+                out.insert(
+                    (
+                        g.reference(entries[k].vertex).to_string(),
+                        g.reference(VertexId::new(*t as usize)).to_string(),
+                    ),
+                    *cost,
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Finds, filters and groups attack paths.
+pub fn find(
+    g: &TrustGraph,
+    entries: &[Entry],
+    jewels: &BTreeMap<VertexId, Tier>,
+    max_hops: usize,
+) -> Vec<AttackPath> {
+    let csr = Csr::build(g);
+    let n = g.vertex_count();
+    let mut jewel = vec![false; n];
+    let mut tier: Vec<Option<Tier>> = vec![None; n];
+    for (v, t) in jewels {
+        jewel[v.index()] = true;
+        tier[v.index()] = Some(*t);
+    }
+    let mut entry_breadth: Vec<Option<Breadth>> = vec![None; n];
+    for e in entries {
+        let slot = &mut entry_breadth[e.vertex.index()];
+        *slot = Some(slot.map_or(e.breadth, |b| b.max(e.breadth)));
+    }
+    let (groups, found) = run_groups(g, &csr, entries, &jewel, max_hops);
+
+    // (class, steps) → members.
+    type Key = (String, Vec<(u32, Technique)>);
+    let mut acc: HashMap<Key, (u32, u32, Breadth, Vec<usize>)> = HashMap::new();
+    for (grp, f) in groups.iter().zip(&found) {
+        for (t, cost, edges) in f {
+            let t_tier = tier[*t as usize].unwrap_or(Tier::Medium);
+            for &k in grp {
+                let entry = &entries[k];
+                let e = entry.vertex.index() as u32;
+                if *t == e {
+                    continue;
+                }
+                // Minimal: no intermediate jewel at least as valuable, no intermediate entry at
+                // least as broad (that entry's own path is reported instead), no cycle through e.
+                let mut extends = false;
+                for &x in edges.iter().skip(1) {
+                    let v = csr.from[x as usize];
+                    if v == e
+                        || tier[v as usize].is_some_and(|tt| tt >= t_tier)
+                        || entry_breadth[v as usize].is_some_and(|b| b >= entry.breadth)
+                    {
+                        extends = true;
+                        break;
+                    }
+                }
+                if extends {
+                    continue;
+                }
+                if edges.len() == 1 && csr.tech[edges[0] as usize].is_own_asset() {
+                    continue;
+                }
+                let steps: Vec<(u32, Technique)> = edges
+                    .iter()
+                    .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
+                    .collect();
+                let slot = acc.entry((entry.class.clone(), steps)).or_insert((
+                    *t,
+                    *cost,
+                    entry.breadth,
+                    Vec::new(),
+                ));
+                slot.2 = slot.2.max(entry.breadth);
+                slot.3.push(k);
+            }
+        }
+    }
+    let mut paths: Vec<AttackPath> = acc
+        .into_iter()
+        .map(|((class, steps), (t, cost, breadth, mut members))| {
+            members.sort_by(|a, b| {
+                g.reference(entries[*a].vertex)
+                    .cmp(g.reference(entries[*b].vertex))
+            });
+            members.dedup_by_key(|k| entries[*k].vertex);
+            let refs: Vec<String> = members
+                .iter()
+                .map(|k| g.reference(entries[*k].vertex).to_string())
+                .collect();
+            let entry = if refs.len() == 1 {
+                refs[0].clone()
+            } else {
+                class
+            };
+            let t_tier = tier[t as usize].unwrap_or(Tier::Medium);
+            let techniques: Vec<Technique> = steps.iter().map(|s| s.1).collect();
+            let mut from = entry.clone();
+            let steps: Vec<Step> = steps
+                .into_iter()
+                .map(|(to, tech)| {
+                    let to = g.reference(VertexId::new(to as usize)).to_string();
+                    Step {
+                        from: std::mem::replace(&mut from, to.clone()),
+                        to,
+                        technique: tech,
+                    }
+                })
+                .collect();
+            AttackPath {
+                id: String::new(),
+                severity: path_severity_with_steps(t_tier, breadth, cost, &techniques),
+                entry,
+                target: g.reference(VertexId::new(t as usize)).to_string(),
+                tier: t_tier,
+                breadth,
+                cost,
+                count: refs.len(),
+                examples: refs.into_iter().take(5).collect(),
+                steps,
+            }
+        })
+        .collect();
+    paths.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.cost.cmp(&b.cost))
+            .then(a.entry.cmp(&b.entry))
+            .then(a.target.cmp(&b.target))
+            .then(a.steps.cmp(&b.steps))
+    });
+    for (i, p) in paths.iter_mut().enumerate() {
+        p.id = format!("AP-{:03}", i + 1);
+    }
+    paths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::VertexKind;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    /// A plain sequential Dijkstra over the edge list, one entry at a time.
+    fn plain(g: &TrustGraph, entry: VertexId, jewels: &BTreeSet<String>) -> BTreeMap<String, u32> {
+        let edges = g.all_edges();
+        let mut dist: BTreeMap<String, u32> = BTreeMap::new();
+        let mut heap = BinaryHeap::new();
+        let start = g.reference(entry).to_string();
+        dist.insert(start.clone(), 0);
+        heap.push(Reverse((0u32, start.clone())));
+        while let Some(Reverse((d, v))) = heap.pop() {
+            if dist.get(&v).is_some_and(|&x| x < d) {
+                continue;
+            }
+            for (f, t, code) in &edges {
+                if *f != v {
+                    continue;
+                }
+                let nd = d + Technique::from_code(code).unwrap().cost();
+                if dist.get(t).is_none_or(|&x| nd < x) {
+                    dist.insert(t.clone(), nd);
+                    heap.push(Reverse((nd, t.clone())));
+                }
+            }
+        }
+        dist.into_iter()
+            .filter(|(k, _)| jewels.contains(k) && *k != start)
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn parallel_engine_matches_plain_search(
+            n in 2usize..30,
+            raw_edges in proptest::collection::vec((0usize..30, 0usize..30, 0usize..8), 0..90),
+            entry_mask in proptest::collection::vec(any::<bool>(), 30),
+            jewel_mask in proptest::collection::vec(any::<bool>(), 30),
+        ) {
+            let mut g = TrustGraph::new();
+            let ids: Vec<VertexId> = (0..n).map(|i| g.vertex(VertexKind::Pod, format!("Pod/x/{i:02}"))).collect();
+            for (a, b, t) in raw_edges {
+                if a < n && b < n {
+                    g.edge(ids[a], ids[b], Technique::ALL[t % Technique::ALL.len()], None);
+                }
+            }
+            let entries: Vec<VertexId> = (0..n).filter(|i| entry_mask[*i]).map(|i| ids[i]).collect();
+            let jewels: Vec<VertexId> = (0..n).filter(|i| jewel_mask[*i]).map(|i| ids[i]).collect();
+            let jewel_refs: BTreeSet<String> = jewels.iter().map(|j| g.reference(*j).to_string()).collect();
+            let got = cheapest_costs(&g, &entries, &jewels, 1000);
+            let mut want = BTreeMap::new();
+            for &e in &entries {
+                for (t, c) in plain(&g, e, &jewel_refs) {
+                    want.insert((g.reference(e).to_string(), t), c);
+                }
+            }
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn severity_model() {
+        assert_eq!(
+            path_severity(Tier::Critical, Breadth::Broad, 5),
+            Severity::Critical
+        );
+        assert_eq!(
+            path_severity(Tier::Critical, Breadth::Named, 5),
+            Severity::High
+        );
+        assert_eq!(path_severity(Tier::High, Breadth::Named, 30), Severity::Low);
+        assert_eq!(
+            path_severity(Tier::Medium, Breadth::Internet, 3),
+            Severity::Medium
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! The Markdown report, for a ticket.
+
+use std::fmt::Write as _;
+
+use crate::report::{CoverageStatus, Report};
+
+fn esc(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// Renders the Markdown report.
+pub fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# coder-sec analysis\n");
+    let snap = &r.snapshot;
+    let _ = writeln!(
+        s,
+        "- snapshot: {} {}",
+        snap.source.as_deref().unwrap_or("?"),
+        snap.captured_at.as_deref().unwrap_or("")
+    );
+    let _ = writeln!(
+        s,
+        "- Coder: {}",
+        if snap.coder.detected {
+            format!(
+                "coderd {}; {} workspace pods",
+                snap.coder.coderd.join(", "),
+                snap.coder.workspace_pods
+            )
+        } else {
+            "not detected".to_string()
+        }
+    );
+    let _ = writeln!(
+        s,
+        "- graph: {} vertices, {} edges, {} entry points, {} crown jewels\n",
+        snap.graph.vertices, snap.graph.edges, snap.graph.entry_points, snap.graph.crown_jewels
+    );
+    let _ = writeln!(s, "## Attack paths\n");
+    if r.attack_paths.is_empty() {
+        let _ = writeln!(s, "None found.\n");
+    }
+    for p in &r.attack_paths {
+        let _ = writeln!(
+            s,
+            "### {} [{}] `{}` → `{}` (cost {})\n",
+            p.id,
+            p.severity.as_str(),
+            p.entry,
+            p.target,
+            p.cost
+        );
+        if p.count > 1 {
+            let _ = writeln!(
+                s,
+                "{} entry points share these steps, e.g. {}.\n",
+                p.count,
+                p.examples
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        for (i, st) in p.steps.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "{}. `{}` —`{}`→ `{}`",
+                i + 1,
+                st.from,
+                st.technique,
+                st.to
+            );
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "## Findings\n");
+    for (area, list) in r.findings_by_area() {
+        let _ = writeln!(s, "### {}\n", area.title());
+        let _ = writeln!(s, "| severity | code | finding | objects | fix |");
+        let _ = writeln!(s, "|---|---|---|---|---|");
+        for f in list {
+            let objs: Vec<String> = f
+                .objects
+                .iter()
+                .take(10)
+                .map(|o| format!("`{}`", esc(o)))
+                .collect();
+            let _ = writeln!(
+                s,
+                "| {} | `{}` | {} | {} | {} |",
+                f.severity.as_str(),
+                f.code.code(),
+                esc(&f.title),
+                objs.join("<br>"),
+                esc(f.remediation)
+            );
+        }
+        s.push('\n');
+    }
+    if !r.blind_spots.is_empty() {
+        let _ = writeln!(s, "## Blind spots\n");
+        for b in &r.blind_spots {
+            let _ = writeln!(s, "- **{}** ({}): {}", b.subject, b.reason, b.hides);
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(s, "## Seed coverage\n");
+    let _ = writeln!(s, "| bullet | status | why |");
+    let _ = writeln!(s, "|---|---|---|");
+    for row in &r.seed_coverage {
+        let status = match row.status {
+            CoverageStatus::Finding => "finding",
+            CoverageStatus::Checked => "checked",
+            CoverageStatus::NotObservable => "not-observable",
+        };
+        let why = match row.owner {
+            Some(o) => format!("{} (owner: {o})", row.why),
+            None => row.why.clone(),
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` {} | {status} | {} |",
+            row.id,
+            esc(row.bullet),
+            esc(&why)
+        );
+    }
+    s
+}

@@ -1,0 +1,138 @@
+//! The terminal report: summary, worst paths as step lists, findings by seed area, seed coverage.
+
+use std::fmt::Write as _;
+
+use crate::paths::Severity;
+use crate::report::{CoverageStatus, Report};
+
+/// How many paths the text report lists in full.
+pub const MAX_PATHS: usize = 25;
+
+fn paint(s: &str, sev: Severity, color: bool) -> String {
+    if !color {
+        return s.to_string();
+    }
+    let code = match sev {
+        Severity::Critical => "1;31",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+    };
+    format!("\x1b[{code}m{s}\x1b[0m")
+}
+
+/// Renders the text report.
+pub fn render(r: &Report, color: bool) -> String {
+    let mut s = String::new();
+    let snap = &r.snapshot;
+    let _ = writeln!(s, "coder-sec analysis");
+    let _ = writeln!(
+        s,
+        "snapshot  {} {}",
+        snap.source.as_deref().unwrap_or("?"),
+        snap.captured_at.as_deref().unwrap_or("")
+    );
+    let c = &snap.coder;
+    if c.detected {
+        let _ = writeln!(
+            s,
+            "coder     coderd {}; {} workspace pods in {}",
+            c.coderd.join(", "),
+            c.workspace_pods,
+            if c.workspace_namespaces.is_empty() {
+                "no namespace".to_string()
+            } else {
+                c.workspace_namespaces.join(", ")
+            }
+        );
+    } else {
+        let _ = writeln!(s, "coder     not detected");
+    }
+    let _ = writeln!(
+        s,
+        "graph     {} vertices, {} edges, {} entry points, {} crown jewels",
+        snap.graph.vertices, snap.graph.edges, snap.graph.entry_points, snap.graph.crown_jewels
+    );
+    for (what, counts) in &r.summary {
+        let _ = writeln!(
+            s,
+            "{:<9} {} critical, {} high, {} medium, {} low",
+            what.replace('_', " ").replace("attack paths", "paths"),
+            counts.critical,
+            counts.high,
+            counts.medium,
+            counts.low
+        );
+    }
+    let _ = writeln!(s, "\nATTACK PATHS");
+    if r.attack_paths.is_empty() {
+        let _ = writeln!(s, "  none found");
+    }
+    for p in r.attack_paths.iter().take(MAX_PATHS) {
+        let sev = paint(&format!("[{}]", p.severity.as_str()), p.severity, color);
+        let _ = writeln!(
+            s,
+            "\n  {} {sev} {} → {} (cost {})",
+            p.id, p.entry, p.target, p.cost
+        );
+        if p.count > 1 {
+            let _ = writeln!(
+                s,
+                "      {} entry points share these steps, e.g. {}",
+                p.count,
+                p.examples.join(", ")
+            );
+        }
+        for (i, step) in p.steps.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "      {}. {} ─[{}]→ {}",
+                i + 1,
+                step.from,
+                step.technique,
+                step.to
+            );
+        }
+    }
+    if r.attack_paths.len() > MAX_PATHS {
+        let _ = writeln!(
+            s,
+            "\n  … {} more paths (use --format json)",
+            r.attack_paths.len() - MAX_PATHS
+        );
+    }
+    let _ = writeln!(s, "\nFINDINGS");
+    if r.findings.is_empty() {
+        let _ = writeln!(s, "  none");
+    }
+    for (area, list) in r.findings_by_area() {
+        let _ = writeln!(s, "\n  {}", area.title());
+        for f in list {
+            let sev = paint(&format!("[{}]", f.severity.as_str()), f.severity, color);
+            let _ = writeln!(s, "    {sev} {}: {}", f.code.code(), f.title);
+            for o in f.objects.iter().take(8) {
+                let _ = writeln!(s, "        {o}");
+            }
+            if f.objects.len() > 8 {
+                let _ = writeln!(s, "        … {} more", f.objects.len() - 8);
+            }
+            let _ = writeln!(s, "        fix: {}", f.remediation);
+        }
+    }
+    if !r.blind_spots.is_empty() {
+        let _ = writeln!(s, "\nBLIND SPOTS");
+        for b in &r.blind_spots {
+            let _ = writeln!(s, "  - {} ({}): {}", b.subject, b.reason, b.hides);
+        }
+    }
+    let _ = writeln!(s, "\nSEED COVERAGE");
+    for row in &r.seed_coverage {
+        let status = match row.status {
+            CoverageStatus::Finding => "finding",
+            CoverageStatus::Checked => "checked",
+            CoverageStatus::NotObservable => "not-observable",
+        };
+        let _ = writeln!(s, "  {:<15} {:<40} {}", status, row.id, row.why);
+    }
+    s
+}

@@ -1,0 +1,507 @@
+//! The report: pure and serialisable. [`Report::generate`] runs the whole analysis over an inventory;
+//! presenters in `present/` render it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::catalog::{Area, Technique};
+use crate::coder::CoderFacts;
+use crate::findings::snapshot::BlindSpot;
+use crate::findings::{self, Finding, Input};
+use crate::graph::{TrustGraph, VertexId, VertexKind};
+use crate::inventory::{Inventory, pod_ref};
+use crate::paths::{self, AttackPath, Breadth, Entry, Severity, Tier};
+use crate::rbac::Rbac;
+use crate::seed::SeedBullet;
+use crate::techniques::{self, ANY_NODE, CLUSTER_ADMIN, coder as ct};
+
+/// The JSON report's format version.
+pub const REPORT_FORMAT_VERSION: &str = "1.0";
+
+/// What the analysis is asked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Extra crown jewels: references, or prefixes ending in `*`.
+    pub crown_jewels: Vec<String>,
+    /// Hop limit of the path search.
+    pub max_hops: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            crown_jewels: Vec::new(),
+            max_hops: 10,
+        }
+    }
+}
+
+/// The snapshot in a few numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotSummary {
+    /// `capture` or `import`.
+    pub source: Option<String>,
+    /// Capture time.
+    pub captured_at: Option<String>,
+    /// Snapshot format version.
+    pub format_version: Option<String>,
+    /// Server version where known.
+    pub server_version: Option<String>,
+    /// Platform guess.
+    pub platform: Option<String>,
+    /// Objects per kind as analysed.
+    pub objects: BTreeMap<String, usize>,
+    /// Coder as detected.
+    pub coder: CoderSummary,
+    /// Size of the trust graph.
+    pub graph: GraphSummary,
+}
+
+/// Coder detection.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoderSummary {
+    /// Whether coderd or a provisioner was found.
+    pub detected: bool,
+    /// coderd pods (or template pods of its Deployment).
+    pub coderd: Vec<String>,
+    /// coderd's service accounts.
+    pub service_accounts: Vec<String>,
+    /// Provisioner pods.
+    pub provisioners: Vec<String>,
+    /// Workspace namespaces.
+    pub workspace_namespaces: Vec<String>,
+    /// Number of workspace pods.
+    pub workspace_pods: usize,
+    /// The Secret behind `CODER_PG_CONNECTION_URL`.
+    pub database_secret: Option<String>,
+    /// Whether the Coder API was captured.
+    pub api_captured: bool,
+}
+
+/// Graph size.
+#[derive(Debug, Clone, Serialize)]
+pub struct GraphSummary {
+    /// Vertices.
+    pub vertices: usize,
+    /// Edges.
+    pub edges: usize,
+    /// Entry points searched.
+    pub entry_points: usize,
+    /// Crown jewels.
+    pub crown_jewels: usize,
+}
+
+/// Coverage status of one seed bullet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CoverageStatus {
+    /// A finding or path names it.
+    Finding,
+    /// Its checks ran and found nothing.
+    Checked,
+    /// No snapshot can show it.
+    NotObservable,
+}
+
+/// One row of the seed coverage table.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedCoverage {
+    /// Stable id.
+    pub id: &'static str,
+    /// Section path.
+    pub section: &'static str,
+    /// The bullet.
+    pub bullet: &'static str,
+    /// Status.
+    pub status: CoverageStatus,
+    /// Why this status.
+    pub why: String,
+    /// Who owns it, for `not-observable`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<&'static str>,
+    /// Technique codes that check it.
+    pub techniques: Vec<&'static str>,
+    /// Finding codes that check it.
+    pub findings: Vec<&'static str>,
+}
+
+/// Counts by severity.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    /// Critical.
+    pub critical: usize,
+    /// High.
+    pub high: usize,
+    /// Medium.
+    pub medium: usize,
+    /// Low.
+    pub low: usize,
+}
+
+impl Counts {
+    fn add(&mut self, s: Severity) {
+        match s {
+            Severity::Critical => self.critical += 1,
+            Severity::High => self.high += 1,
+            Severity::Medium => self.medium += 1,
+            Severity::Low => self.low += 1,
+        }
+    }
+}
+
+/// The report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Report format version.
+    #[serde(rename = "format-version")]
+    pub format_version: &'static str,
+    /// The snapshot.
+    pub snapshot: SnapshotSummary,
+    /// Counts of paths and findings by severity.
+    pub summary: BTreeMap<&'static str, Counts>,
+    /// Attack paths, worst first.
+    pub attack_paths: Vec<AttackPath>,
+    /// Findings, worst first.
+    pub findings: Vec<Finding>,
+    /// What the snapshot could not show.
+    pub blind_spots: Vec<BlindSpot>,
+    /// Every leaf bullet of the seed page.
+    pub seed_coverage: Vec<SeedCoverage>,
+}
+
+/// Everything the analysis builds, for callers that want more than the report.
+pub struct Analysis {
+    /// RBAC.
+    pub rbac: Rbac,
+    /// Coder.
+    pub coder: CoderFacts,
+    /// The trust graph.
+    pub graph: TrustGraph,
+}
+
+impl Analysis {
+    /// Builds RBAC, Coder facts and the graph.
+    pub fn build(inv: &Inventory) -> Analysis {
+        let rbac = Rbac::build(inv);
+        let coder = CoderFacts::detect(inv);
+        let graph = techniques::build(inv, &rbac, &coder);
+        Analysis { rbac, coder, graph }
+    }
+
+    /// Entry points (see `docs/analysis.md`). Subjects that are cluster admins by a direct binding
+    /// are not entries: that they reach everything is the `cluster-admin-equivalent` finding.
+    pub fn entries(&self, inv: &Inventory) -> Vec<Entry> {
+        let g = &self.graph;
+        let admin = g.get(CLUSTER_ADMIN);
+        let is_admin = |v: VertexId| {
+            g.out_edges(v).any(|(t, e)| {
+                Some(t) == admin
+                    && matches!(
+                        e.technique,
+                        Technique::RbacWildcardAdmin | Technique::SystemMasters
+                    )
+            })
+        };
+        let mut out: Vec<Entry> = Vec::new();
+        let mut push = |v: Option<VertexId>, breadth: Breadth, class: Option<String>| {
+            if let Some(v) = v
+                && !is_admin(v)
+            {
+                out.push(Entry {
+                    vertex: v,
+                    breadth,
+                    class: class.unwrap_or_else(|| g.reference(v).to_string()),
+                });
+            }
+        };
+        push(g.get("User/system:anonymous"), Breadth::Internet, None);
+        push(
+            g.get("Group/system:unauthenticated"),
+            Breadth::Internet,
+            None,
+        );
+        push(g.get("Group/system:authenticated"), Breadth::Broad, None);
+        for v in g.vertices() {
+            match g.vertex_at(v).kind {
+                VertexKind::Exposure | VertexKind::Oidc => push(Some(v), Breadth::Internet, None),
+                _ => {}
+            }
+        }
+        if self.coder.present() {
+            push(g.get(ct::ANY_USER), Breadth::Broad, None);
+            push(g.get(ct::TEMPLATE_AUTHOR), Breadth::Named, None);
+        }
+        for &i in &self.coder.workspace_pods {
+            let p = &inv.pods[i];
+            push(
+                g.get(&pod_ref(p)),
+                Breadth::Broad,
+                Some(format!("Pod/{}/*", p.metadata.namespace)),
+            );
+        }
+        let coder_ns = |ns: &str| {
+            self.coder.coderd_namespaces.contains(ns)
+                || self.coder.workspace_namespaces.contains(ns)
+        };
+        for p in &inv.pods {
+            let ns = &p.metadata.namespace;
+            if coder_ns(ns)
+                || matches!(
+                    ns.as_str(),
+                    "kube-system" | "kube-public" | "kube-node-lease"
+                )
+            {
+                continue;
+            }
+            push(
+                g.get(&pod_ref(p)),
+                Breadth::Broad,
+                Some(format!("Pod/{ns}/*")),
+            );
+        }
+        for s in &self.rbac.named_subjects {
+            if s.starts_with("User/") || s.starts_with("Group/") {
+                let breadth = match s.as_str() {
+                    "Group/system:authenticated" | "Group/system:serviceaccounts" => Breadth::Broad,
+                    "Group/system:unauthenticated" | "User/system:anonymous" => Breadth::Internet,
+                    _ => Breadth::Named,
+                };
+                push(g.get(s), breadth, None);
+            }
+        }
+        out.sort_by(|a, b| {
+            g.reference(a.vertex)
+                .cmp(g.reference(b.vertex))
+                .then(b.breadth.cmp(&a.breadth))
+        });
+        out.dedup_by_key(|e| e.vertex);
+        out
+    }
+
+    /// Crown jewels and their tiers (see `docs/analysis.md`).
+    pub fn crown_jewels(&self, inv: &Inventory, settings: &Settings) -> BTreeMap<VertexId, Tier> {
+        let g = &self.graph;
+        let mut out = BTreeMap::new();
+        let mut put = |v: Option<VertexId>, t: Tier| {
+            if let Some(v) = v {
+                let slot = out.entry(v).or_insert(t);
+                *slot = (*slot).max(t);
+            }
+        };
+        put(g.get(CLUSTER_ADMIN), Tier::Critical);
+        put(g.get(ANY_NODE), Tier::High);
+        put(g.get(ct::DATABASE), Tier::Critical);
+        put(g.get(ct::OWNER), Tier::Critical);
+        put(g.get(ct::TEMPLATE_AUTHOR), Tier::High);
+        for sa in &self.coder.coderd_service_accounts {
+            put(g.get(sa), Tier::Critical);
+        }
+        for &i in &self.coder.coderd_pods {
+            put(g.get(&pod_ref(&inv.pods[i])), Tier::Critical);
+        }
+        if let Some((ns, name)) = &self.coder.db_secret {
+            put(g.get(&format!("Secret/{ns}/{name}")), Tier::Critical);
+        }
+        for (ns, name) in &self.coder.coderd_secrets {
+            put(g.get(&format!("Secret/{ns}/{name}")), Tier::High);
+        }
+        for &i in &self.coder.workspace_pods {
+            put(g.get(&pod_ref(&inv.pods[i])), Tier::High);
+        }
+        for v in g.vertices() {
+            let t = match g.vertex_at(v).kind {
+                VertexKind::Node | VertexKind::CloudRole | VertexKind::GitProvider => {
+                    Some(Tier::High)
+                }
+                VertexKind::Registry => Some(Tier::Medium),
+                _ => None,
+            };
+            if let Some(t) = t {
+                put(Some(v), t);
+            }
+            let r = g.reference(v);
+            if settings
+                .crown_jewels
+                .iter()
+                .any(|j| match j.strip_suffix('*') {
+                    Some(prefix) => r.starts_with(prefix),
+                    None => r == j,
+                })
+            {
+                put(Some(v), Tier::High);
+            }
+        }
+        out
+    }
+}
+
+impl Report {
+    /// Runs the analysis and builds the report.
+    pub fn generate(inv: &Inventory, settings: &Settings) -> Report {
+        let analysis = Analysis::build(inv);
+        Report::from_analysis(inv, &analysis, settings)
+    }
+
+    /// Builds the report from an analysis already made.
+    pub fn from_analysis(inv: &Inventory, a: &Analysis, settings: &Settings) -> Report {
+        let entries = a.entries(inv);
+        let jewels = a.crown_jewels(inv, settings);
+        let attack_paths = paths::find(&a.graph, &entries, &jewels, settings.max_hops);
+        let now = inv
+            .manifest
+            .as_ref()
+            .and_then(|m| {
+                time::OffsetDateTime::parse(
+                    &m.captured_at,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .ok()
+            })
+            .map(|t| t.unix_timestamp());
+        let input = Input {
+            inv,
+            rbac: &a.rbac,
+            coder: &a.coder,
+            graph: &a.graph,
+            now,
+        };
+        let findings = findings::run(&input);
+        let blind_spots = findings::snapshot::blind_spots(&input);
+        let seed_coverage = coverage(&attack_paths, &findings);
+        let mut summary: BTreeMap<&'static str, Counts> = BTreeMap::new();
+        for p in &attack_paths {
+            summary.entry("attack_paths").or_default().add(p.severity);
+        }
+        for f in &findings {
+            summary.entry("findings").or_default().add(f.severity);
+        }
+        summary.entry("attack_paths").or_default();
+        summary.entry("findings").or_default();
+        let m = inv.manifest.as_ref();
+        let mut objects = BTreeMap::new();
+        for (k, n) in [
+            ("Namespace", inv.namespaces.len()),
+            ("Node", inv.nodes.len()),
+            (
+                "Pod",
+                inv.pods.iter().filter(|p| p.template_of.is_none()).count(),
+            ),
+            (
+                "TemplatePod",
+                inv.pods.iter().filter(|p| p.template_of.is_some()).count(),
+            ),
+            ("ServiceAccount", inv.service_accounts.len()),
+            ("Secret", inv.secrets.len()),
+            ("Role", inv.roles.len()),
+            ("ClusterRole", inv.cluster_roles.len()),
+            ("RoleBinding", inv.role_bindings.len()),
+            ("ClusterRoleBinding", inv.cluster_role_bindings.len()),
+            ("NetworkPolicy", inv.network_policies.len()),
+            ("Service", inv.services.len()),
+            ("Ingress", inv.ingresses.len()),
+        ] {
+            objects.insert(k.to_string(), n);
+        }
+        let refs =
+            |v: &[usize]| -> Vec<String> { v.iter().map(|&i| pod_ref(&inv.pods[i])).collect() };
+        Report {
+            format_version: REPORT_FORMAT_VERSION,
+            snapshot: SnapshotSummary {
+                source: m.map(|m| m.source.to_string()),
+                captured_at: m.map(|m| m.captured_at.clone()),
+                format_version: m.map(|m| m.format_version.clone()),
+                server_version: m.and_then(|m| m.cluster.server_version.clone()),
+                platform: m.and_then(|m| m.cluster.platform.clone()),
+                objects,
+                coder: CoderSummary {
+                    detected: a.coder.present(),
+                    coderd: refs(&a.coder.coderd_pods),
+                    service_accounts: a.coder.coderd_service_accounts.iter().cloned().collect(),
+                    provisioners: refs(&a.coder.provisioner_pods),
+                    workspace_namespaces: input.workspace_namespaces().into_iter().collect(),
+                    workspace_pods: a.coder.workspace_pods.len(),
+                    database_secret: a
+                        .coder
+                        .db_secret
+                        .as_ref()
+                        .map(|(ns, n)| format!("Secret/{ns}/{n}")),
+                    api_captured: a.coder.api_captured,
+                },
+                graph: GraphSummary {
+                    vertices: a.graph.vertex_count(),
+                    edges: a.graph.edge_count(),
+                    entry_points: entries.len(),
+                    crown_jewels: jewels.len(),
+                },
+            },
+            summary,
+            attack_paths,
+            findings,
+            blind_spots,
+            seed_coverage,
+        }
+    }
+
+    /// The worst severity among paths and findings, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.attack_paths
+            .iter()
+            .map(|p| p.severity)
+            .chain(self.findings.iter().map(|f| f.severity))
+            .max()
+    }
+
+    /// Findings grouped by seed area, in area order.
+    pub fn findings_by_area(&self) -> BTreeMap<Area, Vec<&Finding>> {
+        let mut m: BTreeMap<Area, Vec<&Finding>> = BTreeMap::new();
+        for f in &self.findings {
+            m.entry(f.area).or_default().push(f);
+        }
+        m
+    }
+}
+
+fn coverage(paths: &[AttackPath], findings: &[Finding]) -> Vec<SeedCoverage> {
+    SeedBullet::page()
+        .map(|b| {
+            let techniques: Vec<&'static str> = b.techniques().iter().map(|t| t.code()).collect();
+            let codes: Vec<&'static str> = b.findings().iter().map(|f| f.code()).collect();
+            let n_findings = findings.iter().filter(|f| f.seed_bullet == b).count();
+            let n_paths = paths
+                .iter()
+                .filter(|p| p.steps.iter().any(|s| s.technique.info().seed == b))
+                .count();
+            let (status, why, owner) = if n_findings + n_paths > 0 {
+                (
+                    CoverageStatus::Finding,
+                    format!("{n_findings} findings and {n_paths} attack paths name this bullet"),
+                    None,
+                )
+            } else if !techniques.is_empty() || !codes.is_empty() {
+                (
+                    CoverageStatus::Checked,
+                    format!(
+                        "checked by {} techniques and {} finding checks; nothing found",
+                        techniques.len(),
+                        codes.len()
+                    ),
+                    None,
+                )
+            } else {
+                let (why, owner) = b.unobservable().unwrap_or(("no check exists", "coder-sec"));
+                (CoverageStatus::NotObservable, why.to_string(), Some(owner))
+            };
+            SeedCoverage {
+                id: b.id(),
+                section: b.section(),
+                bullet: b.text(),
+                status,
+                why,
+                owner,
+                techniques,
+                findings: codes,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,207 @@
+//! The seed: Coder's "shared security responsibility" page, leaf bullet by leaf bullet. Every bullet is
+//! either checked by techniques or findings, or marked not observable from a snapshot with the reason
+//! and the owner. `docs/seed-coverage.md` is generated from this table.
+
+use serde::Serialize;
+
+use crate::catalog::{FindingCode, Technique};
+
+macro_rules! seed {
+    ($( $variant:ident = { id: $id:literal, section: $section:literal, text: $text:literal,
+        unobservable: $unobs:expr $(,)? } ),* $(,)?) => {
+        /// One leaf bullet of the seed page (plus `None` for findings about the snapshot itself).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum SeedBullet {
+            $( #[doc = $text] $variant, )*
+        }
+
+        impl SeedBullet {
+            /// Every bullet, in page order.
+            pub const ALL: &'static [SeedBullet] = &[ $( SeedBullet::$variant, )* ];
+
+            /// Stable id (`storage.quotas`).
+            pub fn id(self) -> &'static str {
+                match self { $( SeedBullet::$variant => $id, )* }
+            }
+
+            /// The section path on the page (`Storage`, `Networking › Encryption (mTLS)`).
+            pub fn section(self) -> &'static str {
+                match self { $( SeedBullet::$variant => $section, )* }
+            }
+
+            /// The bullet's text as the page words it.
+            pub fn text(self) -> &'static str {
+                match self { $( SeedBullet::$variant => $text, )* }
+            }
+
+            /// For what no snapshot can show: (why, who owns it). Checked in part where techniques or
+            /// findings exist; otherwise the bullet is reported `not-observable`.
+            pub fn unobservable(self) -> Option<(&'static str, &'static str)> {
+                match self { $( SeedBullet::$variant => $unobs, )* }
+            }
+        }
+    };
+}
+
+seed! {
+    StorageQuotas = { id: "storage.quotas", section: "Storage", text: "Quotas", unobservable: None },
+    StorageEncryption = { id: "storage.encryption", section: "Storage", text: "Encryption",
+        unobservable: None },
+    CloudVolumes = { id: "storage.cloud-access-to-volumes", section: "Storage", text: "Cloud access to volumes",
+        unobservable: None },
+    StorageDepletionPvc = { id: "storage.depletion.pvc", section: "Storage › Depletion as denial of service", text: "PVC",
+        unobservable: None },
+    StorageDepletionEphemeral = { id: "storage.depletion.ephemeral", section: "Storage › Depletion as denial of service", text: "Ephemeral",
+        unobservable: None },
+    TlsCoderd = { id: "networking.tls.coderd", section: "Networking › Encryption (mTLS) › Certificates", text: "TLS certificates presented by `coderd`",
+        unobservable: None },
+    TlsApplications = { id: "networking.tls.applications", section: "Networking › Encryption (mTLS) › Certificates", text: "TLC certificates presented by the applications with which Coder interacts",
+        unobservable: None },
+    NetworkBoundaries = { id: "networking.boundaries", section: "Networking", text: "Boundaries (defined by network policies)",
+        unobservable: None },
+    ExternalInteractions = { id: "networking.external", section: "Networking", text: "External interactions (ingress and egress)",
+        unobservable: None },
+    IpDepletionPods = { id: "networking.ip-depletion.pods", section: "Networking › IP address depletion as denial of service", text: "Each workspace gets an IP in the pod subset",
+        unobservable: None },
+    IpDepletionServices = { id: "networking.ip-depletion.services", section: "Networking › IP address depletion as denial of service", text: "Each dev URL gets an IP address in the services subnet",
+        unobservable: None },
+    CoderServiceAccounts = { id: "roles.coder-service-accounts", section: "Kubernetes roles", text: "Services accounts for Coder to create pods",
+        unobservable: None },
+    ClusterAdmins = { id: "roles.cluster-admins", section: "Kubernetes roles", text: "Cluster admins as a security risk",
+        unobservable: None },
+    CloudControlPlane = { id: "roles.cloud-control-plane", section: "Kubernetes roles", text: "Cloud access to the control plane",
+        unobservable: None },
+    NodeUpgrades = { id: "nodes.upgrades", section: "Node security", text: "Upgrading to keep up with Kubernetes",
+        unobservable: None },
+    NodeUserAccess = { id: "nodes.user-account-access", section: "Node security", text: "Node user account access",
+        unobservable: None },
+    CloudNodes = { id: "nodes.cloud-access", section: "Node security", text: "Cloud access to nodes",
+        unobservable: None },
+    SharedCluster = { id: "cluster.shared", section: "Coder in a shared cluster", text: "The security boundary is threaded through the components above (section, not a bullet)",
+        unobservable: None },
+    AuthMisconfiguration = { id: "external.auth.misconfiguration", section: "External tie-ins › Authentication providers", text: "Incorrect configuration can compromise Coder security",
+        unobservable: None },
+    AuthLoginConversion = { id: "external.auth.login-conversion", section: "External tie-ins › Authentication providers", text: "Ability to convert a user account logging in via OIDC to built-in allows an administrator to impersonate an end-user",
+        unobservable: Some(("which accounts were converted lives in Coder's database (login_type per user); the snapshot shows only whether password login stays enabled", "Coder administrators (audit log, `users?q=login_type:password`)")) },
+    RegistrySelectRoles = { id: "external.registries.select-roles", section: "External tie-ins › Container registries", text: "Select roles can add registries",
+        unobservable: Some(("who may edit templates (and so pick registries) is Coder RBAC in the database; the snapshot shows the images in use", "Coder administrators (template ACLs)")) },
+    RegistryCoderOnlyAccount = { id: "external.registries.coder-only-account", section: "External tie-ins › Container registries", text: "The registry account used to add the registry needs to be a specific Coder-only account so that only approved images can be pulled",
+        unobservable: None },
+    RegistryCvmUnauthenticated = { id: "external.registries.cvm-unauthenticated", section: "External tie-ins › Container registries", text: "CVMs can only pull unauthenticated containers",
+        unobservable: Some(("a Coder v1 CVM restriction enforced by the runtime, not visible in Kubernetes objects", "Coder (product behaviour); operators of v1 deployments")) },
+    RegistryAnyUserReference = { id: "external.registries.any-user-reference", section: "External tie-ins › Container registries", text: "Any user can reference the containers in the registry",
+        unobservable: None },
+    GitOauthAdmin = { id: "external.git.oauth-admin", section: "External tie-ins › Git providers", text: "OAuth linkage allows a Coder admin to perform actions as the Git user",
+        unobservable: None },
+    GitSshKeys = { id: "external.git.ssh-keys", section: "External tie-ins › Git providers", text: "SSH keys generated by Coder are added to workspaces, which can be used to create 2FA to Coder via GitLab",
+        unobservable: None },
+    GitSshAndHttps = { id: "external.git.ssh-and-https", section: "External tie-ins › Git providers", text: "Git provider integration needs both SSH and HTTPS access to work",
+        unobservable: None },
+    GitDotfilesAllRepos = { id: "external.git.dotfiles-all-repos", section: "External tie-ins › Git providers", text: "To clone private dotfiles repos, access to all user repos is added to the Coder workspace",
+        unobservable: None },
+    GitSingleProviderType = { id: "external.git.single-provider-type", section: "External tie-ins › Git providers", text: "Coder doesn't allow the linking of multiple Git providers of the same type",
+        unobservable: None },
+    GitOauthDisableDos = { id: "external.git.oauth-disable-dos", section: "External tie-ins › Git providers", text: "Disabling the OAuth linked account can result in a denial of service",
+        unobservable: Some(("whether a linked account is disabled lives at the Git provider", "the Git provider's administrators")) },
+    None = { id: "snapshot", section: "(snapshot coverage)", text: "Not a seed bullet: what the snapshot itself could not show",
+        unobservable: None },
+}
+
+impl SeedBullet {
+    /// The techniques that check this bullet.
+    pub fn techniques(self) -> Vec<Technique> {
+        Technique::ALL
+            .iter()
+            .copied()
+            .filter(|t| t.info().seed == self)
+            .collect()
+    }
+
+    /// The finding codes that check this bullet.
+    pub fn findings(self) -> Vec<FindingCode> {
+        FindingCode::ALL
+            .iter()
+            .copied()
+            .filter(|f| f.info().seed == self)
+            .collect()
+    }
+
+    /// The bullets of the page (everything but the snapshot pseudo-bullet).
+    pub fn page() -> impl Iterator<Item = SeedBullet> {
+        SeedBullet::ALL
+            .iter()
+            .copied()
+            .filter(|b| *b != SeedBullet::None)
+    }
+}
+
+impl Serialize for SeedBullet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+/// Renders `docs/seed-coverage.md` from the table.
+pub fn coverage_markdown() -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    s.push_str("# Seed coverage\n\n");
+    s.push_str(
+        "Generated from `analyzer/src/seed.rs` (a test fails when it drifts; rewrite with \
+         `CODER_SEC_BLESS=1 cargo test -p coder-sec-analyzer`). Each leaf bullet of Coder's \"shared \
+         security responsibility\" page, with what checks it. In a report each bullet's status is \
+         `finding` (a finding or attack path names it), `checked` (its checks ran and found nothing) \
+         or `not-observable` (nothing in a snapshot can show it: the reason and the owner are given).\n\n",
+    );
+    s.push_str("| id | section | bullet | techniques | findings | not observable (why; owner) |\n");
+    s.push_str("|---|---|---|---|---|---|\n");
+    for b in SeedBullet::page() {
+        let techs: Vec<String> = b.techniques().iter().map(|t| format!("`{t}`")).collect();
+        let finds: Vec<String> = b
+            .findings()
+            .iter()
+            .map(|f| format!("`{}`", f.code()))
+            .collect();
+        let unobs = b
+            .unobservable()
+            .map(|(why, who)| format!("{why}; owner: {who}"))
+            .unwrap_or_else(|| "—".to_string());
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            b.id(),
+            b.section(),
+            b.text(),
+            if techs.is_empty() {
+                "—".to_string()
+            } else {
+                techs.join(", ")
+            },
+            if finds.is_empty() {
+                "—".to_string()
+            } else {
+                finds.join(", ")
+            },
+            unobs
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bullet_is_checked_or_explained() {
+        for b in SeedBullet::page() {
+            assert!(
+                !b.techniques().is_empty()
+                    || !b.findings().is_empty()
+                    || b.unobservable().is_some(),
+                "seed bullet {} has no check and no explanation",
+                b.id()
+            );
+        }
+    }
+}

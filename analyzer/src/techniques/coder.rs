@@ -1,0 +1,224 @@
+//! Coder: its principals (any user, template authors, owners), the database and its credential, Git
+//! providers, the OIDC provider, and what a new workspace can do.
+
+use crate::catalog::Technique;
+use crate::coder::Setting;
+use crate::graph::{VertexId, VertexKind};
+
+use super::{ANY_NODE, Ctx};
+
+/// `Coder/any-user`.
+pub const ANY_USER: &str = "Coder/any-user";
+/// `Coder/template-author`.
+pub const TEMPLATE_AUTHOR: &str = "Coder/template-author";
+/// `Coder/owner`.
+pub const OWNER: &str = "Coder/owner";
+/// `Coder/database`.
+pub const DATABASE: &str = "Coder/database";
+/// The Git SSH key Coder generates per user.
+pub const GIT_SSH_KEY: &str = "GitProvider/git-ssh-key";
+
+fn git_providers(ctx: &mut Ctx<'_>) -> Vec<VertexId> {
+    let mut ids: Vec<String> = ctx.coder.external_auth.keys().cloned().collect();
+    ids.sort();
+    let mut out: Vec<VertexId> = ids
+        .iter()
+        .map(|id| {
+            ctx.g
+                .vertex(VertexKind::GitProvider, format!("GitProvider/{id}"))
+        })
+        .collect();
+    out.push(ctx.g.vertex(VertexKind::GitProvider, GIT_SSH_KEY));
+    out
+}
+
+/// Coder principals, the database and identity providers.
+pub fn add_principals(ctx: &mut Ctx<'_>) {
+    if !ctx.coder.present() {
+        return;
+    }
+    let inv = ctx.inv;
+    let coder = ctx.coder;
+    let any_user = ctx.g.vertex(VertexKind::Coder, ANY_USER);
+    let author = ctx.g.vertex(VertexKind::Coder, TEMPLATE_AUTHOR);
+    let owner = ctx.g.vertex(VertexKind::Coder, OWNER);
+    let db = ctx.g.vertex(VertexKind::Coder, DATABASE);
+    let _ = any_user;
+    ctx.g
+        .edge(owner, author, Technique::CoderOwnerTemplates, None);
+    ctx.g.edge(db, owner, Technique::CoderDbOwner, None);
+    let encrypted = matches!(
+        coder.setting("CODER_EXTERNAL_TOKEN_ENCRYPTION_KEYS"),
+        Some(Setting::Redacted | Setting::SecretRef { .. })
+    );
+    for gp in git_providers(ctx) {
+        if ctx.g.reference(gp) == GIT_SSH_KEY {
+            // SSH private keys are stored in the database in clear.
+            ctx.g.edge(
+                db,
+                gp,
+                Technique::CoderDbOauthTokens,
+                Some("users' Git SSH private keys".into()),
+            );
+        } else {
+            let how = if encrypted {
+                "tokens encrypted; the key is in coderd's env"
+            } else {
+                "tokens stored in clear"
+            };
+            ctx.g
+                .edge(db, gp, Technique::CoderDbOauthTokens, Some(how.into()));
+        }
+    }
+    if let Some((ns, name)) = &coder.db_secret {
+        let s = ctx.secret(ns, name);
+        ctx.g.edge(
+            s,
+            db,
+            Technique::CoderDbCredential,
+            Some("`CODER_PG_CONNECTION_URL`".into()),
+        );
+    }
+    let daemons = coder
+        .setting("CODER_PROVISIONER_DAEMONS")
+        .and_then(Setting::value)
+        .map(|v| v.trim() != "0")
+        .unwrap_or(true);
+    for &i in &coder.coderd_pods {
+        let p = &inv.pods[i];
+        let pv = ctx.pod(i);
+        ctx.g.edge(
+            pv,
+            db,
+            Technique::CoderDbCredential,
+            Some("coderd holds the database URL".into()),
+        );
+        if daemons {
+            let sa = ctx.sa(&p.metadata.namespace, p.service_account());
+            ctx.g.edge(
+                author,
+                sa,
+                Technique::CoderTemplateProvisioner,
+                Some("built-in provisioners run Terraform inside coderd".into()),
+            );
+        }
+    }
+    for &i in &coder.provisioner_pods {
+        let p = &inv.pods[i];
+        let sa = ctx.sa(&p.metadata.namespace, p.service_account());
+        ctx.g.edge(
+            author,
+            sa,
+            Technique::CoderTemplateProvisioner,
+            Some("external provisioner".into()),
+        );
+    }
+    // Identity providers with open sign-up.
+    let oidc = coder
+        .setting("CODER_OIDC_ISSUER_URL")
+        .map(|s| s.value().unwrap_or("configured").to_string())
+        .or_else(|| {
+            coder
+                .setting("CODER_OIDC_CLIENT_ID")
+                .map(|_| "configured".to_string())
+        });
+    if let Some(issuer) = oidc {
+        let signups = coder.flag("CODER_OIDC_ALLOW_SIGNUPS", true);
+        let restricted = ["CODER_OIDC_EMAIL_DOMAIN", "CODER_OIDC_ALLOWED_GROUPS"]
+            .iter()
+            .any(|k| {
+                coder
+                    .setting(k)
+                    .is_some_and(|s| s.value().is_none_or(|v| !v.trim().is_empty()))
+            });
+        let ov = ctx.g.vertex(VertexKind::Oidc, format!("OIDC/{issuer}"));
+        if signups && !restricted {
+            ctx.g.edge(
+                ov,
+                any_user,
+                Technique::CoderOpenSignup,
+                Some("OIDC sign-ups without email domain or group restriction".into()),
+            );
+        }
+    }
+    if coder.flag("CODER_OAUTH2_GITHUB_ALLOW_SIGNUPS", false)
+        && coder.flag("CODER_OAUTH2_GITHUB_ALLOW_EVERYONE", false)
+    {
+        let ov = ctx.g.vertex(VertexKind::Oidc, "OIDC/github.com");
+        ctx.g.edge(
+            ov,
+            any_user,
+            Technique::CoderOpenSignup,
+            Some("GitHub sign-ups allow everyone".into()),
+        );
+    }
+}
+
+/// Workspaces: owner access, the owner's Git credentials, and what a new workspace can do.
+pub fn add_workspaces(ctx: &mut Ctx<'_>) {
+    if !ctx.coder.present() {
+        return;
+    }
+    let inv = ctx.inv;
+    let coder = ctx.coder;
+    let owner_access = !coder.flag("CODER_DISABLE_OWNER_WORKSPACE_ACCESS", false);
+    let owner = ctx.g.vertex(VertexKind::Coder, OWNER);
+    let any_user = ctx.g.vertex(VertexKind::Coder, ANY_USER);
+    let providers = git_providers(ctx);
+    let any_node = ctx.g.vertex(VertexKind::Virtual, ANY_NODE);
+    let mut by_ns: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for &i in &coder.workspace_pods {
+        let p = &inv.pods[i];
+        if p.finished() {
+            continue;
+        }
+        by_ns
+            .entry(p.metadata.namespace.clone())
+            .or_default()
+            .push(i);
+        let pv = ctx.pod(i);
+        if owner_access {
+            ctx.g
+                .edge(owner, pv, Technique::CoderOwnerWorkspaceAccess, None);
+        }
+        for &gp in &providers {
+            ctx.g
+                .edge(pv, gp, Technique::CoderAgentGitCredentials, None);
+        }
+    }
+    // A workspace a user creates runs like the existing ones of its namespace, on any node.
+    let workspace_refs: std::collections::BTreeSet<String> = coder
+        .workspace_pods
+        .iter()
+        .map(|&i| crate::inventory::pod_ref(&inv.pods[i]))
+        .collect();
+    for (ns, pods) in by_ns {
+        let nv = ctx
+            .g
+            .vertex(VertexKind::Coder, format!("Coder/new-workspace/{ns}"));
+        ctx.g
+            .edge(any_user, nv, Technique::CoderCreateWorkspace, None);
+        let mut copies: Vec<(VertexId, Technique, Option<String>)> = Vec::new();
+        for i in pods {
+            let pv = ctx.pod(i);
+            for (to, e) in ctx.g.out_edges(pv) {
+                if e.technique == Technique::CoderAgentGitCredentials {
+                    continue;
+                }
+                let r = ctx.g.reference(to);
+                if workspace_refs.contains(r) {
+                    continue;
+                }
+                let to = if ctx.g.vertex_at(to).kind == VertexKind::Node {
+                    any_node
+                } else {
+                    to
+                };
+                copies.push((to, e.technique, e.detail.clone()));
+            }
+        }
+        for (to, t, d) in copies {
+            ctx.g.edge(nv, to, t, d);
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Container escapes and host mounts, per container (init and ephemeral containers included): each
+//! edge goes from the pod to its node (or `Virtual/any-node` when the pod is unscheduled) and names
+//! the container in its detail.
+
+use crate::catalog::Technique;
+use crate::inventory::{Container, Pod};
+
+use super::Ctx;
+
+/// Normalises a host path: no trailing slash, no duplicate slashes, `.` and `..` resolved.
+pub fn normalise(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// Whether `ancestor` is `path` or one of its parents.
+fn is_at_or_above(ancestor: &str, path: &str) -> bool {
+    ancestor == "/" || path == ancestor || path.starts_with(&format!("{ancestor}/"))
+}
+
+fn sensitive_read(p: &str) -> bool {
+    matches!(
+        p,
+        "/" | "/etc"
+            | "/root"
+            | "/root/.ssh"
+            | "/home"
+            | "/proc"
+            | "/var/lib/kubelet"
+            | "/etc/kubernetes"
+    ) || (p.starts_with("/home/") && p.ends_with("/.ssh") && p.matches('/').count() == 3)
+}
+
+fn write_allowed(p: &str) -> bool {
+    const ALLOW: &[&str] = &[
+        "/tmp",
+        "/var/tmp",
+        "/dev/shm",
+        "/mnt",
+        "/run/udev",
+        "/sys/kernel/debug",
+        "/var/log",
+        "/var/lib/docker/containers",
+    ];
+    ALLOW
+        .iter()
+        .any(|a| p != "/" && is_at_or_above(a, p) && p != "/mnt")
+        || p.starts_with("/mnt/")
+}
+
+fn runtime_socket(p: &str) -> bool {
+    const SOCKETS: &[&str] = &[
+        "docker.sock",
+        "containerd.sock",
+        "crio.sock",
+        "cri-dockerd.sock",
+        "dockershim.sock",
+    ];
+    SOCKETS.iter().any(|s| p.ends_with(s))
+        || matches!(
+            p,
+            "/run"
+                | "/var/run"
+                | "/run/containerd"
+                | "/var/run/containerd"
+                | "/run/crio"
+                | "/var/run/crio"
+                | "/run/docker"
+                | "/var/run/docker"
+        )
+}
+
+fn cap(c: &Container, name: &str) -> bool {
+    c.security_context.capabilities.add.iter().any(|a| {
+        let a = a.trim().to_ascii_uppercase();
+        let a = a.strip_prefix("CAP_").unwrap_or(&a);
+        a == name || a == "ALL"
+    })
+}
+
+/// Whether the container may run as root: uid 0, or no uid and no `runAsNonRoot`.
+pub fn maybe_root(p: &Pod, c: &Container) -> bool {
+    let uid = c
+        .security_context
+        .run_as_user
+        .or(p.spec.security_context.run_as_user);
+    match uid {
+        Some(0) => true,
+        Some(_) => false,
+        None => {
+            c.security_context
+                .run_as_non_root
+                .or(p.spec.security_context.run_as_non_root)
+                != Some(true)
+        }
+    }
+}
+
+fn apparmor_confined(p: &Pod, c: &Container) -> bool {
+    let explicit = c
+        .security_context
+        .app_armor_profile
+        .as_ref()
+        .or(p.spec.security_context.app_armor_profile.as_ref())
+        .map(|x| x.kind.as_str());
+    let annotation = p
+        .metadata
+        .annotations
+        .get(&format!(
+            "container.apparmor.security.beta.kubernetes.io/{}",
+            c.name
+        ))
+        .map(String::as_str);
+    matches!(explicit, Some("RuntimeDefault" | "Localhost"))
+        || annotation.is_some_and(|a| a == "runtime/default" || a.starts_with("localhost/"))
+}
+
+/// Adds escape edges for every running (or template) pod.
+pub fn add(ctx: &mut Ctx<'_>) {
+    let inv = ctx.inv;
+    for (i, p) in inv.pods.iter().enumerate() {
+        if p.finished() {
+            continue;
+        }
+        let pv = ctx.pod(i);
+        let nv = ctx.node_of(p);
+        for c in p.all_containers() {
+            let detail = |what: &str| Some(format!("container `{}`: {what}", c.name));
+            let privileged = c.security_context.privileged == Some(true);
+            if privileged {
+                ctx.g
+                    .edge(pv, nv, Technique::EscapePrivileged, detail("privileged"));
+                if p.spec.host_pid {
+                    ctx.g.edge(
+                        pv,
+                        nv,
+                        Technique::EscapeNsenter,
+                        detail("privileged + hostPID"),
+                    );
+                }
+            }
+            if privileged || cap(c, "SYS_MODULE") {
+                ctx.g
+                    .edge(pv, nv, Technique::EscapeSysModule, detail("CAP_SYS_MODULE"));
+            }
+            if p.spec.host_pid
+                && cap(c, "SYS_PTRACE")
+                && cap(c, "SYS_ADMIN")
+                && !apparmor_confined(p, c)
+            {
+                ctx.g.edge(
+                    pv,
+                    nv,
+                    Technique::EscapePtrace,
+                    detail("hostPID + CAP_SYS_PTRACE + CAP_SYS_ADMIN"),
+                );
+            }
+            let root = maybe_root(p, c);
+            for m in &c.volume_mounts {
+                let Some(hp) = p
+                    .spec
+                    .volumes
+                    .iter()
+                    .find(|v| v.name == m.name)
+                    .and_then(|v| v.host_path.as_ref())
+                else {
+                    continue;
+                };
+                let path = normalise(&hp.path);
+                let writable = !m.read_only;
+                let what = |t: &str| detail(&format!("hostPath `{path}` ({t})", t = t));
+                if writable
+                    && root
+                    && matches!(
+                        path.as_str(),
+                        "/" | "/proc" | "/proc/sys" | "/proc/sys/kernel"
+                    )
+                {
+                    ctx.g
+                        .edge(pv, nv, Technique::EscapeCorePattern, what("core_pattern"));
+                }
+                if writable
+                    && root
+                    && matches!(path.as_str(), "/" | "/var" | "/var/log")
+                    && ctx.mounts_token(p)
+                {
+                    let key = format!(
+                        "ServiceAccount/{}/{}",
+                        p.metadata.namespace,
+                        p.service_account()
+                    );
+                    let logs = ctx
+                        .rbac
+                        .effective(&key)
+                        .reach(&["get"], &[""], &["pods/log"]);
+                    if logs.all_in(&p.metadata.namespace) {
+                        ctx.g.edge(
+                            pv,
+                            nv,
+                            Technique::EscapeVarLogSymlink,
+                            what("symlink + pods/log"),
+                        );
+                    }
+                }
+                if sensitive_read(&path) {
+                    ctx.g.edge(pv, nv, Technique::EscapeHostRead, what("read"));
+                }
+                if writable && !write_allowed(&path) && !runtime_socket(&path) {
+                    ctx.g
+                        .edge(pv, nv, Technique::EscapeHostWrite, what("write"));
+                }
+                if runtime_socket(&path) {
+                    ctx.g.edge(
+                        pv,
+                        nv,
+                        Technique::EscapeRuntimeSocket,
+                        what("runtime socket"),
+                    );
+                }
+                if is_at_or_above(&path, "/var/lib/kubelet/pods")
+                    || path.starts_with("/var/lib/kubelet/pods/")
+                {
+                    let peers: Vec<usize> =
+                        match p.spec.node_name.as_deref().filter(|n| !n.is_empty()) {
+                            Some(n) => inv.pods_on(n).to_vec(),
+                            None => (0..inv.pods.len())
+                                .filter(|&j| {
+                                    inv.pods[j]
+                                        .spec
+                                        .node_name
+                                        .as_deref()
+                                        .is_none_or(str::is_empty)
+                                })
+                                .collect(),
+                        };
+                    for j in peers {
+                        let q = &inv.pods[j];
+                        if j == i || q.finished() || !ctx.mounts_token(q) {
+                            continue;
+                        }
+                        let key = format!(
+                            "ServiceAccount/{}/{}",
+                            q.metadata.namespace,
+                            q.service_account()
+                        );
+                        if let Some(sv) = ctx.g.get(&key).filter(|v| ctx.g.has_out_edges(*v)) {
+                            ctx.g.edge(
+                                pv,
+                                sv,
+                                Technique::EscapeKubeletPodsDir,
+                                what("kubelet pods folder"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(normalise("/var/log/"), "/var/log");
+        assert_eq!(normalise("//"), "/");
+        assert_eq!(normalise("/a/../etc"), "/etc");
+        assert!(sensitive_read("/home/bob/.ssh"));
+        assert!(!sensitive_read("/home/bob/src"));
+        assert!(write_allowed("/tmp/x"));
+        assert!(!write_allowed("/"));
+        assert!(!write_allowed("/mnt"));
+        assert!(runtime_socket("/var/run/docker.sock"));
+        assert!(is_at_or_above("/var/lib", "/var/lib/kubelet/pods"));
+    }
+}

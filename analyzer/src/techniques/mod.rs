@@ -1,0 +1,197 @@
+//! Techniques: each family reads the inventory and adds edges to the trust graph, each edge naming
+//! its technique code. The order matters only in one way: edges into service accounts and groups are
+//! added after RBAC edges, so that a pod links to its service account only when that account can do
+//! something (a pod whose token leads nowhere has no outgoing edge).
+
+pub mod coder;
+pub mod escape;
+pub mod identity;
+pub mod network;
+pub mod rbac;
+pub mod registry;
+
+use std::collections::BTreeMap;
+
+use crate::coder::CoderFacts;
+use crate::graph::{TrustGraph, VertexId, VertexKind};
+use crate::inventory::{Inventory, Pod, pod_ref};
+use crate::rbac::Rbac;
+
+/// The reference of the crown jewel "cluster-admin equivalent".
+pub const CLUSTER_ADMIN: &str = "Virtual/cluster-admin";
+/// The reference of "any schedulable node" (unscheduled pods, pods an attacker creates).
+pub const ANY_NODE: &str = "Virtual/any-node";
+
+/// Shared state while edges are added.
+pub struct Ctx<'a> {
+    /// The inventory.
+    pub inv: &'a Inventory,
+    /// Effective RBAC.
+    pub rbac: &'a Rbac,
+    /// Coder facts.
+    pub coder: &'a CoderFacts,
+    /// The graph being built.
+    pub g: TrustGraph,
+    /// Every namespace name.
+    pub namespaces: Vec<String>,
+    /// Service-account names per namespace (from objects, pods and bindings).
+    pub sas_by_ns: BTreeMap<String, Vec<String>>,
+    /// Secret names per namespace.
+    pub secrets_by_ns: BTreeMap<String, Vec<String>>,
+    /// ClusterRoles granting `*` on `*` in `*` (aggregation resolved).
+    pub admin_cluster_roles: std::sync::Arc<std::collections::BTreeSet<String>>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(inv: &'a Inventory, rbac: &'a Rbac, coder: &'a CoderFacts) -> Self {
+        let mut sas: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for s in &inv.service_accounts {
+            sas.entry(s.metadata.namespace.clone())
+                .or_default()
+                .push(s.metadata.name.clone());
+        }
+        for p in &inv.pods {
+            sas.entry(p.metadata.namespace.clone())
+                .or_default()
+                .push(p.service_account().to_string());
+        }
+        for s in &rbac.named_subjects {
+            if let Some(rest) = s.strip_prefix("ServiceAccount/")
+                && let Some((ns, name)) = rest.split_once('/')
+            {
+                sas.entry(ns.to_string())
+                    .or_default()
+                    .push(name.to_string());
+            }
+        }
+        for v in sas.values_mut() {
+            v.sort();
+            v.dedup();
+        }
+        let mut secrets: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for s in &inv.secrets {
+            secrets
+                .entry(s.metadata.namespace.clone())
+                .or_default()
+                .push(s.metadata.name.clone());
+        }
+        let admin_cluster_roles = inv
+            .cluster_roles
+            .iter()
+            .map(|r| r.metadata.name.clone())
+            .filter(|n| {
+                rbac.cluster_role(n).is_some_and(|rules| {
+                    rules.iter().any(|r| {
+                        r.verbs.iter().any(|v| v == "*")
+                            && r.api_groups.iter().any(|v| v == "*")
+                            && r.resources.iter().any(|v| v == "*")
+                            && r.resource_names.is_empty()
+                    })
+                })
+            })
+            .collect();
+        Ctx {
+            admin_cluster_roles: std::sync::Arc::new(admin_cluster_roles),
+            inv,
+            rbac,
+            coder,
+            g: TrustGraph::new(),
+            namespaces: inv.namespace_names(),
+            sas_by_ns: sas,
+            secrets_by_ns: secrets,
+        }
+    }
+
+    /// The vertex of pod `i`.
+    pub fn pod(&mut self, i: usize) -> VertexId {
+        let r = pod_ref(&self.inv.pods[i]);
+        self.g.vertex(VertexKind::Pod, r)
+    }
+
+    /// The node a pod runs on (`Virtual/any-node` when unscheduled or a template).
+    pub fn node_of(&mut self, p: &Pod) -> VertexId {
+        match p.spec.node_name.as_deref().filter(|n| !n.is_empty()) {
+            Some(n) => self.g.vertex(VertexKind::Node, format!("Node/{n}")),
+            None => self.any_node(),
+        }
+    }
+
+    /// `Virtual/any-node`.
+    pub fn any_node(&mut self) -> VertexId {
+        self.g.vertex(VertexKind::Virtual, ANY_NODE)
+    }
+
+    /// `Virtual/cluster-admin`.
+    pub fn cluster_admin(&mut self) -> VertexId {
+        self.g.vertex(VertexKind::Virtual, CLUSTER_ADMIN)
+    }
+
+    /// A service account vertex.
+    pub fn sa(&mut self, ns: &str, name: &str) -> VertexId {
+        self.g.vertex(
+            VertexKind::ServiceAccount,
+            format!("ServiceAccount/{ns}/{name}"),
+        )
+    }
+
+    /// A Secret vertex.
+    pub fn secret(&mut self, ns: &str, name: &str) -> VertexId {
+        self.g
+            .vertex(VertexKind::Secret, format!("Secret/{ns}/{name}"))
+    }
+
+    /// A subject vertex from its key (`User/x`, `Group/x`, `ServiceAccount/ns/x`).
+    pub fn subject(&mut self, key: &str) -> VertexId {
+        let kind = if key.starts_with("User/") {
+            VertexKind::User
+        } else if key.starts_with("Group/") {
+            VertexKind::Group
+        } else {
+            VertexKind::ServiceAccount
+        };
+        self.g.vertex(kind, key)
+    }
+
+    /// Whether Pod Security admits privileged pods in `ns` (no `enforce` label, or `privileged`).
+    pub fn privileged_allowed(&self, ns: &str) -> bool {
+        self.inv
+            .namespace(ns)
+            .and_then(|n| n.psa_enforce())
+            .is_none_or(|l| l == "privileged")
+    }
+
+    /// Whether pod `p` mounts a token of its service account.
+    pub fn mounts_token(&self, p: &Pod) -> bool {
+        let projected = p.spec.volumes.iter().any(|v| {
+            v.projected
+                .as_ref()
+                .is_some_and(|pr| pr.sources.iter().any(|s| s.service_account_token.is_some()))
+        });
+        if projected {
+            return true;
+        }
+        match p.spec.automount_service_account_token {
+            Some(b) => b,
+            None => self
+                .inv
+                .service_account(&p.metadata.namespace, p.service_account())
+                .and_then(|s| s.automount_service_account_token)
+                .unwrap_or(true),
+        }
+    }
+}
+
+/// Builds the trust graph: every family adds its edges.
+pub fn build(inv: &Inventory, rbac: &Rbac, coder_facts: &CoderFacts) -> TrustGraph {
+    let mut ctx = Ctx::new(inv, rbac, coder_facts);
+    ctx.cluster_admin();
+    rbac::add(&mut ctx);
+    identity::add_cloud_and_groups(&mut ctx);
+    registry::add(&mut ctx);
+    coder::add_principals(&mut ctx);
+    identity::add_pods_and_nodes(&mut ctx);
+    escape::add(&mut ctx);
+    network::add(&mut ctx);
+    coder::add_workspaces(&mut ctx);
+    ctx.g
+}

@@ -1,0 +1,296 @@
+//! Network: exposures (LoadBalancer/NodePort Services, Ingresses) as entry vertices with edges to the
+//! pods they route to, and NetworkPolicy evaluation (pod and namespace selectors, ipBlocks, ports,
+//! default deny) used by the metadata technique and the networking findings.
+
+use crate::catalog::Technique;
+use crate::graph::VertexKind;
+use crate::inventory::{Inventory, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, Pod};
+
+use super::Ctx;
+
+/// Parses `a.b.c.d/n` into (address, prefix length).
+pub fn parse_cidr(cidr: &str) -> Option<([u8; 4], u8)> {
+    let (addr, len) = cidr.split_once('/').unwrap_or((cidr, "32"));
+    let len: u8 = len.parse().ok().filter(|l| *l <= 32)?;
+    let mut out = [0u8; 4];
+    let mut parts = addr.split('.');
+    for o in &mut out {
+        *o = parts.next()?.parse().ok()?;
+    }
+    parts.next().is_none().then_some((out, len))
+}
+
+/// Whether an IPv4 address is inside a CIDR.
+pub fn cidr_contains(cidr: &str, ip: [u8; 4]) -> bool {
+    let Some((net, len)) = parse_cidr(cidr) else {
+        return false;
+    };
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    (u32::from_be_bytes(net) & mask) == (u32::from_be_bytes(ip) & mask)
+}
+
+fn policy_types(np: &NetworkPolicy) -> (bool, bool) {
+    match &np.spec.policy_types {
+        Some(t) => (
+            t.iter().any(|x| x == "Ingress"),
+            t.iter().any(|x| x == "Egress"),
+        ),
+        None => (true, np.spec.egress.is_some()),
+    }
+}
+
+fn port_matches(ports: &Option<Vec<NetworkPolicyPort>>, port: u16) -> bool {
+    match ports {
+        None => true,
+        Some(list) if list.is_empty() => true,
+        Some(list) => list.iter().any(|p| match &p.port {
+            None => true,
+            Some(serde_json::Value::Number(n)) => {
+                let start = n.as_i64().unwrap_or(-1);
+                let end = p.end_port.unwrap_or(start);
+                (start..=end).contains(&i64::from(port))
+            }
+            // A named port: cannot be resolved without the target's container ports; count it.
+            Some(_) => true,
+        }),
+    }
+}
+
+fn peer_matches_pod(inv: &Inventory, policy_ns: &str, peer: &NetworkPolicyPeer, pod: &Pod) -> bool {
+    if peer.ip_block.is_some() {
+        // ipBlocks are meant for traffic outside the cluster; pod IPs are not matched here.
+        return false;
+    }
+    let ns_ok = match &peer.namespace_selector {
+        None => pod.metadata.namespace == policy_ns,
+        Some(sel) => {
+            let labels = inv
+                .namespace(&pod.metadata.namespace)
+                .map(|n| n.metadata.labels.clone())
+                .unwrap_or_else(|| {
+                    [(
+                        "kubernetes.io/metadata.name".to_string(),
+                        pod.metadata.namespace.clone(),
+                    )]
+                    .into()
+                });
+            let mut labels = labels;
+            labels
+                .entry("kubernetes.io/metadata.name".into())
+                .or_insert(pod.metadata.namespace.clone());
+            sel.matches(&labels)
+        }
+    };
+    let pod_ok = peer
+        .pod_selector
+        .as_ref()
+        .is_none_or(|s| s.matches(&pod.metadata.labels));
+    ns_ok && pod_ok
+}
+
+fn selecting<'a>(inv: &'a Inventory, pod: &'a Pod) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
+    inv.network_policies.iter().filter(move |np| {
+        np.metadata.namespace == pod.metadata.namespace
+            && np.spec.pod_selector.matches(&pod.metadata.labels)
+    })
+}
+
+/// Whether `pod` may open a connection to an address outside the cluster (`ip:port`).
+pub fn egress_allowed(inv: &Inventory, pod: &Pod, ip: [u8; 4], port: u16) -> bool {
+    if pod.spec.host_network {
+        return true;
+    }
+    let mut isolated = false;
+    for np in selecting(inv, pod) {
+        if !policy_types(np).1 {
+            continue;
+        }
+        isolated = true;
+        for rule in np.spec.egress.iter().flatten() {
+            if !port_matches(&rule.ports, port) {
+                continue;
+            }
+            let peers_ok = match &rule.to {
+                None => true,
+                Some(list) if list.is_empty() => true,
+                Some(list) => list.iter().any(|peer| {
+                    peer.ip_block.as_ref().is_some_and(|b| {
+                        cidr_contains(&b.cidr, ip) && !b.except.iter().any(|e| cidr_contains(e, ip))
+                    })
+                }),
+            };
+            if peers_ok {
+                return true;
+            }
+        }
+    }
+    !isolated
+}
+
+/// Whether pod `src` may open a connection to pod `dst` on `port` (both sides' policies).
+pub fn pod_can_reach(inv: &Inventory, src: &Pod, dst: &Pod, port: u16) -> bool {
+    // Egress of the source.
+    let mut isolated = false;
+    let mut allowed = false;
+    for np in selecting(inv, src) {
+        if !policy_types(np).1 {
+            continue;
+        }
+        isolated = true;
+        for rule in np.spec.egress.iter().flatten() {
+            if !port_matches(&rule.ports, port) {
+                continue;
+            }
+            let ok = match &rule.to {
+                None => true,
+                Some(list) if list.is_empty() => true,
+                Some(list) => list
+                    .iter()
+                    .any(|p| peer_matches_pod(inv, &np.metadata.namespace, p, dst)),
+            };
+            if ok {
+                allowed = true;
+            }
+        }
+    }
+    if isolated && !allowed && !src.spec.host_network {
+        return false;
+    }
+    // Ingress of the destination.
+    let mut isolated = false;
+    for np in selecting(inv, dst) {
+        if !policy_types(np).0 {
+            continue;
+        }
+        isolated = true;
+        for rule in np.spec.ingress.iter().flatten() {
+            if !port_matches(&rule.ports, port) {
+                continue;
+            }
+            let ok = match &rule.from {
+                None => true,
+                Some(list) if list.is_empty() => true,
+                Some(list) => list
+                    .iter()
+                    .any(|p| peer_matches_pod(inv, &np.metadata.namespace, p, src)),
+            };
+            if ok {
+                return true;
+            }
+        }
+    }
+    !isolated || dst.spec.host_network
+}
+
+/// Pods a Service selects.
+pub fn service_pods(
+    inv: &Inventory,
+    ns: &str,
+    selector: &std::collections::BTreeMap<String, String>,
+) -> Vec<usize> {
+    if selector.is_empty() {
+        return Vec::new();
+    }
+    inv.pods_in(ns)
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let l = &inv.pods[i].metadata.labels;
+            selector.iter().all(|(k, v)| l.get(k) == Some(v))
+        })
+        .collect()
+}
+
+/// Adds exposure vertices and their edges.
+pub fn add(ctx: &mut Ctx<'_>) {
+    let inv = ctx.inv;
+    for s in &inv.services {
+        let kind = s.spec.kind.as_deref().unwrap_or("ClusterIP");
+        if kind != "LoadBalancer" && kind != "NodePort" {
+            continue;
+        }
+        let ns = &s.metadata.namespace;
+        let pods = service_pods(inv, ns, &s.spec.selector);
+        let ev = ctx.g.vertex(
+            VertexKind::Exposure,
+            format!("Exposure/Service/{ns}/{}", s.metadata.name),
+        );
+        for i in pods {
+            if inv.pods[i].finished() {
+                continue;
+            }
+            let pv = ctx.pod(i);
+            ctx.g.edge(
+                ev,
+                pv,
+                Technique::ExposureService,
+                Some(format!("{kind} Service")),
+            );
+        }
+    }
+    for (i, p) in inv.pods.iter().enumerate() {
+        if p.finished() || p.template_of.is_some() {
+            continue;
+        }
+        for c in &p.spec.containers {
+            for port in &c.ports {
+                let Some(hp) = port.host_port.filter(|h| *h > 0) else {
+                    continue;
+                };
+                let ev = ctx.g.vertex(
+                    VertexKind::Exposure,
+                    format!(
+                        "Exposure/HostPort/{}/{}/{hp}",
+                        p.metadata.namespace, p.metadata.name
+                    ),
+                );
+                let pv = ctx.pod(i);
+                ctx.g.edge(
+                    ev,
+                    pv,
+                    Technique::ExposureService,
+                    Some(format!("hostPort {hp} of container `{}`", c.name)),
+                );
+            }
+        }
+    }
+    for ing in &inv.ingresses {
+        let ns = &ing.metadata.namespace;
+        let ev = ctx.g.vertex(
+            VertexKind::Exposure,
+            format!("Exposure/Ingress/{ns}/{}", ing.metadata.name),
+        );
+        for svc in ing.backend_services() {
+            let Some(s) = inv
+                .services
+                .iter()
+                .find(|s| &s.metadata.namespace == ns && s.metadata.name == svc)
+            else {
+                continue;
+            };
+            for i in service_pods(inv, ns, &s.spec.selector) {
+                let pv = ctx.pod(i);
+                ctx.g.edge(
+                    ev,
+                    pv,
+                    Technique::ExposureIngress,
+                    Some(format!("via Service `{svc}`")),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidrs() {
+        assert!(cidr_contains("169.254.0.0/16", [169, 254, 169, 254]));
+        assert!(cidr_contains("0.0.0.0/0", [169, 254, 169, 254]));
+        assert!(!cidr_contains("10.0.0.0/8", [169, 254, 169, 254]));
+        assert!(cidr_contains("169.254.169.254/32", [169, 254, 169, 254]));
+        assert!(!cidr_contains("garbage", [1, 2, 3, 4]));
+    }
+}

@@ -1,0 +1,8 @@
+//! The analyzer's integration tests: one binary, a module per area, helpers in `support`.
+
+mod catalog_docs;
+mod cli;
+mod external;
+mod network_free;
+mod scenarios;
+mod support;

@@ -1,0 +1,131 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+
+use coder_sec_analyzer::inventory::Inventory;
+use coder_sec_analyzer::report::{Analysis, Report, Settings};
+use coder_sec_model::ReadLimits;
+use coder_sec_model::import::{ImportOptions, import_paths};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Whether expected files are rewritten (`CODER_SEC_BLESS=1`).
+pub fn bless() -> bool {
+    std::env::var_os("CODER_SEC_BLESS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// A fixed capture time, so end-of-life and certificate checks are reproducible.
+pub const CAPTURED_AT: &str = "2026-11-01T00:00:00Z";
+
+/// The manifest files of one of our scenarios (`*.yaml`; the expected report beside them is not
+/// an input).
+pub fn scenario_files(name: &str) -> Vec<PathBuf> {
+    let dir = root().join("testdata/scenarios").join(name);
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Imports files or folders into a snapshot in a temporary folder.
+pub fn import(paths: &[PathBuf]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snapshot.tar.zst");
+    let options = ImportOptions {
+        captured_at: Some(CAPTURED_AT.to_string()),
+        ..ImportOptions::default()
+    };
+    import_paths(paths, &out, &options).unwrap();
+    (dir, out)
+}
+
+/// Everything the analysis produces for a set of manifest files.
+pub struct Analysed {
+    /// The inventory.
+    pub inv: Inventory,
+    /// Graph, RBAC, Coder facts.
+    pub analysis: Analysis,
+    /// The report.
+    pub report: Report,
+}
+
+/// Imports and analyses.
+pub fn analyse(paths: &[PathBuf]) -> Analysed {
+    let (_dir, snap) = import(paths);
+    let inv = Inventory::load(&snap, ReadLimits::default()).unwrap();
+    let analysis = Analysis::build(&inv);
+    let report = Report::from_analysis(&inv, &analysis, &Settings::default());
+    Analysed {
+        inv,
+        analysis,
+        report,
+    }
+}
+
+/// The external data folder, or `None` after printing why the test is skipped.
+pub fn external(name: &str) -> Option<PathBuf> {
+    match std::env::var_os("CODER_SEC_EXTERNAL_DATA") {
+        Some(v) if !v.is_empty() => {
+            let p = PathBuf::from(v).join(name);
+            if p.is_dir() {
+                Some(p)
+            } else {
+                println!("skipped: `{}` not found", p.display());
+                None
+            }
+        }
+        _ => {
+            println!("skipped: CODER_SEC_EXTERNAL_DATA not set");
+            None
+        }
+    }
+}
+
+/// Compares `actual` with the file at `path`, or rewrites it when blessing.
+pub fn check_expected(path: &Path, actual: &str) {
+    if bless() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "`{}` is missing; run with CODER_SEC_BLESS=1 and review the diff",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let diff: Vec<String> = expected
+            .lines()
+            .zip(actual.lines())
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .take(10)
+            .map(|(i, (a, b))| format!("line {}:\n  - {a}\n  + {b}", i + 1))
+            .collect();
+        panic!(
+            "`{}` differs (rerun with CODER_SEC_BLESS=1 and review):\n{}",
+            path.display(),
+            diff.join("\n")
+        );
+    }
+}
+
+/// Edge codes from one reference to another.
+pub fn techniques_between(a: &Analysed, from: &str, to: &str) -> Vec<&'static str> {
+    a.analysis
+        .graph
+        .edges_from(from)
+        .into_iter()
+        .filter(|(t, _)| t == to)
+        .map(|(_, c)| c)
+        .collect()
+}
