@@ -50,6 +50,11 @@ impl Redactor {
                 *s = redacted;
                 continue;
             }
+            if s.contains('\n')
+                && let Some(redacted) = self.redact_embedded_text(s)
+            {
+                *s = redacted;
+            }
             self.redact_short_value(key, s, "annotation-credential");
         }
     }
@@ -113,6 +118,7 @@ mod tests {
                 "example.com/webhook": "https://u:p@hooks.example.com/x",
                 "example.com/json": "{\"password\":\"hunter2\",\"user\":\"bob\"}",
                 "example.com/random": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                "example.com/config": "log: debug\ndb_password: hunter2\n",
                 LAST_APPLIED: "{}",
             }
         });
@@ -142,13 +148,18 @@ mod tests {
         assert!(is_marker(j["password"].as_str().unwrap()));
         assert_eq!(j["user"], "bob");
         assert!(is_marker(a["example.com/random"].as_str().unwrap()));
+        let config = a["example.com/config"].as_str().unwrap();
+        assert!(
+            config.starts_with("log: debug\ndb_password: <redacted fp="),
+            "{config}"
+        );
         assert!(a.get(LAST_APPLIED).is_none());
         let s = r.summary().rules;
         assert_eq!(s["label-credential"], 1);
         assert_eq!(s["annotation-credential"], 2);
         assert_eq!(s["annotation-personal-data"], 1);
         assert_eq!(s["url-credentials"], 1);
-        assert_eq!(s["document-secret-key"], 1);
+        assert_eq!(s["document-secret-key"], 2);
         assert_eq!(s["last-applied-configuration"], 1);
     }
 }
