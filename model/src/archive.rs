@@ -247,10 +247,10 @@ impl Spool {
             .unwrap_or("")
             .to_string();
         let name = crate::manifests::name_of(object).unwrap_or("").to_string();
-        if let Some((last_ns, last_name, _, _)) = self.index.last() {
-            if (last_ns.as_str(), last_name.as_str()) > (ns.as_str(), name.as_str()) {
-                self.sorted = false;
-            }
+        if let Some((last_ns, last_name, _, _)) = self.index.last()
+            && (last_ns.as_str(), last_name.as_str()) > (ns.as_str(), name.as_str())
+        {
+            self.sorted = false;
         }
         let len = u32::try_from(self.buf.len()).map_err(|_| ArchiveError::Limit {
             archive: self.file_path.clone(),

@@ -199,12 +199,13 @@ fn flatten(
                 return Ok(());
             };
             for mut item in items {
-                if let Value::Object(obj) = &mut item {
-                    if !item_kind.is_empty() && !obj.contains_key("kind") {
-                        obj.insert("kind".into(), Value::String(item_kind.clone()));
-                        if let Some(av) = &api_version {
-                            obj.entry("apiVersion").or_insert_with(|| av.clone());
-                        }
+                if let Value::Object(obj) = &mut item
+                    && !item_kind.is_empty()
+                    && !obj.contains_key("kind")
+                {
+                    obj.insert("kind".into(), Value::String(item_kind.clone()));
+                    if let Some(av) = &api_version {
+                        obj.entry("apiVersion").or_insert_with(|| av.clone());
                     }
                 }
                 flatten(source, position, item, out)?;

@@ -35,10 +35,10 @@ fn pod(ns: &str, name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"namespace": ns, "name": name}})
 }
 
-fn read_all(
-    path: &Path,
-    limits: ReadLimits,
-) -> Result<(Vec<(String, Vec<u8>)>, Vec<Mismatch>), ArchiveError> {
+/// Every entry (path, bytes) and the mismatches.
+type ReadAll = (Vec<(String, Vec<u8>)>, Vec<Mismatch>);
+
+fn read_all(path: &Path, limits: ReadLimits) -> Result<ReadAll, ArchiveError> {
     let reader = SnapshotReader::open(path, limits)?;
     let mut out = Vec::new();
     let (_, mismatches) = reader.read_entries(|info, r| {
