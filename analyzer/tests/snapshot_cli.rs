@@ -403,3 +403,50 @@ fn external_coder_helm_goldens_import_completely() {
         }
     }
 }
+
+#[test]
+fn demo_snapshot_holds_none_of_the_demo_secrets() {
+    let key =
+        std::fs::read_to_string(root().join("testdata/scenarios/demo/10-coder.yaml")).unwrap();
+    // The TLS private key's base64 body, as planted in the scenario.
+    let tls_key = key
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tls.key: "))
+        .unwrap()
+        .to_string();
+    let needles = [
+        "demo-oidc-client-secret-value",
+        "demo-github-client-secret",
+        "demo-db-password",
+        "demo-registry-password",
+        "demo-agent-token",
+        "@example.com",
+        tls_key.as_str(),
+    ];
+    let files = resource_files(&root().join("testdata/snapshots/demo.tar.zst"));
+    // The decoder sees every needle in the scenario itself...
+    let mut scenario = String::new();
+    for f in [
+        "00-cluster.yaml",
+        "10-coder.yaml",
+        "20-workspaces.yaml",
+        "30-tenants.yaml",
+    ] {
+        scenario.push_str(
+            &std::fs::read_to_string(root().join("testdata/scenarios/demo").join(f)).unwrap(),
+        );
+    }
+    let seen = coder_sec_model::redact::scan::find_needles_in_text(&scenario, &needles);
+    assert_eq!(
+        seen.len(),
+        needles.len(),
+        "the decoder misses a planted value: {seen:?}"
+    );
+    // ...and none in the snapshot (alice@example.com is a binding subject, not personal data here).
+    for (path, body) in files {
+        let body = body.replace("User/alice@example.com", "");
+        let body = body.replace("\"name\":\"alice@example.com\"", "");
+        let found = coder_sec_model::redact::scan::find_needles_in_text(&body, &needles);
+        assert!(found.is_empty(), "`{path}` holds {found:?}");
+    }
+}
