@@ -9,6 +9,44 @@ use serde_json::Value;
 
 use crate::inventory::{Container, Inventory, Pod};
 
+/// Boolean coderd settings. When the redaction masked one anyway, the marker's length still tells
+/// `true` (4) from `false` (5): nothing secret is learnt, and the setting is not a literal secret.
+pub const BOOLEAN_SETTINGS: &[&str] = &[
+    "CODER_DISABLE_PASSWORD_AUTH",
+    "CODER_DISABLE_OWNER_WORKSPACE_ACCESS",
+    "CODER_OIDC_ALLOW_SIGNUPS",
+    "CODER_OIDC_IGNORE_EMAIL_VERIFIED",
+    "CODER_DANGEROUS_OIDC_SKIP_ISSUER_CHECKS",
+    "CODER_OAUTH2_GITHUB_ALLOW_SIGNUPS",
+    "CODER_OAUTH2_GITHUB_ALLOW_EVERYONE",
+    "CODER_OAUTH2_GITHUB_DEFAULT_PROVIDER_ENABLE",
+    "CODER_TLS_ENABLE",
+    "CODER_SECURE_AUTH_COOKIE",
+    "CODER_DISABLE_PATH_APPS",
+    "CODER_PPROF_ENABLE",
+    "CODER_PROMETHEUS_ENABLE",
+    "CODER_TELEMETRY_ENABLE",
+];
+
+/// Reads a setting's literal env value: a redaction marker on a boolean setting is read back from
+/// its length; on anything else it is [`Setting::Redacted`].
+pub fn literal_setting(name: &str, value: &str) -> Setting {
+    if !is_marker(value) {
+        return Setting::Literal(value.to_string());
+    }
+    if BOOLEAN_SETTINGS.contains(&name) {
+        let len = value
+            .rsplit_once("len=")
+            .and_then(|(_, l)| l.trim_end_matches('>').parse::<u32>().ok());
+        match len {
+            Some(4) => return Setting::Literal("true".into()),
+            Some(5) => return Setting::Literal("false".into()),
+            _ => {}
+        }
+    }
+    Setting::Redacted
+}
+
 /// One coderd setting as the snapshot shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Setting {
@@ -143,11 +181,7 @@ impl CoderFacts {
                             key: r.key.clone(),
                         }
                     } else if let Some(v) = &e.value {
-                        if is_marker(v) {
-                            Setting::Redacted
-                        } else {
-                            Setting::Literal(v.clone())
-                        }
+                        literal_setting(&e.name, v)
                     } else {
                         Setting::Unknown
                     };

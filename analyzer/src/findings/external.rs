@@ -211,7 +211,9 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
         let r = pod_ref(p);
         for c in p.all_containers() {
             for e in &c.env {
-                if e.value.as_deref().is_some_and(is_marker) {
+                if e.value.as_deref().is_some_and(is_marker)
+                    && !crate::coder::BOOLEAN_SETTINGS.contains(&e.name.as_str())
+                {
                     let item = format!("{r} (container `{}`, env `{}`)", c.name, e.name);
                     if REGISTRY_ENV.contains(&e.name.as_str()) {
                         registry_env.push(item.clone());

@@ -58,9 +58,15 @@ pub fn certificate_problems(
     now: Option<i64>,
     host: Option<&str>,
 ) -> Vec<(Severity, String)> {
-    let Some(tls) = secret.tls() else {
+    let Some(facts) = secret.tls() else {
         return Vec::new();
     };
+    // The leaf certificate: `certificates[0]` in the redaction's layout, or the facts themselves.
+    let tls = facts
+        .get("certificates")
+        .and_then(Value::as_array)
+        .and_then(|c| c.first())
+        .unwrap_or(facts);
     let mut out = Vec::new();
     if let (Some(now), Some(na)) = (
         now,
@@ -98,15 +104,13 @@ pub fn certificate_problems(
         }
     }
     if let Some(host) = host {
-        let sans: Vec<String> = tls_field(tls, "sans")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let sans: Vec<String> = ["sans", "dnsnames", "ipaddresses"]
+            .iter()
+            .filter_map(|k| tls_field(tls, k).and_then(Value::as_array))
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
         if !sans.is_empty() && !sans.iter().any(|s| san_matches(s, host)) {
             out.push((
                 Severity::Medium,

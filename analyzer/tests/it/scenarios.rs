@@ -2,12 +2,15 @@
 //! `expected.json` beside the manifests (rewrite with `CODER_SEC_BLESS=1`, review the diff), and the
 //! points each scenario exists for are asserted directly.
 
+use std::collections::BTreeSet;
+
+use coder_sec_analyzer::catalog::Technique;
 use coder_sec_analyzer::present::json;
 
 use super::support::{analyse, check_expected, root, scenario_files, techniques_between};
 
 /// Scenario folders this test owns.
-const SCENARIOS: &[&str] = &["coder-shared-cluster"];
+const SCENARIOS: &[&str] = &["coder-hardened", "coder-shared-cluster", "escalations"];
 
 #[test]
 fn scenario_reports_match_expected() {
@@ -85,5 +88,184 @@ fn coder_shared_cluster_central_edges() {
         "broad-group-binding",
     ] {
         assert!(codes.contains(&want), "missing finding {want}: {codes:?}");
+    }
+}
+
+/// Adding a technique means one function, one catalog entry and one scenario: every technique is
+/// an edge somewhere in our scenarios.
+#[test]
+fn every_technique_is_exercised_by_a_scenario() {
+    let mut seen = BTreeSet::new();
+    for name in SCENARIOS {
+        let a = scenario(name);
+        for (_, _, code) in a.analysis.graph.all_edges() {
+            seen.insert(code);
+        }
+    }
+    let missing: Vec<&str> = Technique::ALL
+        .iter()
+        .map(|t| t.code())
+        .filter(|c| !seen.contains(c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "techniques without a scenario: {missing:?}"
+    );
+}
+
+fn edges_of<'a>(a: &'a super::support::Analysed, from: &str, code: &str) -> BTreeSet<String> {
+    a.analysis
+        .graph
+        .edges_from(from)
+        .into_iter()
+        .filter(|(_, c)| *c == code)
+        .map(|(t, _)| t)
+        .collect()
+}
+
+#[test]
+fn escalations_precision() {
+    let a = scenario("escalations");
+    let admin = "Virtual/cluster-admin";
+    for (sa, code) in [
+        ("csr-bot", "rbac-csr-approve"),
+        ("hook-admin", "rbac-admission-webhook"),
+        ("escalator", "rbac-escalate-roles"),
+        ("cm-writer", "rbac-aws-auth"),
+    ] {
+        assert_eq!(
+            techniques_between(&a, &format!("ServiceAccount/ops/{sa}"), admin),
+            vec![code],
+            "{sa}"
+        );
+    }
+    assert!(
+        edges_of(&a, "ServiceAccount/ops/node-proxy", "rbac-nodes-proxy").contains("Node/worker-1")
+    );
+    assert!(
+        edges_of(
+            &a,
+            "ServiceAccount/ops/pv-maker",
+            "rbac-create-persistent-volume"
+        )
+        .contains("Virtual/any-node")
+    );
+    // resourceNames honoured: the token minter reaches only `deployer`.
+    assert_eq!(
+        edges_of(&a, "ServiceAccount/apps/token-minter", "rbac-sa-token"),
+        ["ServiceAccount/apps/deployer".to_string()].into()
+    );
+    // Pod Security `restricted` blocks the privileged pod, unless the namespace can be relabelled.
+    assert!(
+        edges_of(
+            &a,
+            "ServiceAccount/apps/ns-creator",
+            "rbac-create-privileged-pod"
+        )
+        .is_empty()
+    );
+    assert!(
+        edges_of(
+            &a,
+            "ServiceAccount/apps/ns-creator",
+            "rbac-patch-namespace-psa"
+        )
+        .contains("Virtual/any-node")
+    );
+    assert!(
+        edges_of(&a, "ServiceAccount/apps/deployer", "rbac-patch-workloads")
+            .contains("ServiceAccount/apps/s3-reader")
+    );
+    assert!(
+        !techniques_between(&a, "ServiceAccount/apps/deployer", "Virtual/any-node")
+            .contains(&"rbac-patch-workloads")
+    );
+    // Per container: ptrace in an init container; core_pattern only from the root container.
+    let g = &a.analysis.graph;
+    assert!(
+        g.edges_from("Pod/ops/ptrace")
+            .contains(&("Node/worker-1".to_string(), "escape-ptrace"))
+    );
+    assert!(
+        g.edges_from("Pod/ops/core-pattern")
+            .contains(&("Node/worker-1".to_string(), "escape-core-pattern"))
+    );
+    // A non-root writer of /opt still writes the host; the ephemeral container's socket counts.
+    assert!(
+        g.edges_from("Pod/ops/opt-writer")
+            .contains(&("Node/worker-2".to_string(), "escape-host-write"))
+    );
+    assert!(
+        g.edges_from("Pod/ops/containerd-client")
+            .contains(&("Node/worker-2".to_string(), "escape-runtime-socket"))
+    );
+    // hostNetwork bypasses the default-deny policy to the metadata endpoint; a plain pod does not.
+    let node_role = "CloudRole/arn:aws:iam::444455556666:role/nodes".to_string();
+    assert!(edges_of(&a, "Pod/apps/web", "metadata-endpoint").contains(&node_role));
+    assert!(edges_of(&a, "Pod/apps/s3-sync", "metadata-endpoint").is_empty());
+    // Workload identities on three clouds.
+    assert!(
+        !edges_of(
+            &a,
+            "ServiceAccount/apps/gcs-reader",
+            "workload-identity-gcp"
+        )
+        .is_empty()
+    );
+    assert!(
+        !edges_of(
+            &a,
+            "ServiceAccount/apps/blob-reader",
+            "workload-identity-azure"
+        )
+        .is_empty()
+    );
+    // Impersonating SAs through a namespaced grant works (the request is namespaced).
+    assert!(
+        edges_of(&a, "User/support-tool", "rbac-impersonate")
+            .contains("ServiceAccount/ops/escalator")
+    );
+}
+
+#[test]
+fn hardened_coder_keeps_only_what_is_left() {
+    let a = scenario("coder-hardened");
+    let r = &a.report;
+    // No workspace reaches anything; template authors still reach the provisioner's SA.
+    assert!(
+        r.attack_paths
+            .iter()
+            .all(|p| !p.entry.starts_with("Pod/coder-workspaces"))
+    );
+    assert!(
+        r.attack_paths
+            .iter()
+            .any(|p| p.entry == "Coder/template-author")
+    );
+    let tls = r
+        .findings
+        .iter()
+        .find(|f| f.code.code() == "coderd-tls-certificate")
+        .expect("certificate finding");
+    for what in [
+        "within 30 days",
+        "self-signed",
+        "weak key",
+        "does not match",
+    ] {
+        assert!(tls.title.contains(what), "{}", tls.title);
+    }
+    let codes: BTreeSet<&str> = r.findings.iter().map(|f| f.code.code()).collect();
+    for absent in [
+        "coderd-no-tls",
+        "oidc-open-signups",
+        "owner-workspace-access",
+        "workspace-namespace-no-network-policy",
+        "workspace-namespace-no-resource-quota",
+        "external-token-encryption-missing",
+        "password-login-beside-idp",
+        "storage-class-unencrypted",
+    ] {
+        assert!(!codes.contains(absent), "unexpected {absent}");
     }
 }
