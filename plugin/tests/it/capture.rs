@@ -470,3 +470,40 @@ async fn scan_captures_then_analyses() {
     assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
     assert!(!refused.exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn impersonation_flags_reach_the_server() {
+    let viewer = parse_identity("viewer:viewer-token:user=viewer,deny=secrets").unwrap();
+    let cluster = Cluster::start(vec![IdentitySpec::admin(), viewer], Faults::default()).await;
+    let out = cluster.path("as.tar.zst");
+    let mut c = plugin(cluster.dir.path());
+    c.args([
+        "capture",
+        "-q",
+        "--as",
+        "viewer",
+        "--as-group",
+        "auditors",
+        "--kubeconfig",
+    ])
+    .arg(&cluster.kubeconfig)
+    .arg("-o")
+    .arg(&out);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(3), "{}", describe(&output));
+    let snap = Snapshot::read(&out);
+    let identity = snap.manifest.identity.clone().unwrap();
+    assert_eq!(identity.username, "viewer");
+    assert!(
+        identity.groups.iter().any(|g| g == "auditors"),
+        "{identity:?}"
+    );
+    assert_eq!(
+        snap.manifest.kind("", "Secret").unwrap().status,
+        KindStatus::Forbidden
+    );
+    assert_eq!(
+        snap.manifest.kind("", "ConfigMap").unwrap().status,
+        KindStatus::Complete
+    );
+}
