@@ -507,3 +507,59 @@ async fn impersonation_flags_reach_the_server() {
         KindStatus::Complete
     );
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_credential_plugin_and_kubeconfig_list() {
+    use std::os::unix::fs::PermissionsExt;
+    let cluster = Cluster::start(Vec::new(), Faults::default()).await;
+    let script = cluster.path("get-token");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"admin-token\"}}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut kubeconfig = cluster.server.kubeconfig();
+    kubeconfig["users"][0]["user"] = serde_json::json!({"exec": {
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "command": script.display().to_string(),
+        "interactiveMode": "Never",
+    }});
+    let exec_config = cluster.path("exec-kubeconfig");
+    std::fs::write(&exec_config, kubeconfig.to_string()).unwrap();
+    // `KUBECONFIG` is a list; missing files are skipped, as kubectl does.
+    let list = std::env::join_paths([cluster.path("missing"), exec_config]).unwrap();
+    let out = cluster.path("exec.tar.zst");
+    let mut c = plugin(cluster.dir.path());
+    c.args(["capture", "-q", "-o"])
+        .arg(&out)
+        .env("KUBECONFIG", list);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let snap = Snapshot::read(&out);
+    assert_eq!(snap.manifest.identity.unwrap().username, "admin");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_fail_with_a_hint() {
+    let cluster = Cluster::start(Vec::new(), Faults::default()).await;
+    let mut kubeconfig = cluster.server.kubeconfig();
+    kubeconfig["users"][0]["user"] = serde_json::json!({"token": "wrong-token"});
+    let path = cluster.path("bad-kubeconfig");
+    std::fs::write(&path, kubeconfig.to_string()).unwrap();
+    let out = cluster.path("bad.tar.zst");
+    let mut c = plugin(cluster.dir.path());
+    c.args(["capture", "-q", "--kubeconfig"])
+        .arg(&path)
+        .arg("-o")
+        .arg(&out);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("refused the credentials") && stderr.contains("hint:"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
