@@ -68,8 +68,7 @@ pub enum Command {
     /// Capture, keep the snapshot, then analyse it (`analyze` flags go after `--`).
     #[command(after_help = SCAN_EXIT_CODES_HELP)]
     Scan(ScanArgs),
-    /// Analyse a snapshot offline, exactly as `coder-sec analyze` (for now: what it holds, as
-    /// `inspect`).
+    /// Analyse a snapshot offline: attack paths and findings, exactly as `coder-sec analyze`.
     Analyze(crate::commands::analyze::Args),
     /// Show what a snapshot holds, before attaching it to a ticket (as `coder-sec inspect`).
     Inspect(crate::commands::inspect::Args),
@@ -79,7 +78,7 @@ pub enum Command {
 
 const SCAN_EXIT_CODES_HELP: &str = "\
 Example:
-  kubectl coder-sec scan --context prod -o prod.tar.zst -- --json
+  kubectl coder-sec scan --context prod -o prod.tar.zst -- --format json --fail-on high
 
 Exit codes: the analysis' exit code when it is not 0; else 0 (complete) or 3 (complete with
 blind spots); 2 usage error; 1 capture failed (nothing written); 130 interrupted.";

@@ -1,6 +1,5 @@
-//! `kubectl coder-sec analyze SNAPSHOT`: the analyzer library's command, exactly as `coder-sec` runs
-//! it. Until the analyzer's `analyze` command exists, this shows what the snapshot holds (the
-//! analyzer's `inspect`).
+//! `kubectl coder-sec analyze SNAPSHOT`: the analyzer library's command, exactly as `coder-sec analyze`
+//! runs it.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -8,11 +7,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use coder_sec_analyzer::commands::inspect::Args;
+pub use coder_sec_analyzer::commands::analyze::Args;
 
 /// Runs the analysis.
 pub fn exec(args: &Args) -> anyhow::Result<ExitCode> {
-    coder_sec_analyzer::commands::inspect::run(args)
+    coder_sec_analyzer::commands::analyze::run(args)
 }
 
 #[derive(Parser)]

@@ -445,7 +445,7 @@ async fn scan_captures_then_analyses() {
         .arg(&cluster.kubeconfig)
         .arg("-o")
         .arg(&out)
-        .args(["--", "--json"]);
+        .args(["--", "--format", "json"]);
     let output = run(c).await;
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     let report: Value =
@@ -453,10 +453,18 @@ async fn scan_captures_then_analyses() {
     assert!(report.is_object(), "{report}");
     assert!(out.exists());
 
-    let mut c = plugin(cluster.dir.path());
-    c.arg("verify").arg(&out);
-    let output = run(c).await;
-    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    for sub in ["verify", "inspect", "analyze"] {
+        let mut c = plugin(cluster.dir.path());
+        c.arg(sub).arg(&out);
+        let output = run(c).await;
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{sub}: {}",
+            describe(&output)
+        );
+        assert!(!output.stdout.is_empty(), "{sub}");
+    }
 
     // Bad analysis flags are refused before anything is captured.
     let refused = cluster.path("refused.tar.zst");
