@@ -23,10 +23,16 @@ pub struct PlantedPath {
     pub description: String,
     /// Where the attacker starts (`Pod/ns/name`, `User/name`, `Group/name`).
     pub entry: String,
-    /// What the attacker reaches (`ClusterRole/cluster-admin`, `Secret/ns/name`, `Node/name`).
+    /// What the attacker reaches, as the analyzer's graph names it (`Virtual/cluster-admin`,
+    /// `Secret/ns/name`, `Node/name`).
     pub target: String,
-    /// The edges in order.
+    /// The edges in order, named like the analyzer's report steps.
     pub steps: Vec<PlantedStep>,
+    /// Every object the path rests on (`ClusterRoleBinding/name`, `Role/ns/name`, ...): all exist in
+    /// the generated cluster.
+    pub objects: Vec<String>,
+    /// Finding codes that should name the path's objects.
+    pub findings: Vec<String>,
 }
 
 /// One edge of a planted path.
@@ -107,7 +113,7 @@ pub fn emit<E>(
     let runner_pod = workloads::deployment(out, &mut cluster.nodes, rng, &w, 1)?;
     let runner_ref = format!("Pod/{z}/{}", runner_pod[0].name);
     let ci_sa = format!("ServiceAccount/{z}/ci-deployer");
-    let admin = "ClusterRole/cluster-admin".to_string();
+    let admin = "Virtual/cluster-admin".to_string();
 
     // (1) A privileged pod in another tenant namespace on the same node.
     let x = picks.escape_ns.as_str();
@@ -120,7 +126,7 @@ pub fn emit<E>(
         labels: json!({"app.kubernetes.io/name": "node-debugger"}),
         annotations: json!({}),
         pod_annotations: json!({}),
-        spec: json!({"hostPID": true, "containers": [debug]}),
+        spec: json!({"containers": [debug]}),
         placement: Placement::Node(picks.node),
     };
     let debug_pod = workloads::bare_pod(out, &mut cluster.nodes, rng, &w)?;
@@ -140,14 +146,33 @@ pub fn emit<E>(
             step(&runner_ref, &ci_sa, "pod-service-account"),
             step(&ci_sa, &admin, "rbac-wildcard-admin"),
         ],
+        objects: vec![
+            debug_ref.clone(),
+            node_ref.clone(),
+            runner_ref.clone(),
+            ci_sa.clone(),
+            "ClusterRoleBinding/ci-deployer-cluster-admin".into(),
+            "ClusterRole/cluster-admin".into(),
+        ],
+        findings: vec!["cluster-admin-equivalent".into()],
     });
     paths.push(PlantedPath {
         id: "service-account-cluster-admin".into(),
         technique: "rbac-wildcard-admin".into(),
-        description: format!("pod `{z}/{}` runs as `{z}/ci-deployer`, bound to cluster-admin by ClusterRoleBinding `ci-deployer-cluster-admin`", runner_pod[0].name),
+        description: format!(
+            "pod `{z}/{}` runs as `{z}/ci-deployer`, bound to cluster-admin by ClusterRoleBinding `ci-deployer-cluster-admin`",
+            runner_pod[0].name
+        ),
         entry: runner_ref.clone(),
         target: admin.clone(),
         steps: vec![step(&runner_ref, &ci_sa, "pod-service-account"), step(&ci_sa, &admin, "rbac-wildcard-admin")],
+        objects: vec![
+            runner_ref.clone(),
+            ci_sa.clone(),
+            "ClusterRoleBinding/ci-deployer-cluster-admin".into(),
+            "ClusterRole/cluster-admin".into(),
+        ],
+        findings: vec!["cluster-admin-equivalent".into()],
     });
 
     // (3) Every authenticated user may create pods in namespace Y, where a service account reads all secrets.
@@ -195,13 +220,26 @@ pub fn emit<E>(
     paths.push(PlantedPath {
         id: "authenticated-create-pods".into(),
         technique: "rbac-create-pods".into(),
-        description: format!("RoleBinding `{y}/authenticated-pod-creators` lets group `system:authenticated` create pods in `{y}`, running as `{y}/secrets-sync`, which reads every Secret"),
+        description: format!(
+            "RoleBinding `{y}/authenticated-pod-creators` lets group `system:authenticated` create pods in `{y}`, \
+             running as `{y}/secrets-sync`, which reads every Secret (ClusterRole `secret-reader-all`), \
+             the Coder database URL included"
+        ),
         entry: "Group/system:authenticated".into(),
-        target: "ClusterRole/secret-reader-all".into(),
+        target: "Secret/coder/coder-db-url".into(),
         steps: vec![
             step("Group/system:authenticated", &sync_sa, "rbac-create-pods"),
-            step(&sync_sa, "ClusterRole/secret-reader-all", "rbac-read-secrets"),
+            step(&sync_sa, "Secret/coder/coder-db-url", "rbac-read-secrets"),
         ],
+        objects: vec![
+            format!("Role/{y}/pod-creator"),
+            format!("RoleBinding/{y}/authenticated-pod-creators"),
+            sync_sa.clone(),
+            "ClusterRole/secret-reader-all".into(),
+            "ClusterRoleBinding/secrets-sync-secret-reader".into(),
+            "Secret/coder/coder-db-url".into(),
+        ],
+        findings: vec!["broad-group-binding".into()],
     });
 
     // (4) A user who may impersonate users and groups.
@@ -235,6 +273,12 @@ pub fn emit<E>(
             step("User/ops-automation@example.com", "Group/system:masters", "rbac-impersonate"),
             step("Group/system:masters", &admin, "system-masters"),
         ],
+        objects: vec![
+            "ClusterRole/impersonator".into(),
+            "ClusterRoleBinding/ops-automation-impersonate".into(),
+            "ClusterRoleBinding/cluster-admin".into(),
+        ],
+        findings: vec!["cluster-admin-equivalent".into()],
     });
 
     // (5) The chart's Role in one workspace namespace, with extraRules granting Secrets to coderd.
@@ -262,6 +306,14 @@ pub fn emit<E>(
             step(&coderd, "ServiceAccount/coder/coder", "pod-service-account"),
             step("ServiceAccount/coder/coder", &secret_ref, "rbac-read-secrets"),
         ],
+        objects: vec![
+            coderd.clone(),
+            "ServiceAccount/coder/coder".into(),
+            format!("Role/{wns}/coder-workspace-perms"),
+            format!("RoleBinding/{wns}/coder"),
+            secret_ref.clone(),
+        ],
+        findings: vec!["coderd-permissions-beyond-chart".into()],
     });
 
     // (6) The envbox workspace: privileged by its template.
@@ -275,6 +327,8 @@ pub fn emit<E>(
         entry: envbox_ref.clone(),
         target: envbox_node.clone(),
         steps: vec![step(&envbox_ref, &envbox_node, "escape-privileged")],
+        objects: vec![envbox_ref.clone(), envbox_node.clone()],
+        findings: vec![],
     });
     Ok(paths)
 }

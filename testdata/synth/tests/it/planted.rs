@@ -23,19 +23,27 @@ fn every_planted_reference_exists() {
         assert!(!path.steps.is_empty());
         assert_eq!(path.steps[0].from, path.entry, "{}", path.id);
         assert_eq!(path.steps.last().unwrap().to, path.target, "{}", path.id);
+        let exists = |r: &str| {
+            let kind = r.split('/').next().unwrap();
+            match kind {
+                "User" | "Group" => subjects_mention(c, kind, &r[kind.len() + 1..]),
+                "Virtual" => r == "Virtual/cluster-admin",
+                _ => c.find(r).is_some(),
+            }
+        };
         for step in &path.steps {
             assert!(!step.technique.is_empty());
             for r in [&step.from, &step.to] {
-                let kind = r.split('/').next().unwrap();
-                let exists = match kind {
-                    "User" | "Group" => {
-                        subjects_mention(c, kind, &r[kind.len() + 1..])
-                            || r == "Group/system:masters"
-                    }
-                    _ => c.find(r).is_some(),
-                };
-                assert!(exists, "{}: `{r}` does not exist", path.id);
+                assert!(exists(r), "{}: step `{r}` does not exist", path.id);
             }
+        }
+        assert!(!path.objects.is_empty());
+        for r in &path.objects {
+            assert!(
+                c.find(r).is_some(),
+                "{}: object `{r}` does not exist",
+                path.id
+            );
         }
     }
 }
