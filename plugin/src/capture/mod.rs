@@ -222,7 +222,7 @@ pub async fn run(
     });
     let namespaces = Arc::new(settings.kube.namespaces.clone());
     let semaphore = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-    let mut tasks: JoinSet<Result<(&'static KindSpec, KindOutcome), SpoolError>> = JoinSet::new();
+    let mut tasks: KindTasks = JoinSet::new();
     let mut outcomes: Vec<(&'static KindSpec, KindOutcome)> = Vec::new();
     for spec in KINDS {
         let served = discovery.serves(spec);
@@ -241,25 +241,54 @@ pub async fn run(
             ));
             continue;
         }
-        let ctx = ctx.clone();
-        let namespaces = namespaces.clone();
-        let semaphore = semaphore.clone();
-        let progress = progress.clone();
-        tasks.spawn(async move {
-            let _permit = semaphore.acquire_owned().await;
-            let bar = progress.line(&spec.label());
-            bar.set_message("listing");
-            let set_count = |n: u64| bar.set_position(n);
-            let outcome = lister::list_kind(&ctx, spec, &namespaces, &set_count).await?;
-            match &outcome {
-                KindOutcome::Complete { restarts: 0, .. } => progress.finish(&bar, "done"),
-                KindOutcome::Complete { restarts, .. } => {
-                    progress.finish(&bar, &format!("done ({restarts} restarts after 410)"));
+        spawn_kind(
+            &mut tasks,
+            &ctx,
+            &semaphore,
+            progress,
+            spec,
+            namespaces.clone(),
+            "",
+        );
+    }
+    let mut first_pass = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        first_pass.push(joined.map_err(CaptureError::Task)??);
+    }
+    // An identity with rights in some namespaces only may not list a namespaced kind cluster-wide;
+    // list those kinds again namespace by namespace, in every namespace seen so far.
+    let mut per_namespace: Vec<String> = observer.namespaces().into_iter().collect();
+    if !per_namespace.contains(&settings.kube.config.default_namespace) {
+        per_namespace.push(settings.kube.config.default_namespace.clone());
+        per_namespace.sort();
+    }
+    let per_namespace = Arc::new(per_namespace);
+    let mut fallback: BTreeSet<(&'static str, &'static str)> = BTreeSet::new();
+    for (spec, outcome) in first_pass {
+        let retry = settings.kube.namespaces.is_empty()
+            && spec.namespaced
+            && matches!(
+                &outcome,
+                KindOutcome::Unread {
+                    status: KindStatus::Forbidden,
+                    ..
                 }
-                KindOutcome::Unread { status, .. } => progress.finish(&bar, &status.to_string()),
-            }
-            Ok((spec, outcome))
-        });
+            );
+        if retry {
+            fallback.insert((spec.group, spec.plural));
+            let note = "forbidden cluster-wide; per namespace";
+            spawn_kind(
+                &mut tasks,
+                &ctx,
+                &semaphore,
+                progress,
+                spec,
+                per_namespace.clone(),
+                note,
+            );
+        } else {
+            outcomes.push((spec, outcome));
+        }
     }
     while let Some(joined) = tasks.join_next().await {
         outcomes.push(joined.map_err(CaptureError::Task)??);
@@ -281,6 +310,13 @@ pub async fn run(
                 ..
             } => {
                 writer.add_kind(spec, spooled);
+                if fallback.contains(&(spec.group, spec.plural)) {
+                    blind_spots.insert(BlindSpot {
+                        subject: format!("{} cluster-wide", spec.label()),
+                        reason: "forbidden; listed namespace by namespace instead".into(),
+                        hides: "objects in namespaces the capture did not see (all of them where the namespace list is forbidden too)".into(),
+                    });
+                }
                 if !forbidden_namespaces.is_empty() {
                     let names: Vec<&str> = forbidden_namespaces
                         .iter()
@@ -385,6 +421,43 @@ pub async fn run(
         path: settings.output.clone(),
         retries: api.stats().retries.load(Ordering::Relaxed),
     })
+}
+
+type KindTasks = JoinSet<Result<(&'static KindSpec, KindOutcome), SpoolError>>;
+
+/// Lists one kind in a task once `semaphore` lets it, with a progress line (`note` added to it).
+fn spawn_kind(
+    tasks: &mut KindTasks,
+    ctx: &Arc<ListContext>,
+    semaphore: &Arc<Semaphore>,
+    progress: &Progress,
+    spec: &'static KindSpec,
+    namespaces: Arc<Vec<String>>,
+    note: &'static str,
+) {
+    let ctx = ctx.clone();
+    let semaphore = semaphore.clone();
+    let progress = progress.clone();
+    tasks.spawn(async move {
+        let _permit = semaphore.acquire_owned().await;
+        let bar = progress.line(&spec.label());
+        bar.set_message(if note.is_empty() { "listing" } else { note });
+        let set_count = |n: u64| bar.set_position(n);
+        let outcome = lister::list_kind(&ctx, spec, &namespaces, &set_count).await?;
+        let status = match &outcome {
+            KindOutcome::Complete { restarts: 0, .. } => "done".to_string(),
+            KindOutcome::Complete { restarts, .. } => {
+                format!("done ({restarts} restarts after 410)")
+            }
+            KindOutcome::Unread { status, .. } => status.to_string(),
+        };
+        if note.is_empty() {
+            progress.finish(&bar, &status);
+        } else {
+            progress.finish(&bar, &format!("{status} ({note})"));
+        }
+        Ok((spec, outcome))
+    });
 }
 
 /// Adds a single JSON document as a file.

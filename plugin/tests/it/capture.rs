@@ -571,3 +571,53 @@ async fn refused_credentials_fail_with_a_hint() {
     );
     assert!(!out.exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_restricted_identity_is_listed_namespace_by_namespace() {
+    let ops = parse_identity("ops:ops-token:user=ops,deny=ns:kube-system").unwrap();
+    let cluster = Cluster::start(vec![ops], Faults::default()).await;
+    let out = cluster.path("ops.tar.zst");
+    let mut c = plugin(cluster.dir.path());
+    c.args(["capture", "-q", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .arg("-o")
+        .arg(&out);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(3), "{}", describe(&output));
+    let snap = Snapshot::read(&out);
+    assert!(snap.mismatches.is_empty());
+    let m = &snap.manifest;
+    let pods = m.kind("", "Pod").unwrap();
+    assert_eq!(pods.status, KindStatus::Complete, "{pods:?}");
+    assert!(
+        m.blind_spots
+            .iter()
+            .any(|b| b.subject == "pods in namespaces kube-system"),
+        "{:?}",
+        m.blind_spots
+    );
+    assert!(
+        m.blind_spots
+            .iter()
+            .any(|b| b.subject == "pods cluster-wide")
+    );
+    // The scenario's one kube-system ConfigMap (aws-auth) is out of reach, the others are there.
+    let configmaps = snap.values("resources/core/v1/configmaps.jsonl");
+    assert_eq!(
+        configmaps.len(),
+        server_counts(&cluster.server)["configmaps"] - 1
+    );
+    assert_eq!(
+        snap.kind_counts()["pods"],
+        server_counts(&cluster.server)["pods"]
+    );
+    for path in snap.files.keys().filter(|p| p.starts_with("resources/")) {
+        for object in snap.values(path) {
+            assert_ne!(object["metadata"]["namespace"], "kube-system", "{path}");
+        }
+    }
+    // Cluster-scoped kinds are unaffected.
+    assert_eq!(m.kind("", "Node").unwrap().count, 2);
+    let leaks = snap.find_needles(&needles());
+    assert!(leaks.is_empty(), "{leaks:?}");
+}
