@@ -124,3 +124,63 @@ impl Discovery {
         d
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::retry::RetryPolicy;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use coder_sec_model::kinds::lookup;
+
+    #[tokio::test]
+    async fn served_missing_and_unknown() {
+        let router = axum::Router::new()
+            .route(
+                "/apis",
+                get(|| async {
+                    r#"{"kind":"APIGroupList","groups":[
+                        {"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}]},
+                        {"name":"rbac.authorization.k8s.io","versions":[{"groupVersion":"rbac.authorization.k8s.io/v1","version":"v1"}]},
+                        {"name":"cert-manager.io","versions":[{"groupVersion":"cert-manager.io/v1","version":"v1"}]}]}"#
+                }),
+            )
+            .route(
+                "/api/v1",
+                get(|| async {
+                    r#"{"resources":[{"name":"pods"},{"name":"pods/log"},{"name":"secrets"}]}"#
+                }),
+            )
+            .route("/apis/apps/v1", get(|| async { r#"{"resources":[{"name":"deployments"}]}"# }))
+            .route(
+                "/apis/rbac.authorization.k8s.io/v1",
+                get(|| async { (StatusCode::FORBIDDEN, r#"{"message":"no"}"#) }),
+            )
+            .route(
+                "/apis/cert-manager.io/v1",
+                get(|| async { r#"{"resources":[{"name":"certificates"}]}"# }),
+            );
+        let api = Requester::new(kube::Client::new(router, "default"), RetryPolicy::default());
+        let d = Discovery::read(&api).await.unwrap();
+        let kind = |av, k| lookup(av, k).unwrap();
+        assert_eq!(d.serves(kind("v1", "Pod")), Served::Yes);
+        assert_eq!(d.serves(kind("v1", "Node")), Served::No);
+        assert_eq!(d.serves(kind("apps/v1", "Deployment")), Served::Yes);
+        assert_eq!(d.serves(kind("apps/v1", "DaemonSet")), Served::No);
+        assert_eq!(
+            d.serves(kind("cert-manager.io/v1", "Certificate")),
+            Served::Yes
+        );
+        assert_eq!(
+            d.serves(kind("cilium.io/v2", "CiliumNetworkPolicy")),
+            Served::No
+        );
+        assert_eq!(d.serves(kind("batch/v1", "Job")), Served::No);
+        assert_eq!(
+            d.serves(kind("rbac.authorization.k8s.io/v1", "Role")),
+            Served::Unknown
+        );
+        assert_eq!(d.failures.len(), 1);
+        assert!(d.groups.contains("cert-manager.io"));
+    }
+}
