@@ -74,6 +74,13 @@ pub enum Command {
     Inspect(crate::commands::inspect::Args),
     /// Check every file of a snapshot against the hashes in its manifest (as `coder-sec verify`).
     Verify(crate::commands::verify::Args),
+    /// Shell completion for kubectl (run by a `kubectl_complete-coder_sec` script on `PATH`).
+    #[command(name = "__complete", hide = true)]
+    Complete {
+        /// The words after `coder-sec`; the last one is being completed.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
 }
 
 const SCAN_EXIT_CODES_HELP: &str = "\

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod capture;
+pub mod complete;
 pub mod inspect;
 pub mod scan;
 pub mod verify;
@@ -18,5 +19,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze(args) => analyze::exec(&args),
         Command::Inspect(args) => inspect::exec(&args),
         Command::Verify(args) => verify::exec(&args),
+        Command::Complete { words } => complete::exec(&words),
     }
 }
