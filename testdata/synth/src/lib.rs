@@ -20,7 +20,7 @@ mod generate;
 mod nodes;
 mod objects;
 mod planted;
-pub mod rng;
+mod rng;
 mod scenario;
 mod size;
 mod snapshot;

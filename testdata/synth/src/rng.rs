@@ -23,11 +23,6 @@ impl Rng {
         rng
     }
 
-    /// A child generator for a sub-part (a namespace, a workload), independent of later draws here.
-    pub fn fork(&mut self, stream: &str) -> Rng {
-        Rng::new(self.next_u64(), stream)
-    }
-
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
