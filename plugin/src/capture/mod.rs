@@ -29,6 +29,7 @@ use self::lister::{KindOutcome, ListContext, Paging, SpoolError};
 use self::observe::Observer;
 use self::progress::Progress;
 use self::request::{RequestError, Requester};
+use crate::coder::detect::CoderDetector;
 use crate::settings::CaptureSettings;
 
 /// The tool name written into manifests.
@@ -220,6 +221,79 @@ pub async fn run(
             max_restarts: lister::MAX_RESTARTS,
         },
     });
+    let listed = list_all(&ctx, &discovery, settings, progress).await?;
+    drop(ctx);
+    let node = observer.node();
+    let seen_namespaces = observer.namespaces();
+    let coder = Arc::try_unwrap(observer)
+        .map(Observer::into_coder)
+        .unwrap_or_else(|_| unreachable!("every listing task has ended"));
+    let mut writer =
+        Arc::try_unwrap(writer).unwrap_or_else(|_| unreachable!("every listing task has ended"));
+
+    record_kinds(&mut writer, listed, &mut blind_spots);
+
+    let review_namespaces: Vec<String> = if settings.kube.namespaces.is_empty() {
+        seen_namespaces.into_iter().collect()
+    } else {
+        settings.kube.namespaces.clone()
+    };
+    write_rules(
+        &mut writer,
+        &api,
+        &review_namespaces,
+        settings,
+        progress,
+        &mut blind_spots,
+    )
+    .await?;
+    write_coder_state(&mut writer, &coder)?;
+
+    if let Some(coder_api) = &settings.coder_api {
+        let bar = progress.line("Coder API");
+        let spots = crate::coder::api::capture(coder_api, &mut writer, &redactor).await?;
+        bar.set_position(crate::coder::api::ENDPOINTS.len() as u64);
+        progress.finish(&bar, if spots.is_empty() { "done" } else { "partial" });
+        blind_spots.extend(spots);
+    }
+
+    manifest.cluster.server_version = git_version.clone();
+    manifest.cluster.platform =
+        platform::guess_platform(git_version.as_deref(), node.as_ref(), &discovery.groups)
+            .map(str::to_string);
+    manifest.cluster.context = settings.kube.context.clone();
+    manifest.scope.namespaces = settings.kube.namespaces.clone();
+    manifest.redaction = redactor.summary();
+    manifest.blind_spots = blind_spots.into_iter().collect();
+    let (manifest, size) = writer
+        .finish(manifest)
+        .map_err(|source| CaptureError::Write {
+            path: settings.output.clone(),
+            source,
+        })?;
+    Ok(Outcome {
+        manifest,
+        size,
+        path: settings.output.clone(),
+        retries: api.stats().retries.load(Ordering::Relaxed),
+    })
+}
+
+/// What listing every kind gave, and which kinds were listed namespace by namespace because they were
+/// forbidden cluster-wide.
+struct Listed {
+    outcomes: Vec<(&'static KindSpec, KindOutcome)>,
+    fallback: BTreeSet<(&'static str, &'static str)>,
+}
+
+/// Lists every served kind in parallel, each into its own spool; then lists the namespaced kinds
+/// forbidden cluster-wide again, namespace by namespace.
+async fn list_all(
+    ctx: &Arc<ListContext>,
+    discovery: &Discovery,
+    settings: &CaptureSettings,
+    progress: &Progress,
+) -> Result<Listed, CaptureError> {
     let namespaces = Arc::new(settings.kube.namespaces.clone());
     let semaphore = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let mut tasks: KindTasks = JoinSet::new();
@@ -243,7 +317,7 @@ pub async fn run(
         }
         spawn_kind(
             &mut tasks,
-            &ctx,
+            ctx,
             &semaphore,
             progress,
             spec,
@@ -257,7 +331,7 @@ pub async fn run(
     }
     // An identity with rights in some namespaces only may not list a namespaced kind cluster-wide;
     // list those kinds again namespace by namespace, in every namespace seen so far.
-    let mut per_namespace: Vec<String> = observer.namespaces().into_iter().collect();
+    let mut per_namespace: Vec<String> = ctx.observer.namespaces().into_iter().collect();
     if !per_namespace.contains(&settings.kube.config.default_namespace) {
         per_namespace.push(settings.kube.config.default_namespace.clone());
         per_namespace.sort();
@@ -279,7 +353,7 @@ pub async fn run(
             let note = "forbidden cluster-wide; per namespace";
             spawn_kind(
                 &mut tasks,
-                &ctx,
+                ctx,
                 &semaphore,
                 progress,
                 spec,
@@ -293,15 +367,16 @@ pub async fn run(
     while let Some(joined) = tasks.join_next().await {
         outcomes.push(joined.map_err(CaptureError::Task)??);
     }
-    drop(ctx);
-    let node = observer.node();
-    let seen_namespaces = observer.namespaces();
-    let coder = Arc::try_unwrap(observer)
-        .map(Observer::into_coder)
-        .unwrap_or_else(|_| unreachable!("every listing task has ended"));
-    let mut writer =
-        Arc::try_unwrap(writer).unwrap_or_else(|_| unreachable!("every listing task has ended"));
+    Ok(Listed { outcomes, fallback })
+}
 
+/// Adds each kind to the writer, and a blind spot for each kind (or namespace) not read.
+fn record_kinds(
+    writer: &mut SnapshotWriter,
+    listed: Listed,
+    blind_spots: &mut BTreeSet<BlindSpot>,
+) {
+    let Listed { outcomes, fallback } = listed;
     for (spec, outcome) in outcomes {
         match outcome {
             KindOutcome::Complete {
@@ -341,16 +416,20 @@ pub async fn run(
             }
         }
     }
+}
 
-    // What the identity may do, per namespace captured.
-    let review_namespaces: Vec<String> = if settings.kube.namespaces.is_empty() {
-        seen_namespaces.into_iter().collect()
-    } else {
-        settings.kube.namespaces.clone()
-    };
+/// Writes `identity/rules.jsonl`: a `SelfSubjectRulesReview` per namespace.
+async fn write_rules(
+    writer: &mut SnapshotWriter,
+    api: &Requester,
+    namespaces: &[String],
+    settings: &CaptureSettings,
+    progress: &Progress,
+    blind_spots: &mut BTreeSet<BlindSpot>,
+) -> Result<(), CaptureError> {
     let bar = progress.line("identity rules (SelfSubjectRulesReview)");
-    let rules: Vec<Value> = futures::stream::iter(review_namespaces.iter())
-        .map(|ns| identity::rules_in(&api, ns))
+    let rules: Vec<Value> = futures::stream::iter(namespaces.iter())
+        .map(|ns| identity::rules_in(api, ns))
         .buffered(settings.concurrency.max(1))
         .inspect(|_| bar.inc(1))
         .collect()
@@ -367,60 +446,40 @@ pub async fn run(
         });
     }
     add_lines(
-        &mut writer,
+        writer,
         RULES_PATH,
         "SelfSubjectRulesReview of the capturing identity, one line per namespace",
         rules.iter(),
     )?;
 
-    // Coder's state in the cluster.
+    Ok(())
+}
+
+/// Writes `coder/deployments.json`, `coder/helm-releases.jsonl` and `coder/workspaces.json`.
+fn write_coder_state(
+    writer: &mut SnapshotWriter,
+    coder: &CoderDetector,
+) -> Result<(), CaptureError> {
     add_document(
-        &mut writer,
+        writer,
         DEPLOYMENTS_PATH,
         "Coder deployments found (coderd, provisioners, workspace proxies), namespaces and Helm releases",
         &coder.deployments_document(),
     )?;
     add_lines(
-        &mut writer,
+        writer,
         HELM_RELEASES_PATH,
         "Helm releases of Coder's charts, decoded and redacted",
         coder.helm_records(),
     )?;
     add_document(
-        &mut writer,
+        writer,
         WORKSPACES_PATH,
         "Coder workspaces: counts and references to their pods, deployments and volume claims",
         &coder.workspaces_document(),
     )?;
 
-    if let Some(coder_api) = &settings.coder_api {
-        let bar = progress.line("Coder API");
-        let spots = crate::coder::api::capture(coder_api, &mut writer, &redactor).await?;
-        bar.set_position(crate::coder::api::ENDPOINTS.len() as u64);
-        progress.finish(&bar, if spots.is_empty() { "done" } else { "partial" });
-        blind_spots.extend(spots);
-    }
-
-    manifest.cluster.server_version = git_version.clone();
-    manifest.cluster.platform =
-        platform::guess_platform(git_version.as_deref(), node.as_ref(), &discovery.groups)
-            .map(str::to_string);
-    manifest.cluster.context = settings.kube.context.clone();
-    manifest.scope.namespaces = settings.kube.namespaces.clone();
-    manifest.redaction = redactor.summary();
-    manifest.blind_spots = blind_spots.into_iter().collect();
-    let (manifest, size) = writer
-        .finish(manifest)
-        .map_err(|source| CaptureError::Write {
-            path: settings.output.clone(),
-            source,
-        })?;
-    Ok(Outcome {
-        manifest,
-        size,
-        path: settings.output.clone(),
-        retries: api.stats().retries.load(Ordering::Relaxed),
-    })
+    Ok(())
 }
 
 type KindTasks = JoinSet<Result<(&'static KindSpec, KindOutcome), SpoolError>>;
