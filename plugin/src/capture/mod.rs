@@ -104,6 +104,12 @@ impl CaptureError {
     /// A `hint:` line, where one helps.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
+            CaptureError::Unreachable {
+                source: RequestError::Tls { .. },
+                ..
+            } => Some(
+                "the kubeconfig's `certificate-authority-data` does not match the server's certificate; `--insecure-skip-tls-verify` skips the check (insecure)",
+            ),
             CaptureError::Unreachable { .. } => Some(
                 "check the context (`--context`), the network, and `--request-timeout`; `kubectl get --raw /version` should answer",
             ),

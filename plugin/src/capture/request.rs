@@ -44,6 +44,12 @@ pub enum RequestError {
         /// The server's message.
         message: String,
     },
+    /// The TLS handshake failed (an untrusted or invalid certificate): retrying cannot help.
+    #[error("TLS handshake failed: {message}")]
+    Tls {
+        /// The transport's error chain.
+        message: String,
+    },
     /// Every attempt failed with a transient error.
     #[error("gave up after {attempts} attempts (last: {last})")]
     GaveUp {
@@ -156,7 +162,13 @@ impl Requester {
             })?;
         let response = match self.client.send(request).await {
             Ok(r) => r,
-            Err(e) => return Ok(Err((Transient::Connection, format!("{e}")))),
+            Err(e) => {
+                let message = error_chain(&e);
+                if is_certificate_error(&message) {
+                    return Err(RequestError::Tls { message });
+                }
+                return Ok(Err((Transient::Connection, message)));
+            }
         };
         let status = response.status();
         let retry_after = parse_retry_after(response.headers().get(http::header::RETRY_AFTER));
@@ -187,6 +199,27 @@ impl Requester {
             }),
         }
     }
+}
+
+/// An error and its causes, joined with `: ` (transport errors hide the useful part deep down).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Whether a transport error is a certificate problem (rustls' `invalid peer certificate`, an
+/// unknown issuer, a name mismatch).
+fn is_certificate_error(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("invalid peer certificate") || lower.contains("certificate verify failed")
 }
 
 /// The message of a `Status` body, or the start of the text, or the status' reason phrase.

@@ -656,3 +656,57 @@ async fn kubectl_completes_through_the_plugin() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.lines().any(|l| l.starts_with("capture")), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_name_and_insecure_skip_tls_verify() {
+    let cluster = Cluster::start(Vec::new(), Faults::default()).await;
+    let mut kubeconfig = cluster.server.kubeconfig();
+    kubeconfig["clusters"][0]["cluster"]
+        .as_object_mut()
+        .unwrap()
+        .remove("certificate-authority-data");
+    let path = cluster.path("no-ca");
+    std::fs::write(&path, kubeconfig.to_string()).unwrap();
+    let work = cluster.path("work");
+    std::fs::create_dir(&work).unwrap();
+
+    // Without the CA the server's certificate is not trusted...
+    let mut c = plugin(cluster.dir.path());
+    c.args(["capture", "-q", "--kubeconfig"])
+        .arg(&path)
+        .current_dir(&work);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("certificate") && stderr.contains("--insecure-skip-tls-verify"),
+        "{stderr}"
+    );
+    assert_only(&work, &[]);
+
+    // ...unless told not to check it. The snapshot gets the default name, here.
+    let mut c = plugin(cluster.dir.path());
+    c.args([
+        "capture",
+        "-q",
+        "--insecure-skip-tls-verify",
+        "--kubeconfig",
+    ])
+    .arg(&path)
+    .current_dir(&work);
+    let output = run(c).await;
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    let names: Vec<String> = std::fs::read_dir(&work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let name = &names[0];
+    assert!(
+        name.starts_with("coder-sec-admin-2")
+            && name.ends_with("Z.tar.zst")
+            && name.len() == "coder-sec-admin-20261127T031500Z.tar.zst".len(),
+        "{name}"
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), name);
+}

@@ -301,7 +301,8 @@ fn workspace<E>(
     pvc_labels
         .as_object_mut()
         .map(|l| l.remove("app.kubernetes.io/instance"));
-    out.emit(workloads::pvc(
+    workloads::pvc(
+        out,
         rng,
         ns,
         &claim,
@@ -309,7 +310,7 @@ fn workspace<E>(
         annotations.clone(),
         "gp3",
         "10Gi",
-    ))?;
+    )?;
     let mut c = container("dev", "codercom/enterprise-base:ubuntu");
     c["command"] = json!([
         "sh",
@@ -353,7 +354,8 @@ fn envbox_workspace<E>(
     let (username, _, email) = user_identity(user);
     let name = format!("coder-{username}-envbox");
     let claim = format!("{name}-home");
-    out.emit(workloads::pvc(
+    workloads::pvc(
+        out,
         rng,
         ns,
         &claim,
@@ -361,7 +363,7 @@ fn envbox_workspace<E>(
         json!({"com.coder.user.email": email}),
         "gp3",
         "10Gi",
-    ))?;
+    )?;
     let mut c = container("dev", "ghcr.io/coder/envbox:latest");
     c["command"] = json!(["/envbox", "docker"]);
     c["securityContext"] = json!({"privileged": true});

@@ -256,7 +256,8 @@ pub fn stateful_set<E>(
             Some(&sts),
             "Running",
         )?);
-        out.emit(pvc(
+        pvc(
+            out,
             rng,
             w.ns,
             &claim,
@@ -264,14 +265,17 @@ pub fn stateful_set<E>(
             json!({}),
             "gp3",
             storage,
-        ))?;
+        )?;
     }
     out.emit(sts)?;
     Ok(pods)
 }
 
-/// A PersistentVolumeClaim, bound.
-pub fn pvc(
+/// A PersistentVolumeClaim, bound to the EBS volume the CSI driver provisioned for it (the
+/// PersistentVolume is emitted too).
+#[allow(clippy::too_many_arguments)]
+pub fn pvc<E>(
+    out: &mut Emitter<'_, E>,
     rng: &mut Rng,
     ns: &str,
     name: &str,
@@ -279,7 +283,7 @@ pub fn pvc(
     annotations: Value,
     class: &str,
     size: &str,
-) -> Value {
+) -> Result<(), E> {
     let volume = format!("pvc-{}", rng.uuid());
     let mut annotations = annotations;
     if let Some(a) = annotations.as_object_mut() {
@@ -289,7 +293,7 @@ pub fn pvc(
             "ebs.csi.aws.com".into(),
         );
     }
-    json!({
+    let claim = json!({
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "metadata": meta(rng, name, Some(ns), labels, annotations),
@@ -301,7 +305,26 @@ pub fn pvc(
             "volumeName": volume,
         },
         "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": size}},
-    })
+    });
+    let zone = *rng.pick(&["us-east-1a", "us-east-1b", "us-east-1c"]);
+    let pv = json!({
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": meta(rng, &volume, None, json!({"topology.kubernetes.io/zone": zone}), json!({"pv.kubernetes.io/provisioned-by": "ebs.csi.aws.com", "volume.kubernetes.io/provisioner-deletion-secret-name": "", "volume.kubernetes.io/provisioner-deletion-secret-namespace": ""})),
+        "spec": {
+            "accessModes": ["ReadWriteOnce"],
+            "capacity": {"storage": size},
+            "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": ns, "name": name, "uid": claim["metadata"]["uid"]},
+            "csi": {"driver": "ebs.csi.aws.com", "fsType": "ext4", "volumeHandle": format!("vol-0{}", rng.hex(16)), "volumeAttributes": {"storage.kubernetes.io/csiProvisionerIdentity": "1730000000000-8081-ebs.csi.aws.com"}},
+            "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [{"key": "topology.kubernetes.io/zone", "operator": "In", "values": [zone]}]}]}},
+            "persistentVolumeReclaimPolicy": "Delete",
+            "storageClassName": class,
+            "volumeMode": "Filesystem",
+        },
+        "status": {"phase": "Bound"},
+    });
+    out.emit(claim)?;
+    out.emit(pv)
 }
 
 /// A DaemonSet with one pod on every node.

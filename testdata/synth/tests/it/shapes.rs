@@ -148,6 +148,13 @@ fn owners_service_accounts_and_namespaces_exist() {
         let sa = p["spec"]["serviceAccountName"].as_str().unwrap();
         assert!(sas.contains(&(ns, sa)), "{ns}/{sa}");
     }
+    for claim in c.of_kind("PersistentVolumeClaim") {
+        let volume = claim["spec"]["volumeName"].as_str().unwrap();
+        let pv = c
+            .find(&format!("PersistentVolume/{volume}"))
+            .expect("bound volume");
+        assert_eq!(pv["spec"]["claimRef"]["uid"], claim["metadata"]["uid"]);
+    }
     let mostly_owned = c
         .of_kind("Pod")
         .filter(|p| p["metadata"]["ownerReferences"].is_array())
