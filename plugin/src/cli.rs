@@ -18,13 +18,15 @@ pub const EXIT_BLIND_SPOTS: u8 = 3;
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 const EXIT_CODES_HELP: &str = "\
-Exit codes:
+Exit codes of capture:
   0    complete: every kind was read
   3    complete with blind spots: the snapshot was written, but some kinds (or Coder API
        endpoints) were forbidden or unreadable; the manifest lists them
   2    usage error (bad flag, unknown context, unreadable kubeconfig)
   1    failed: nothing was written at the target
-  130  interrupted (Ctrl-C): nothing was written at the target";
+  130  interrupted (Ctrl-C): nothing was written at the target
+analyze, inspect and verify exit as `coder-sec` does: 0 clean, 1 findings at or above `--fail-on`
+(verify: hash mismatches), 2 usage or input error.";
 
 const CAPTURE_AFTER_HELP: &str = "\
 Examples:
