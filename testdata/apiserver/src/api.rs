@@ -58,7 +58,7 @@ impl ServerState {
     /// Loads the scenario files and prepares the state.
     pub fn new(options: &ServerOptions) -> Result<ServerState, LoadError> {
         let store = Store::load(&options.scenarios)?;
-        let total: usize = store.resources.iter().map(|r| r.objects.len()).sum();
+        let total: usize = store.resources.iter().map(Resource::len).sum();
         Ok(ServerState {
             store,
             identities: options.effective_identities(),
@@ -682,7 +682,7 @@ fn list_kind(resource: &Resource, format: Format) -> (String, String) {
     }
 }
 
-fn push_metadata_object(out: &mut Vec<u8>, object: &StoredObject, api_version: &str) {
+fn push_metadata_object(out: &mut Vec<u8>, object: &StoredObject<'_>, api_version: &str) {
     out.extend_from_slice(b"{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"");
     out.extend_from_slice(api_version.as_bytes());
     out.extend_from_slice(b"\",\"metadata\":");
@@ -690,23 +690,24 @@ fn push_metadata_object(out: &mut Vec<u8>, object: &StoredObject, api_version: &
     out.push(b'}');
 }
 
-fn push_row(out: &mut Vec<u8>, object: &StoredObject, now: i64) {
+fn push_row(out: &mut Vec<u8>, object: &StoredObject<'_>, now: i64) {
     out.extend_from_slice(b"{\"cells\":[");
-    let name = Value::String(object.name.to_string()).to_string();
+    let name = Value::String(object.name().to_string()).to_string();
     out.extend_from_slice(name.as_bytes());
-    let cells = object.cells.as_deref();
-    if let Some(c) = cells.filter(|c| !c.before_age.is_empty()) {
+    let before = object.cells_before_age();
+    if !before.is_empty() {
         out.push(b',');
-        out.extend_from_slice(c.before_age.as_bytes());
+        out.extend_from_slice(before.as_bytes());
     }
-    let age = object.created.map_or_else(
+    let age = object.created().map_or_else(
         || "<unknown>".to_string(),
         |t| table::human_duration(now - t),
     );
     out.extend_from_slice(format!(",\"{age}\"").as_bytes());
-    if let Some(c) = cells.filter(|c| !c.after_age.is_empty()) {
+    let after = object.cells_after_age();
+    if !after.is_empty() {
         out.push(b',');
-        out.extend_from_slice(c.after_age.as_bytes());
+        out.extend_from_slice(after.as_bytes());
     }
     out.extend_from_slice(b"],\"object\":");
     push_metadata_object(out, object, "meta.k8s.io/v1");
@@ -789,21 +790,24 @@ fn list(
             (token.start, token.page, token.inconsistent)
         }
     };
-    let objects = &resource.objects[range.clone()];
-    let selects = |o: &StoredObject| labels.matches(o) && fields.matches(o);
+    let selects = |o: &StoredObject<'_>| labels.matches(o) && fields.matches(o);
     let unfiltered = labels.is_empty() && fields.is_empty();
+    let total = range.len();
 
     let (kind, api_version) = list_kind(resource, format);
     let now = now();
     let mut items = Vec::with_capacity(if limit == usize::MAX {
-        objects.iter().skip(start).map(|o| o.json.len() + 1).sum()
+        (start..total)
+            .map(|i| resource.object(range.start + i).json().len() + 1)
+            .sum()
     } else {
         limit.saturating_mul(1024).min(64 << 20)
     });
     let mut count = 0usize;
     let mut next = None;
-    for (i, object) in objects.iter().enumerate().skip(start) {
-        if !selects(object) {
+    for i in start..total {
+        let object = resource.object(range.start + i);
+        if !selects(&object) {
             continue;
         }
         if count == limit {
@@ -814,9 +818,9 @@ fn list(
             items.push(b',');
         }
         match format {
-            Format::Json => items.extend_from_slice(&object.json),
-            Format::Metadata(v) => push_metadata_object(&mut items, object, v),
-            Format::Table(_) => push_row(&mut items, object, now),
+            Format::Json => items.extend_from_slice(object.json()),
+            Format::Metadata(v) => push_metadata_object(&mut items, &object, v),
+            Format::Table(_) => push_row(&mut items, &object, now),
         }
         count += 1;
     }
@@ -835,7 +839,7 @@ fn list(
             json!(token.encode(&state.resource_version)),
         );
         if unfiltered {
-            metadata.insert("remainingItemCount".into(), json!(objects.len() - next));
+            metadata.insert("remainingItemCount".into(), json!(total - next));
         }
     }
     let mut body = Vec::with_capacity(items.len() + 512);
@@ -885,7 +889,7 @@ fn get(
     let Some(object) = resource.get(namespace.unwrap_or(""), name) else {
         return status::not_found(&resource.group, &resource.plural, name);
     };
-    let mut body = Vec::with_capacity(object.json.len() + 256);
+    let mut body = Vec::with_capacity(object.json().len() + 256);
     match format {
         Format::Json => {
             body.extend_from_slice(
@@ -896,9 +900,9 @@ fn get(
                 )
                 .as_bytes(),
             );
-            body.extend_from_slice(&object.json[1..]);
+            body.extend_from_slice(&object.json()[1..]);
         }
-        Format::Metadata(v) => push_metadata_object(&mut body, object, v),
+        Format::Metadata(v) => push_metadata_object(&mut body, &object, v),
         Format::Table(v) => {
             body.extend_from_slice(
                 format!(
@@ -908,7 +912,7 @@ fn get(
                 )
                 .as_bytes(),
             );
-            push_row(&mut body, object, now());
+            push_row(&mut body, &object, now());
             body.extend_from_slice(b"]}");
         }
     }

@@ -114,7 +114,7 @@ impl LabelSelector {
     }
 
     /// Whether `object` satisfies every requirement.
-    pub fn matches(&self, object: &StoredObject) -> bool {
+    pub fn matches(&self, object: &StoredObject<'_>) -> bool {
         self.0.iter().all(|(key, op)| {
             let value = object.label(key);
             match op {
@@ -177,13 +177,13 @@ impl FieldSelector {
     }
 
     /// Whether `object` satisfies every requirement.
-    pub fn matches(&self, object: &StoredObject) -> bool {
+    pub fn matches(&self, object: &StoredObject<'_>) -> bool {
         self.0.iter().all(|(field, equal, value)| {
             let actual: &str = match field {
-                Field::Name => &object.name,
-                Field::Namespace => &object.namespace,
-                Field::NodeName => object.pod_fields.as_ref().map_or("", |p| &p.node_name),
-                Field::Phase => object.pod_fields.as_ref().map_or("", |p| &p.phase),
+                Field::Name => object.name(),
+                Field::Namespace => object.namespace(),
+                Field::NodeName => object.node_name(),
+                Field::Phase => object.phase(),
             };
             (actual == value) == *equal
         })

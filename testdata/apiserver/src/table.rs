@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 #[derive(Debug, Default)]
 pub(crate) struct ExtraCells {
     /// Cells between NAME and AGE.
-    pub before_age: Box<str>,
+    pub before_age: String,
     /// Cells after AGE.
-    pub after_age: Box<str>,
+    pub after_age: String,
 }
 
 struct Column {
@@ -104,7 +104,7 @@ pub(crate) fn column_definitions(plural: &str) -> Value {
 pub(crate) fn extra_cells(
     plural: &str,
     object: &Value,
-    labels: &[(Box<str>, Box<str>)],
+    labels: &[(&str, String)],
 ) -> Option<ExtraCells> {
     let s = |p: &str| object.pointer(p).and_then(Value::as_str).unwrap_or("");
     let n = |p: &str| object.pointer(p).and_then(Value::as_i64).unwrap_or(0);
@@ -218,8 +218,8 @@ pub(crate) fn extra_cells(
         _ => return None,
     };
     Some(ExtraCells {
-        before_age: join(&before).into(),
-        after_age: join(&after).into(),
+        before_age: join(&before),
+        after_age: join(&after),
     })
 }
 
