@@ -19,6 +19,7 @@ mod expected;
 mod generate;
 mod nodes;
 mod objects;
+mod pipeline;
 mod planted;
 mod rng;
 mod scenario;
@@ -90,6 +91,9 @@ pub enum SynthError {
         /// `kind` of the object.
         kind: String,
     },
+    /// The generator thread stopped before the end without the writer failing (a bug).
+    #[error("the generator stopped early")]
+    Stopped,
     /// The scenario folder exists and is not empty.
     #[error("`{path}` exists and is not empty; remove it or pick another folder")]
     ScenarioExists {
