@@ -32,7 +32,8 @@ pub struct Args {
     #[arg(long = "identity", value_name = "SPEC")]
     pub identities: Vec<String>,
 
-    /// A file of identities, one SPEC per line (`#` starts a comment line).
+    /// A file of identities, one SPEC per line (`#` starts a comment line); they come before
+    /// `--identity` ones.
     #[arg(long, value_name = "PATH")]
     pub identities_file: Option<PathBuf>,
 

@@ -1,6 +1,7 @@
 //! Integration tests of the test API server: the router in process (no socket), HTTPS behaviour, and
 //! faithfulness against the real kubectl.
 
+mod binary;
 mod https;
 mod kubectl;
 mod router;
