@@ -405,13 +405,23 @@ async fn ctrl_c_leaves_no_file() {
         .arg(&cluster.kubeconfig)
         .arg("-o")
         .arg(&out);
+    let watched = out_dir.clone();
     let output = tokio::task::spawn_blocking(move || {
         let child = c
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
+        // Wait until the capture has started writing (its spool folder exists), then interrupt.
+        let started = std::time::Instant::now();
+        while std::fs::read_dir(&watched).unwrap().next().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the capture never started"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(300));
         let status = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status()
