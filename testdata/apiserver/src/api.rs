@@ -479,6 +479,20 @@ fn short_names(group: &str, plural: &str) -> &'static [&'static str] {
     }
 }
 
+/// Whether `kubectl get all` includes the resource (kube-apiserver's `all` category).
+fn in_category_all(group: &str, plural: &str) -> bool {
+    matches!(
+        (group, plural),
+        ("", "pods" | "services" | "replicationcontrollers")
+            | (
+                "apps",
+                "deployments" | "daemonsets" | "statefulsets" | "replicasets"
+            )
+            | ("batch", "jobs" | "cronjobs")
+            | ("autoscaling", "horizontalpodautoscalers")
+    )
+}
+
 fn resource_list(state: &ServerState, group: &str, version: &str) -> Option<Response> {
     let mut resources: Vec<Value> = state
         .store
@@ -496,6 +510,9 @@ fn resource_list(state: &ServerState, group: &str, version: &str) -> Option<Resp
             let short = short_names(&r.group, &r.plural);
             if !short.is_empty() {
                 v["shortNames"] = json!(short);
+            }
+            if in_category_all(&r.group, &r.plural) {
+                v["categories"] = json!(["all"]);
             }
             v
         })

@@ -93,6 +93,14 @@ async fn get_cluster_scoped_and_group_resources() {
         .ok(&["get", "poddisruptionbudgets", "-A", "-o", "name"])
         .await;
     assert_eq!(pdb.trim(), "poddisruptionbudget.policy/coder");
+    let all = k.ok(&["get", "all", "-n", "coder", "-o", "name"]).await;
+    for name in [
+        "pod/coder-7d9f8b6c5-abcde",
+        "service/coder",
+        "deployment.apps/coder",
+    ] {
+        assert!(all.lines().any(|l| l == name), "{name} missing:\n{all}");
+    }
     let ns = k
         .ok(&[
             "get",
