@@ -19,7 +19,6 @@ mod expected;
 mod generate;
 mod nodes;
 mod objects;
-mod pipeline;
 mod planted;
 mod rng;
 mod scenario;
@@ -91,9 +90,6 @@ pub enum SynthError {
         /// `kind` of the object.
         kind: String,
     },
-    /// The generator thread stopped before the end without the writer failing (a bug).
-    #[error("the generator stopped early")]
-    Stopped,
     /// The scenario folder exists and is not empty.
     #[error("`{path}` exists and is not empty; remove it or pick another folder")]
     ScenarioExists {

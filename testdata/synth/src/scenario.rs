@@ -13,7 +13,7 @@ use coder_sec_model::kinds::lookup;
 use serde_json::Value;
 
 use crate::expected::{self, EXPECTED_FILE, Expected};
-use crate::{Size, Summary, SynthError};
+use crate::{Size, Summary, SynthError, generate};
 
 /// Largest size of one scenario file before the next one starts (64 MiB; the loader accepts 256).
 pub const CHUNK_BYTES: u64 = 64 << 20;
@@ -104,9 +104,7 @@ pub fn write_scenario(size: Size, seed: u64, dir: &Path) -> Result<Summary, Synt
         .map_err(io(&parent))?;
     let mut files: BTreeMap<usize, ListFiles> = BTreeMap::new();
     let summary = {
-        let files = &mut files;
-        let dir = tmp.path().to_path_buf();
-        crate::pipeline::run(size, seed, move |object: Value| {
+        let mut sink = |object: Value| -> Result<(), SynthError> {
             let api_version = object["apiVersion"].as_str().unwrap_or("");
             let kind = object["kind"].as_str().unwrap_or("");
             let Some(spec) = lookup(api_version, kind) else {
@@ -117,7 +115,7 @@ pub fn write_scenario(size: Size, seed: u64, dir: &Path) -> Result<Summary, Synt
             };
             let index = KINDS.iter().position(|k| k == spec).unwrap_or(0);
             let list = files.entry(index).or_insert_with(|| ListFiles {
-                dir: dir.clone(),
+                dir: tmp.path().to_path_buf(),
                 stem: if spec.group.is_empty() {
                     format!("{index:02}-{}", spec.plural)
                 } else {
@@ -127,7 +125,8 @@ pub fn write_scenario(size: Size, seed: u64, dir: &Path) -> Result<Summary, Synt
                 current: None,
             });
             list.push(&object)
-        })?
+        };
+        generate(size, seed, &mut sink)?
     };
     for list in files.values_mut() {
         list.close()?;

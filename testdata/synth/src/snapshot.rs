@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::expected::{self, Expected};
 use crate::nodes::KUBELET_CURRENT;
 use crate::rng::Rng;
-use crate::{Size, Summary, SynthError};
+use crate::{Size, Summary, SynthError, generate};
 
 /// The fingerprint key of a synthetic snapshot, derived from the seed. Real snapshots use a random,
 /// never stored key; a synthetic one has nothing to protect and must be reproducible.
@@ -33,10 +33,8 @@ pub fn write_snapshot(size: Size, seed: u64, out: &Path) -> Result<Summary, Synt
     let mut spools: Vec<Option<Spool>> = KINDS.iter().map(|_| None).collect();
     let summary = {
         let writer = &writer;
-        let spools = &mut spools;
-        let redactor = &redactor;
-        crate::pipeline::run(size, seed, move |mut object: Value| {
-            let Some(spec) = prepare_object(&mut object, redactor) else {
+        let mut sink = |mut object: Value| -> Result<(), SynthError> {
+            let Some(spec) = prepare_object(&mut object, &redactor) else {
                 return Err(SynthError::UnknownKind {
                     api_version: object["apiVersion"].as_str().unwrap_or("").to_string(),
                     kind: object["kind"].as_str().unwrap_or("").to_string(),
@@ -49,7 +47,8 @@ pub fn write_snapshot(size: Size, seed: u64, out: &Path) -> Result<Summary, Synt
             };
             spool.push(&object)?;
             Ok(())
-        })?
+        };
+        generate(size, seed, &mut sink)?
     };
     for (spec, spool) in KINDS.iter().zip(spools) {
         match spool {
