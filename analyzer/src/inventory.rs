@@ -959,6 +959,7 @@ pub struct Inventory {
     /// Objects whose shape could not be read, by kind.
     pub unparsed: BTreeMap<String, u64>,
     pods_by_ns: HashMap<String, Vec<usize>>,
+    policies_by_ns: HashMap<String, Vec<usize>>,
     pods_by_node: HashMap<String, Vec<usize>>,
     sa_index: HashMap<(String, String), usize>,
     secret_index: HashMap<(String, String), usize>,
@@ -967,30 +968,51 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Loads a snapshot.
+    /// Loads a snapshot. Each kind's JSON Lines are parsed in parallel into the typed objects.
     pub fn load(path: &Path, limits: ReadLimits) -> Result<Inventory, InventoryError> {
+        use rayon::prelude::*;
         let wrap = |source| InventoryError::Archive {
             path: path.to_path_buf(),
             source,
         };
         let reader = SnapshotReader::open(path, limits).map_err(wrap)?;
-        let mut values: Vec<(String, Value)> = Vec::new();
+        let mut parsed: Vec<Parsed> = Vec::new();
         let mut coder_files = BTreeMap::new();
         let max_line = limits.max_line_bytes;
         let (manifest, _mismatches) = reader
             .read_entries(|info, r| {
                 if let Some(kind) = info.kind {
-                    coder_sec_model::archive::read_json_lines(
-                        path,
-                        &info.path,
-                        r,
-                        max_line,
-                        |_, v| {
-                            values.push((kind.kind.to_string(), v));
-                            Ok(())
-                        },
-                    )
-                    .map_err(|e| e.to_string())?;
+                    let mut lines: Vec<Vec<u8>> = Vec::new();
+                    loop {
+                        let mut line = Vec::new();
+                        let n = std::io::BufRead::read_until(
+                            &mut std::io::Read::take(&mut *r, max_line + 1),
+                            b'\n',
+                            &mut line,
+                        )
+                        .map_err(|e| e.to_string())?;
+                        if n == 0 {
+                            break;
+                        }
+                        if line.len() as u64 > max_line {
+                            return Err(format!(
+                                "`{}`: line {} is longer than {max_line} bytes",
+                                info.path,
+                                lines.len() + 1
+                            ));
+                        }
+                        if !line.iter().all(u8::is_ascii_whitespace) {
+                            lines.push(line);
+                        }
+                    }
+                    let chunk: Vec<Parsed> = lines
+                        .par_iter()
+                        .map(|l| match serde_json::from_slice::<Value>(l) {
+                            Ok(v) => parse_one(kind.kind, v),
+                            Err(_) => Parsed::Failed(kind.kind),
+                        })
+                        .collect();
+                    parsed.extend(chunk);
                 } else if info.path.starts_with("coder/") || info.path.starts_with("identity/") {
                     let mut buf = Vec::new();
                     std::io::Read::read_to_end(r, &mut buf).map_err(|e| e.to_string())?;
@@ -1006,7 +1028,7 @@ impl Inventory {
                 Ok(())
             })
             .map_err(wrap)?;
-        let mut inv = Inventory::from_objects(values);
+        let mut inv = Inventory::from_parsed(parsed);
         inv.manifest = Some(manifest);
         inv.coder_files = coder_files;
         Ok(inv)
@@ -1014,80 +1036,48 @@ impl Inventory {
 
     /// Builds an inventory from `(kind, object)` pairs (tests, other front ends).
     pub fn from_objects(objects: impl IntoIterator<Item = (String, Value)>) -> Inventory {
+        let parsed: Vec<Parsed> = objects
+            .into_iter()
+            .map(|(k, v)| match known_kind(&k) {
+                Some(kind) => parse_one(kind, v),
+                None => Parsed::Ignored,
+            })
+            .collect();
+        Inventory::from_parsed(parsed)
+    }
+
+    fn from_parsed(parsed: Vec<Parsed>) -> Inventory {
         let mut inv = Inventory::default();
         let mut workloads: Vec<RawWorkload> = Vec::new();
-        for (kind, v) in objects {
-            match kind.as_str() {
-                "Namespace" => inv.push(&kind, v, |i| &mut i.namespaces),
-                "Node" => inv.push(&kind, v, |i| &mut i.nodes),
-                "Pod" => {
-                    if let Some(p) = inv.parse::<RawPod>(&kind, v) {
-                        inv.pods.push(Pod {
-                            metadata: p.metadata,
-                            spec: p.spec,
-                            phase: p.status.phase,
-                            template_of: None,
-                        });
-                    }
-                }
-                "ServiceAccount" => inv.push(&kind, v, |i| &mut i.service_accounts),
-                "Secret" => inv.push(&kind, v, |i| &mut i.secrets),
-                "ConfigMap" => inv.push(&kind, v, |i| &mut i.config_maps),
-                "Service" => inv.push(&kind, v, |i| &mut i.services),
-                "Ingress" => inv.push(&kind, v, |i| &mut i.ingresses),
-                "NetworkPolicy" => inv.push(&kind, v, |i| &mut i.network_policies),
-                "Role" => inv.push(&kind, v, |i| &mut i.roles),
-                "ClusterRole" => inv.push(&kind, v, |i| &mut i.cluster_roles),
-                "RoleBinding" => inv.push(&kind, v, |i| &mut i.role_bindings),
-                "ClusterRoleBinding" => inv.push(&kind, v, |i| &mut i.cluster_role_bindings),
-                "ResourceQuota" => inv.push(&kind, v, |i| &mut i.resource_quotas),
-                "LimitRange" => inv.push(&kind, v, |i| &mut i.limit_ranges),
-                "StorageClass" => inv.push(&kind, v, |i| &mut i.storage_classes),
-                "PersistentVolume" => inv.push(&kind, v, |i| &mut i.persistent_volumes),
-                "PersistentVolumeClaim" => inv.push(&kind, v, |i| &mut i.persistent_volume_claims),
-                "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => {
-                    inv.webhook_configurations += 1
-                }
-                "Deployment"
-                | "DaemonSet"
-                | "StatefulSet"
-                | "ReplicaSet"
-                | "Job"
-                | "CronJob"
-                | "ReplicationController" => {
-                    if let Some(mut w) = inv.parse::<RawWorkload>(&kind, v) {
-                        w.kind = kind.clone();
-                        workloads.push(w);
-                    }
-                }
-                _ => {}
+        for p in parsed {
+            match p {
+                Parsed::Namespace(x) => inv.namespaces.push(x),
+                Parsed::Node(x) => inv.nodes.push(x),
+                Parsed::Pod(x) => inv.pods.push(*x),
+                Parsed::ServiceAccount(x) => inv.service_accounts.push(x),
+                Parsed::Secret(x) => inv.secrets.push(x),
+                Parsed::ConfigMap(x) => inv.config_maps.push(x),
+                Parsed::Service(x) => inv.services.push(x),
+                Parsed::Ingress(x) => inv.ingresses.push(x),
+                Parsed::NetworkPolicy(x) => inv.network_policies.push(x),
+                Parsed::Role(x) => inv.roles.push(x),
+                Parsed::ClusterRole(x) => inv.cluster_roles.push(x),
+                Parsed::RoleBinding(x) => inv.role_bindings.push(x),
+                Parsed::ClusterRoleBinding(x) => inv.cluster_role_bindings.push(x),
+                Parsed::ResourceQuota(x) => inv.resource_quotas.push(x),
+                Parsed::LimitRange(x) => inv.limit_ranges.push(x),
+                Parsed::StorageClass(x) => inv.storage_classes.push(x),
+                Parsed::PersistentVolume(x) => inv.persistent_volumes.push(x),
+                Parsed::PersistentVolumeClaim(x) => inv.persistent_volume_claims.push(x),
+                Parsed::Webhook => inv.webhook_configurations += 1,
+                Parsed::Workload(w) => workloads.push(*w),
+                Parsed::Failed(kind) => *inv.unparsed.entry(kind.to_string()).or_default() += 1,
+                Parsed::Ignored => {}
             }
         }
         inv.add_template_pods(workloads);
         inv.sort_and_index();
         inv
-    }
-
-    fn parse<T: DeserializeOwned>(&mut self, kind: &str, mut v: Value) -> Option<T> {
-        strip_nulls(&mut v);
-        match serde_json::from_value::<T>(v) {
-            Ok(t) => Some(t),
-            Err(_) => {
-                *self.unparsed.entry(kind.to_string()).or_default() += 1;
-                None
-            }
-        }
-    }
-
-    fn push<T: DeserializeOwned>(
-        &mut self,
-        kind: &str,
-        v: Value,
-        field: impl FnOnce(&mut Inventory) -> &mut Vec<T>,
-    ) {
-        if let Some(t) = self.parse::<T>(kind, v) {
-            field(self).push(t);
-        }
     }
 
     /// Controllers whose pods were not captured stand in for them (one template pod each). A
@@ -1162,6 +1152,12 @@ impl Inventory {
                 self.pods_by_node.entry(n.clone()).or_default().push(i);
             }
         }
+        for (i, n) in self.network_policies.iter().enumerate() {
+            self.policies_by_ns
+                .entry(n.metadata.namespace.clone())
+                .or_default()
+                .push(i);
+        }
         for (i, s) in self.service_accounts.iter().enumerate() {
             self.sa_index.insert(key(&s.metadata), i);
         }
@@ -1179,6 +1175,15 @@ impl Inventory {
     /// Indexes of the pods of a namespace.
     pub fn pods_in(&self, ns: &str) -> &[usize] {
         self.pods_by_ns.get(ns).map_or(&[], Vec::as_slice)
+    }
+
+    /// The NetworkPolicies of a namespace.
+    pub fn policies_in<'a>(&'a self, ns: &str) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
+        self.policies_by_ns
+            .get(ns)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&i| &self.network_policies[i])
     }
 
     /// Indexes of the pods bound to a node.
@@ -1243,6 +1248,121 @@ impl Inventory {
             .iter()
             .find(|c| c.metadata.namespace == "kube-system" && c.metadata.name == "aws-auth")
             .map(|c| c.redacted.get("awsAuth").unwrap_or(&Value::Null))
+    }
+}
+
+/// One parsed object.
+enum Parsed {
+    Namespace(Namespace),
+    Node(Node),
+    Pod(Box<Pod>),
+    ServiceAccount(ServiceAccount),
+    Secret(Secret),
+    ConfigMap(ConfigMap),
+    Service(Service),
+    Ingress(Ingress),
+    NetworkPolicy(NetworkPolicy),
+    Role(Role),
+    ClusterRole(Role),
+    RoleBinding(Binding),
+    ClusterRoleBinding(Binding),
+    ResourceQuota(ResourceQuota),
+    LimitRange(LimitRange),
+    StorageClass(StorageClass),
+    PersistentVolume(PersistentVolume),
+    PersistentVolumeClaim(PersistentVolumeClaim),
+    Webhook,
+    Workload(Box<RawWorkload>),
+    Failed(&'static str),
+    Ignored,
+}
+
+const KNOWN_KINDS: &[&str] = &[
+    "Namespace",
+    "Node",
+    "Pod",
+    "ServiceAccount",
+    "Secret",
+    "ConfigMap",
+    "Service",
+    "Ingress",
+    "NetworkPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ResourceQuota",
+    "LimitRange",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "Deployment",
+    "DaemonSet",
+    "StatefulSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+];
+
+fn known_kind(kind: &str) -> Option<&'static str> {
+    KNOWN_KINDS.iter().copied().find(|k| *k == kind)
+}
+
+fn typed<T: DeserializeOwned>(
+    kind: &'static str,
+    mut v: Value,
+    f: impl FnOnce(T) -> Parsed,
+) -> Parsed {
+    strip_nulls(&mut v);
+    match serde_json::from_value::<T>(v) {
+        Ok(t) => f(t),
+        Err(_) => Parsed::Failed(kind),
+    }
+}
+
+/// Parses one object of a kind the analysis reads (others are ignored).
+fn parse_one(kind: &'static str, v: Value) -> Parsed {
+    match kind {
+        "Namespace" => typed(kind, v, Parsed::Namespace),
+        "Node" => typed(kind, v, Parsed::Node),
+        "Pod" => typed(kind, v, |p: RawPod| {
+            Parsed::Pod(Box::new(Pod {
+                metadata: p.metadata,
+                spec: p.spec,
+                phase: p.status.phase,
+                template_of: None,
+            }))
+        }),
+        "ServiceAccount" => typed(kind, v, Parsed::ServiceAccount),
+        "Secret" => typed(kind, v, Parsed::Secret),
+        "ConfigMap" => typed(kind, v, Parsed::ConfigMap),
+        "Service" => typed(kind, v, Parsed::Service),
+        "Ingress" => typed(kind, v, Parsed::Ingress),
+        "NetworkPolicy" => typed(kind, v, Parsed::NetworkPolicy),
+        "Role" => typed(kind, v, Parsed::Role),
+        "ClusterRole" => typed(kind, v, Parsed::ClusterRole),
+        "RoleBinding" => typed(kind, v, Parsed::RoleBinding),
+        "ClusterRoleBinding" => typed(kind, v, Parsed::ClusterRoleBinding),
+        "ResourceQuota" => typed(kind, v, Parsed::ResourceQuota),
+        "LimitRange" => typed(kind, v, Parsed::LimitRange),
+        "StorageClass" => typed(kind, v, Parsed::StorageClass),
+        "PersistentVolume" => typed(kind, v, Parsed::PersistentVolume),
+        "PersistentVolumeClaim" => typed(kind, v, Parsed::PersistentVolumeClaim),
+        "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => Parsed::Webhook,
+        "Deployment"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "ReplicaSet"
+        | "Job"
+        | "CronJob"
+        | "ReplicationController" => typed(kind, v, |mut w: RawWorkload| {
+            w.kind = kind.to_string();
+            Parsed::Workload(Box::new(w))
+        }),
+        _ => Parsed::Ignored,
     }
 }
 

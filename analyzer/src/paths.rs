@@ -154,6 +154,10 @@ pub struct AttackPath {
     pub count: usize,
     /// Up to five of them.
     pub examples: Vec<String>,
+    /// Number of crown jewels reached by these steps (several pods of one namespace: `Pod/ns/*`).
+    pub target_count: usize,
+    /// Up to five of them.
+    pub target_examples: Vec<String>,
     /// The steps (the first `from` is the entry).
     pub steps: Vec<Step>,
 }
@@ -209,6 +213,7 @@ struct Scratch {
     hops: Vec<u16>,
     prev: Vec<u32>,
     done: Vec<bool>,
+    via_jewel: Vec<bool>,
     heap: BinaryHeap<(Reverse<u32>, Reverse<u16>, Reverse<u32>)>,
     reached: Vec<u32>,
 }
@@ -222,12 +227,13 @@ impl Scratch {
             hops: vec![0; n],
             prev: vec![NONE; n],
             done: vec![false; n],
+            via_jewel: vec![false; n],
             heap: BinaryHeap::new(),
             reached: Vec::new(),
         }
     }
 
-    fn touch(&mut self, v: u32) -> bool {
+    fn touch(&mut self, v: u32) {
         let i = v as usize;
         if self.stamp[i] != self.generation {
             self.stamp[i] = self.generation;
@@ -235,16 +241,28 @@ impl Scratch {
             self.hops[i] = u16::MAX;
             self.prev[i] = NONE;
             self.done[i] = false;
-            true
-        } else {
-            false
+            self.via_jewel[i] = false;
         }
     }
 }
 
-/// Dijkstra from `src` by (cost, hops), not expanding past `max_hops` or terminal vertices. Fills
+/// What the search knows about vertices (indexed by vertex).
+struct Marks {
+    /// Tier of a crown jewel (0: not a jewel).
+    tier: Vec<u8>,
+    /// Breadth of an entry point (0: not an entry).
+    breadth: Vec<u8>,
+    /// Never expanded (`Virtual/cluster-admin`).
+    terminal: Vec<bool>,
+    /// Whether minimal-path pruning applies (off for the plain cost comparison).
+    prune: bool,
+}
+
+/// Dijkstra from `src` by (cost, hops). A settled vertex is not expanded past `max_hops`, when it is
+/// terminal, a critical jewel (everything beyond merely extends the path to it), or an entry point at
+/// least as broad as the source reached before any jewel (its own path is reported instead). Fills
 /// `s.reached` with every settled jewel.
-fn search(csr: &Csr, src: u32, max_hops: u16, jewel: &[bool], terminal: &[bool], s: &mut Scratch) {
+fn search(csr: &Csr, src: u32, src_breadth: u8, max_hops: u16, m: &Marks, s: &mut Scratch) {
     s.generation = s.generation.wrapping_add(1);
     if s.generation == 0 {
         s.stamp.iter_mut().for_each(|x| *x = 0);
@@ -262,12 +280,22 @@ fn search(csr: &Csr, src: u32, max_hops: u16, jewel: &[bool], terminal: &[bool],
             continue;
         }
         s.done[vi] = true;
-        if v != src && jewel[vi] {
-            s.reached.push(v);
+        if v != src {
+            if m.tier[vi] > 0 {
+                s.reached.push(v);
+            }
+            let stop = m.terminal[vi]
+                || (m.prune
+                    && (m.tier[vi] >= Tier::Critical as u8
+                        || (m.breadth[vi] >= src_breadth && !s.via_jewel[vi])));
+            if stop {
+                continue;
+            }
         }
-        if (v != src && terminal[vi]) || h >= max_hops {
+        if h >= max_hops {
             continue;
         }
+        let via = s.via_jewel[vi] || (v != src && m.tier[vi] > 0);
         for e in csr.edges(v) {
             let t = csr.to[e];
             s.touch(t);
@@ -281,6 +309,7 @@ fn search(csr: &Csr, src: u32, max_hops: u16, jewel: &[bool], terminal: &[bool],
                 s.dist[ti] = nd;
                 s.hops[ti] = nh;
                 s.prev[ti] = e as u32;
+                s.via_jewel[ti] = via;
                 s.heap.push((Reverse(nd), Reverse(nh), Reverse(t)));
             }
         }
@@ -291,25 +320,21 @@ fn search(csr: &Csr, src: u32, max_hops: u16, jewel: &[bool], terminal: &[bool],
 type Found = Vec<(u32, u32, Vec<u32>)>;
 
 fn run_groups(
-    g: &TrustGraph,
     csr: &Csr,
     entries: &[Entry],
-    jewel: &[bool],
+    m: &Marks,
     max_hops: usize,
 ) -> (Vec<Vec<usize>>, Vec<Found>) {
-    let n = g.vertex_count();
-    let terminal: Vec<bool> = (0..n)
-        .map(|i| g.reference(VertexId::new(i)) == CLUSTER_ADMIN)
-        .collect();
-    // Entries with identical outgoing edges are searched once.
-    let mut by_sig: HashMap<Vec<(u32, Technique)>, Vec<usize>> = HashMap::new();
+    let n = m.tier.len();
+    // Entries with identical outgoing edges (and breadth) are searched once.
+    let mut by_sig: HashMap<(Breadth, Vec<(u32, Technique)>), Vec<usize>> = HashMap::new();
     for (k, e) in entries.iter().enumerate() {
         let v = e.vertex.index() as u32;
         let sig: Vec<(u32, Technique)> = csr.edges(v).map(|x| (csr.to[x], csr.tech[x])).collect();
         if sig.is_empty() {
             continue;
         }
-        by_sig.entry(sig).or_default().push(k);
+        by_sig.entry((e.breadth, sig)).or_default().push(k);
     }
     let mut groups: Vec<Vec<usize>> = by_sig.into_values().collect();
     for grp in &mut groups {
@@ -322,8 +347,9 @@ fn run_groups(
         .map_init(
             || Scratch::new(n),
             |s, grp| {
-                let src = entries[grp[0]].vertex.index() as u32;
-                search(csr, src, hops, jewel, &terminal, s);
+                let first = &entries[grp[0]];
+                let src = first.vertex.index() as u32;
+                search(csr, src, first.breadth as u8, hops, m, s);
                 let mut out: Found = Vec::with_capacity(s.reached.len());
                 let reached = std::mem::take(&mut s.reached);
                 for &t in &reached {
@@ -345,7 +371,32 @@ fn run_groups(
     (groups, found)
 }
 
-/// The cheapest cost from each entry to each reachable jewel, before minimal-path filtering (for
+fn marks(
+    g: &TrustGraph,
+    entries: &[Entry],
+    jewels: &BTreeMap<VertexId, Tier>,
+    prune: bool,
+) -> Marks {
+    let n = g.vertex_count();
+    let mut m = Marks {
+        tier: vec![0; n],
+        breadth: vec![0; n],
+        terminal: (0..n)
+            .map(|i| g.reference(VertexId::new(i)) == CLUSTER_ADMIN)
+            .collect(),
+        prune,
+    };
+    for (v, t) in jewels {
+        m.tier[v.index()] = *t as u8;
+    }
+    for e in entries {
+        let b = &mut m.breadth[e.vertex.index()];
+        *b = (*b).max(e.breadth as u8);
+    }
+    m
+}
+
+/// The cheapest cost from each entry to each reachable jewel, with no minimal-path pruning (for
 /// tests: the parallel engine against a plain search).
 pub fn cheapest_costs(
     g: &TrustGraph,
@@ -354,10 +405,6 @@ pub fn cheapest_costs(
     max_hops: usize,
 ) -> BTreeMap<(String, String), u32> {
     let csr = Csr::build(g);
-    let mut jewel = vec![false; g.vertex_count()];
-    for j in jewels {
-        jewel[j.index()] = true;
-    }
     let entries: Vec<Entry> = entries
         .iter()
         .map(|&v| Entry {
@@ -366,7 +413,9 @@ pub fn cheapest_costs(
             class: g.reference(v).to_string(),
         })
         .collect();
-    let (groups, found) = run_groups(g, &csr, &entries, &jewel, max_hops);
+    let jewels: BTreeMap<VertexId, Tier> = jewels.iter().map(|j| (*j, Tier::High)).collect();
+    let m = marks(g, &entries, &jewels, false);
+    let (groups, found) = run_groups(&csr, &entries, &m, max_hops);
     let mut out = BTreeMap::new();
     for (grp, f) in groups.iter().zip(&found) {
         for &k in grp {
@@ -388,6 +437,26 @@ pub fn cheapest_costs(
     out
 }
 
+/// The class a target is grouped under: pods by namespace (`Pod/ns/*`), everything else itself.
+fn target_class(reference: &str) -> String {
+    match reference
+        .strip_prefix("Pod/")
+        .and_then(|r| r.split_once('/'))
+    {
+        Some((ns, _)) => format!("Pod/{ns}/*"),
+        None => reference.to_string(),
+    }
+}
+
+struct Acc {
+    cost: u32,
+    tier: Tier,
+    breadth: Breadth,
+    members: Vec<usize>,
+    targets: Vec<u32>,
+    steps: Vec<(u32, Technique)>,
+}
+
 /// Finds, filters and groups attack paths.
 pub fn find(
     g: &TrustGraph,
@@ -396,26 +465,31 @@ pub fn find(
     max_hops: usize,
 ) -> Vec<AttackPath> {
     let csr = Csr::build(g);
-    let n = g.vertex_count();
-    let mut jewel = vec![false; n];
-    let mut tier: Vec<Option<Tier>> = vec![None; n];
-    for (v, t) in jewels {
-        jewel[v.index()] = true;
-        tier[v.index()] = Some(*t);
-    }
-    let mut entry_breadth: Vec<Option<Breadth>> = vec![None; n];
-    for e in entries {
-        let slot = &mut entry_breadth[e.vertex.index()];
-        *slot = Some(slot.map_or(e.breadth, |b| b.max(e.breadth)));
-    }
-    let (groups, found) = run_groups(g, &csr, entries, &jewel, max_hops);
+    let m = marks(g, entries, jewels, true);
+    let (groups, found) = run_groups(&csr, entries, &m, max_hops);
 
-    // (class, steps) → members.
-    type Key = (String, Vec<(u32, Technique)>);
-    let mut acc: HashMap<Key, (u32, u32, Breadth, Vec<usize>)> = HashMap::new();
+    // (entry class, techniques, intermediate vertices, target class) → entries and targets.
+    type Key = (String, Vec<(u32, Technique)>, String);
+    let mut acc: HashMap<Key, Acc> = HashMap::new();
     for (grp, f) in groups.iter().zip(&found) {
         for (t, cost, edges) in f {
-            let t_tier = tier[*t as usize].unwrap_or(Tier::Medium);
+            let t_tier = match m.tier[*t as usize] {
+                3 => Tier::Critical,
+                2 => Tier::High,
+                _ => Tier::Medium,
+            };
+            if edges.len() == 1 && csr.tech[edges[0] as usize].is_own_asset() {
+                continue;
+            }
+            let target_ref = g.reference(VertexId::new(*t as usize));
+            let class = target_class(target_ref);
+            let mut shape: Vec<(u32, Technique)> = edges
+                .iter()
+                .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
+                .collect();
+            if let Some(last) = shape.last_mut() {
+                last.0 = NONE;
+            }
             for &k in grp {
                 let entry = &entries[k];
                 let e = entry.vertex.index() as u32;
@@ -423,63 +497,86 @@ pub fn find(
                     continue;
                 }
                 // Minimal: no intermediate jewel at least as valuable, no intermediate entry at
-                // least as broad (that entry's own path is reported instead), no cycle through e.
+                // least as broad reached before any jewel (its own path is reported), no cycle.
                 let mut extends = false;
+                let mut via_jewel = false;
                 for &x in edges.iter().skip(1) {
-                    let v = csr.from[x as usize];
-                    if v == e
-                        || tier[v as usize].is_some_and(|tt| tt >= t_tier)
-                        || entry_breadth[v as usize].is_some_and(|b| b >= entry.breadth)
+                    let v = csr.from[x as usize] as usize;
+                    if v as u32 == e
+                        || m.tier[v] >= t_tier as u8
+                        || (!via_jewel && m.breadth[v] >= entry.breadth as u8)
                     {
                         extends = true;
                         break;
                     }
+                    via_jewel |= m.tier[v] > 0;
                 }
                 if extends {
                     continue;
                 }
-                if edges.len() == 1 && csr.tech[edges[0] as usize].is_own_asset() {
-                    continue;
-                }
-                let steps: Vec<(u32, Technique)> = edges
-                    .iter()
-                    .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
-                    .collect();
-                let slot = acc.entry((entry.class.clone(), steps)).or_insert((
-                    *t,
-                    *cost,
-                    entry.breadth,
-                    Vec::new(),
-                ));
-                slot.2 = slot.2.max(entry.breadth);
-                slot.3.push(k);
+                let slot = acc
+                    .entry((entry.class.clone(), shape.clone(), class.clone()))
+                    .or_insert_with(|| Acc {
+                        cost: *cost,
+                        tier: t_tier,
+                        breadth: entry.breadth,
+                        members: Vec::new(),
+                        targets: Vec::new(),
+                        steps: edges
+                            .iter()
+                            .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
+                            .collect(),
+                    });
+                slot.breadth = slot.breadth.max(entry.breadth);
+                slot.tier = slot.tier.max(t_tier);
+                slot.members.push(k);
+                slot.targets.push(*t);
             }
         }
     }
     let mut paths: Vec<AttackPath> = acc
         .into_iter()
-        .map(|((class, steps), (t, cost, breadth, mut members))| {
-            members.sort_by(|a, b| {
-                g.reference(entries[*a].vertex)
-                    .cmp(g.reference(entries[*b].vertex))
+        .map(|((class, _, target_class), a)| {
+            let mut members = a.members;
+            members.sort_by(|x, y| {
+                g.reference(entries[*x].vertex)
+                    .cmp(g.reference(entries[*y].vertex))
             });
             members.dedup_by_key(|k| entries[*k].vertex);
             let refs: Vec<String> = members
                 .iter()
                 .map(|k| g.reference(entries[*k].vertex).to_string())
                 .collect();
+            let mut targets: Vec<&str> = a
+                .targets
+                .iter()
+                .map(|t| g.reference(VertexId::new(*t as usize)))
+                .collect();
+            targets.sort();
+            targets.dedup();
             let entry = if refs.len() == 1 {
                 refs[0].clone()
             } else {
                 class
             };
-            let t_tier = tier[t as usize].unwrap_or(Tier::Medium);
-            let techniques: Vec<Technique> = steps.iter().map(|s| s.1).collect();
+            let target = if targets.len() == 1 {
+                targets[0].to_string()
+            } else {
+                target_class
+            };
+            let techniques: Vec<Technique> = a.steps.iter().map(|s| s.1).collect();
+            let last = a.steps.len().saturating_sub(1);
             let mut from = entry.clone();
-            let steps: Vec<Step> = steps
-                .into_iter()
-                .map(|(to, tech)| {
-                    let to = g.reference(VertexId::new(to as usize)).to_string();
+            let steps: Vec<Step> = a
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, &(to, tech))| {
+                    let to = if i == last {
+                        target.clone()
+                    } else {
+                        g.reference(VertexId::new(to as usize)).to_string()
+                    };
                     Step {
                         from: std::mem::replace(&mut from, to.clone()),
                         to,
@@ -489,14 +586,16 @@ pub fn find(
                 .collect();
             AttackPath {
                 id: String::new(),
-                severity: path_severity_with_steps(t_tier, breadth, cost, &techniques),
+                severity: path_severity_with_steps(a.tier, a.breadth, a.cost, &techniques),
                 entry,
-                target: g.reference(VertexId::new(t as usize)).to_string(),
-                tier: t_tier,
-                breadth,
-                cost,
+                target,
+                tier: a.tier,
+                breadth: a.breadth,
+                cost: a.cost,
                 count: refs.len(),
                 examples: refs.into_iter().take(5).collect(),
+                target_count: targets.len(),
+                target_examples: targets.iter().take(5).map(|t| t.to_string()).collect(),
                 steps,
             }
         })

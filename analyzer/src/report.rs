@@ -183,9 +183,13 @@ pub struct Analysis {
 impl Analysis {
     /// Builds RBAC, Coder facts and the graph.
     pub fn build(inv: &Inventory) -> Analysis {
+        let t = Timer::start();
         let rbac = Rbac::build(inv);
+        t.lap("rbac");
         let coder = CoderFacts::detect(inv);
+        t.lap("coder detection");
         let graph = techniques::build(inv, &rbac, &coder);
+        t.lap("graph");
         Analysis { rbac, coder, graph }
     }
 
@@ -345,9 +349,12 @@ impl Report {
 
     /// Builds the report from an analysis already made.
     pub fn from_analysis(inv: &Inventory, a: &Analysis, settings: &Settings) -> Report {
+        let t = Timer::start();
         let entries = a.entries(inv);
         let jewels = a.crown_jewels(inv, settings);
+        t.lap("entries and crown jewels");
         let attack_paths = paths::find(&a.graph, &entries, &jewels, settings.max_hops);
+        t.lap("paths");
         let now = inv
             .manifest
             .as_ref()
@@ -365,8 +372,10 @@ impl Report {
             coder: &a.coder,
             graph: &a.graph,
             now,
+            workspace_ns: Default::default(),
         };
         let findings = findings::run(&input);
+        t.lap("findings");
         let blind_spots = findings::snapshot::blind_spots(&input);
         let seed_coverage = coverage(&attack_paths, &findings);
         let mut summary: BTreeMap<&'static str, Counts> = BTreeMap::new();
@@ -419,7 +428,7 @@ impl Report {
                     coderd: refs(&a.coder.coderd_pods),
                     service_accounts: a.coder.coderd_service_accounts.iter().cloned().collect(),
                     provisioners: refs(&a.coder.provisioner_pods),
-                    workspace_namespaces: input.workspace_namespaces().into_iter().collect(),
+                    workspace_namespaces: input.workspace_namespaces().iter().cloned().collect(),
                     workspace_pods: a.coder.workspace_pods.len(),
                     database_secret: a
                         .coder
@@ -459,6 +468,34 @@ impl Report {
             m.entry(f.area).or_default().push(f);
         }
         m
+    }
+}
+
+/// Phase timings on stderr when `CODER_SEC_TIMINGS` is set (a profiling aid; never in reports).
+pub struct Timer {
+    on: bool,
+    at: std::cell::Cell<std::time::Instant>,
+}
+
+impl Timer {
+    /// Starts timing.
+    pub fn start() -> Timer {
+        Timer {
+            on: std::env::var_os("CODER_SEC_TIMINGS").is_some(),
+            at: std::cell::Cell::new(std::time::Instant::now()),
+        }
+    }
+
+    /// Prints the time since the last lap.
+    pub fn lap(&self, what: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            eprintln!(
+                "timing: {what}: {:.3}s",
+                (now - self.at.get()).as_secs_f64()
+            );
+            self.at.set(now);
+        }
     }
 }
 

@@ -46,8 +46,10 @@ pub struct Args {
 
 /// Runs `analyze`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let t = crate::report::Timer::start();
     let inv = Inventory::load(&args.snapshot, args.limits.limits())
         .with_context(|| format!("cannot analyse `{}`", args.snapshot.display()))?;
+    t.lap("load");
     let settings = Settings {
         crown_jewels: args.crown_jewels.clone(),
         max_hops: args.max_hops.max(1),
@@ -57,6 +59,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let text = present::render(&report, args.format, color);
+    t.lap("analysis and rendering");
     write_output(args.output.as_deref(), text.as_bytes())?;
     let fail = args
         .fail_on

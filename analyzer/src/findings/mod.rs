@@ -76,11 +76,18 @@ pub struct Input<'a> {
     pub graph: &'a TrustGraph,
     /// "Now" for certificate and end-of-life checks: the snapshot's capture time (Unix seconds).
     pub now: Option<i64>,
+    /// Cache of [`Input::workspace_namespaces`].
+    pub workspace_ns: std::sync::OnceLock<BTreeSet<String>>,
 }
 
 impl Input<'_> {
     /// Namespaces holding workspaces: where workspace pods run, and where coderd creates pods.
-    pub fn workspace_namespaces(&self) -> BTreeSet<String> {
+    pub fn workspace_namespaces(&self) -> &BTreeSet<String> {
+        self.workspace_ns
+            .get_or_init(|| self.compute_workspace_namespaces())
+    }
+
+    fn compute_workspace_namespaces(&self) -> BTreeSet<String> {
         let mut set = self.coder.workspace_namespaces.clone();
         for sa in &self.coder.coderd_service_accounts {
             let p = self.rbac.effective(sa);

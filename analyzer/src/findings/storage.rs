@@ -9,7 +9,7 @@ use super::{Finding, Input, nref};
 pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
     let inv = input.inv;
     let ws = input.workspace_namespaces();
-    for ns in &ws {
+    for ns in ws {
         let quotas: Vec<_> = inv
             .resource_quotas
             .iter()

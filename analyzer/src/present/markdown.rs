@@ -63,6 +63,18 @@ pub fn render(r: &Report) -> String {
                     .join(", ")
             );
         }
+        if p.target_count > 1 {
+            let _ = writeln!(
+                s,
+                "Reaches {} targets, e.g. {}.\n",
+                p.target_count,
+                p.target_examples
+                    .iter()
+                    .map(|e| format!("`{e}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         for (i, st) in p.steps.iter().enumerate() {
             let _ = writeln!(
                 s,

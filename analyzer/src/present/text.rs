@@ -83,6 +83,14 @@ pub fn render(r: &Report, color: bool) -> String {
                 p.examples.join(", ")
             );
         }
+        if p.target_count > 1 {
+            let _ = writeln!(
+                s,
+                "      reaches {} targets, e.g. {}",
+                p.target_count,
+                p.target_examples.join(", ")
+            );
+        }
         for (i, step) in p.steps.iter().enumerate() {
             let _ = writeln!(
                 s,

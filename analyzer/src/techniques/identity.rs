@@ -84,7 +84,7 @@ pub fn add_cloud_and_groups(ctx: &mut Ctx<'_>) {
         for g in [authenticated, all_sas, ns_group.as_str()] {
             if useful(ctx, g) {
                 let to = ctx.g.get(g).expect("checked");
-                for n in &names {
+                for n in names.iter() {
                     let from = ctx.sa(&ns, n);
                     ctx.g.edge(from, to, Technique::GroupMember, None);
                 }

@@ -11,6 +11,7 @@ pub mod rbac;
 pub mod registry;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::coder::CoderFacts;
 use crate::graph::{TrustGraph, VertexId, VertexKind};
@@ -33,11 +34,13 @@ pub struct Ctx<'a> {
     /// The graph being built.
     pub g: TrustGraph,
     /// Every namespace name.
-    pub namespaces: Vec<String>,
+    pub namespaces: Arc<[String]>,
     /// Service-account names per namespace (from objects, pods and bindings).
-    pub sas_by_ns: BTreeMap<String, Vec<String>>,
+    pub sas_by_ns: BTreeMap<String, Arc<[String]>>,
     /// Secret names per namespace.
-    pub secrets_by_ns: BTreeMap<String, Vec<String>>,
+    pub secrets_by_ns: BTreeMap<String, Arc<[String]>>,
+    /// Workspace pods whose spec carries a literal `CODER_AGENT_TOKEN`, per namespace.
+    pub agent_token_pods: BTreeMap<String, Vec<usize>>,
     /// ClusterRoles granting `*` on `*` in `*` (aggregation resolved).
     pub admin_cluster_roles: std::sync::Arc<std::collections::BTreeSet<String>>,
 }
@@ -68,6 +71,21 @@ impl<'a> Ctx<'a> {
             v.sort();
             v.dedup();
         }
+        let mut agent_token_pods: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for &i in &coder.workspace_pods {
+            let pod = &inv.pods[i];
+            let literal = pod.all_containers().any(|c| {
+                c.env
+                    .iter()
+                    .any(|e| e.name == "CODER_AGENT_TOKEN" && e.value.is_some())
+            });
+            if literal {
+                agent_token_pods
+                    .entry(pod.metadata.namespace.clone())
+                    .or_default()
+                    .push(i);
+            }
+        }
         let mut secrets: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for s in &inv.secrets {
             secrets
@@ -96,10 +114,30 @@ impl<'a> Ctx<'a> {
             rbac,
             coder,
             g: TrustGraph::new(),
-            namespaces: inv.namespace_names(),
-            sas_by_ns: sas,
-            secrets_by_ns: secrets,
+            namespaces: Arc::from(inv.namespace_names()),
+            sas_by_ns: sas.into_iter().map(|(k, v)| (k, Arc::from(v))).collect(),
+            secrets_by_ns: secrets
+                .into_iter()
+                .map(|(k, v)| (k, Arc::from(v)))
+                .collect(),
+            agent_token_pods,
         }
+    }
+
+    /// Service-account names of a namespace.
+    pub fn sas_in(&self, ns: &str) -> Arc<[String]> {
+        self.sas_by_ns
+            .get(ns)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(Vec::new()))
+    }
+
+    /// Secret names of a namespace.
+    pub fn secrets_in(&self, ns: &str) -> Arc<[String]> {
+        self.secrets_by_ns
+            .get(ns)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(Vec::new()))
     }
 
     /// The vertex of pod `i`.
@@ -183,15 +221,22 @@ impl<'a> Ctx<'a> {
 
 /// Builds the trust graph: every family adds its edges.
 pub fn build(inv: &Inventory, rbac: &Rbac, coder_facts: &CoderFacts) -> TrustGraph {
+    let t = crate::report::Timer::start();
     let mut ctx = Ctx::new(inv, rbac, coder_facts);
     ctx.cluster_admin();
+    t.lap("graph: context");
     rbac::add(&mut ctx);
+    t.lap("graph: rbac");
     identity::add_cloud_and_groups(&mut ctx);
     registry::add(&mut ctx);
     coder::add_principals(&mut ctx);
+    t.lap("graph: cloud, groups, registries, coder");
     identity::add_pods_and_nodes(&mut ctx);
+    t.lap("graph: pods and nodes");
     escape::add(&mut ctx);
+    t.lap("graph: escapes");
     network::add(&mut ctx);
     coder::add_workspaces(&mut ctx);
+    t.lap("graph: exposures, workspaces");
     ctx.g
 }

@@ -89,10 +89,8 @@ fn peer_matches_pod(inv: &Inventory, policy_ns: &str, peer: &NetworkPolicyPeer, 
 }
 
 fn selecting<'a>(inv: &'a Inventory, pod: &'a Pod) -> impl Iterator<Item = &'a NetworkPolicy> + 'a {
-    inv.network_policies.iter().filter(move |np| {
-        np.metadata.namespace == pod.metadata.namespace
-            && np.spec.pod_selector.matches(&pod.metadata.labels)
-    })
+    inv.policies_in(&pod.metadata.namespace)
+        .filter(move |np| np.spec.pod_selector.matches(&pod.metadata.labels))
 }
 
 /// Whether `pod` may open a connection to an address outside the cluster (`ip:port`).

@@ -72,7 +72,6 @@ pub fn add(ctx: &mut Ctx<'_>) {
 /// Adds the edges one permission set gives to vertex `v`.
 pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     let inv = ctx.inv;
-    let coder = ctx.coder;
     let admin_crs = ctx.admin_cluster_roles.clone();
     let admin = ctx.cluster_admin();
     if p.is_wildcard_admin() {
@@ -88,12 +87,12 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
         (patch_workloads_reach(p), Technique::RbacPatchWorkloads),
     ] {
         for ns in reach.namespaces_in(&namespaces) {
-            for sa in ctx.sas_by_ns.get(ns).cloned().unwrap_or_default() {
+            for sa in ctx.sas_in(ns).iter() {
                 let t = ctx.sa(ns, &sa);
                 ctx.g
                     .edge(v, t, tech, Some(format!("runs a pod as `{sa}` in `{ns}`")));
             }
-            for s in ctx.secrets_by_ns.get(ns).cloned().unwrap_or_default() {
+            for s in ctx.secrets_in(ns).iter() {
                 let t = ctx.secret(ns, &s);
                 ctx.g.edge(
                     v,
@@ -163,18 +162,20 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
         p.reach(&["get", "list", "watch"], &[""], &["pods"]),
         p.reach(&["get", "list", "watch"], &["apps"], &["deployments"]),
     );
-    if !read_pods.is_empty() {
-        for &i in &coder.workspace_pods {
-            let pod = &inv.pods[i];
-            let literal = pod.all_containers().any(|c| {
-                c.env
-                    .iter()
-                    .any(|e| e.name == "CODER_AGENT_TOKEN" && e.value.is_some())
-            });
-            if literal && read_pods.covers(&pod.metadata.namespace, &pod.metadata.name) {
-                let t = ctx.pod(i);
-                ctx.g.edge(v, t, Technique::RbacReadAgentToken, None);
-            }
+    if !read_pods.is_empty() && !ctx.agent_token_pods.is_empty() {
+        let hits: Vec<usize> = ctx
+            .agent_token_pods
+            .iter()
+            .filter(|(ns, _)| read_pods.cluster.is_some() || read_pods.namespaces.contains_key(*ns))
+            .flat_map(|(_, pods)| pods.iter().copied())
+            .filter(|&i| {
+                let pod = &inv.pods[i];
+                read_pods.covers(&pod.metadata.namespace, &pod.metadata.name)
+            })
+            .collect();
+        for i in hits {
+            let t = ctx.pod(i);
+            ctx.g.edge(v, t, Technique::RbacReadAgentToken, None);
         }
     }
 
@@ -182,7 +183,7 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     let secrets = p.reach(&["get", "list", "watch"], &[""], &["secrets"]);
     if !secrets.is_empty() {
         for ns in secrets.namespaces_in(&namespaces) {
-            for s in ctx.secrets_by_ns.get(ns).cloned().unwrap_or_default() {
+            for s in ctx.secrets_in(ns).iter() {
                 if secrets.covers(ns, &s) {
                     let t = ctx.secret(ns, &s);
                     ctx.g.edge(v, t, Technique::RbacReadSecrets, None);
@@ -195,7 +196,7 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     let tokens = p.reach(&["create"], &[""], &["serviceaccounts/token"]);
     if !tokens.is_empty() {
         for ns in tokens.namespaces_in(&namespaces) {
-            for sa in ctx.sas_by_ns.get(ns).cloned().unwrap_or_default() {
+            for sa in ctx.sas_in(ns).iter() {
                 if tokens.covers(ns, &sa) {
                     let t = ctx.sa(ns, &sa);
                     ctx.g.edge(v, t, Technique::RbacServiceAccountToken, None);
@@ -250,7 +251,7 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     }
     if !sas.is_empty() {
         for ns in sas.namespaces_in(&namespaces) {
-            for sa in ctx.sas_by_ns.get(ns).cloned().unwrap_or_default() {
+            for sa in ctx.sas_in(ns).iter() {
                 if sas.covers(ns, &sa) {
                     let t = ctx.sa(ns, &sa);
                     ctx.g.edge(v, t, Technique::RbacImpersonate, None);
@@ -411,11 +412,11 @@ pub fn namespace_admin(ctx: &mut Ctx<'_>, ns: &str) -> VertexId {
     let hub = ctx.g.vertex(VertexKind::Virtual, reference);
     let inv = ctx.inv;
     let tech = Technique::NamespaceAdminControl;
-    for sa in ctx.sas_by_ns.get(ns).cloned().unwrap_or_default() {
+    for sa in ctx.sas_in(ns).iter() {
         let t = ctx.sa(ns, &sa);
         ctx.g.edge(hub, t, tech, None);
     }
-    for s in ctx.secrets_by_ns.get(ns).cloned().unwrap_or_default() {
+    for s in ctx.secrets_in(ns).iter() {
         let t = ctx.secret(ns, &s);
         ctx.g.edge(hub, t, tech, None);
     }

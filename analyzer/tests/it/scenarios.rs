@@ -113,7 +113,7 @@ fn every_technique_is_exercised_by_a_scenario() {
     );
 }
 
-fn edges_of<'a>(a: &'a super::support::Analysed, from: &str, code: &str) -> BTreeSet<String> {
+fn edges_of(a: &super::support::Analysed, from: &str, code: &str) -> BTreeSet<String> {
     a.analysis
         .graph
         .edges_from(from)
