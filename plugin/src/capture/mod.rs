@@ -11,7 +11,7 @@ pub mod progress;
 pub mod request;
 pub mod retry;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -289,7 +289,8 @@ pub async fn run(
 /// forbidden cluster-wide.
 struct Listed {
     outcomes: Vec<(&'static KindSpec, KindOutcome)>,
-    fallback: BTreeSet<(&'static str, &'static str)>,
+    /// `(group, plural)` → the cluster-wide 403 message.
+    fallback: BTreeMap<(&'static str, &'static str), String>,
 }
 
 /// Lists every served kind in parallel, each into its own spool; then lists the namespaced kinds
@@ -343,19 +344,18 @@ async fn list_all(
         per_namespace.sort();
     }
     let per_namespace = Arc::new(per_namespace);
-    let mut fallback: BTreeSet<(&'static str, &'static str)> = BTreeSet::new();
+    let mut fallback = BTreeMap::new();
     for (spec, outcome) in first_pass {
-        let retry = settings.kube.namespaces.is_empty()
-            && spec.namespaced
-            && matches!(
-                &outcome,
-                KindOutcome::Unread {
-                    status: KindStatus::Forbidden,
-                    ..
-                }
-            );
-        if retry {
-            fallback.insert((spec.group, spec.plural));
+        let forbidden = match &outcome {
+            KindOutcome::Unread {
+                status: KindStatus::Forbidden,
+                message,
+            } => Some(message.clone()),
+            _ => None,
+        };
+        let retry = settings.kube.namespaces.is_empty() && spec.namespaced;
+        if let (true, Some(message)) = (retry, forbidden) {
+            fallback.insert((spec.group, spec.plural), message);
             let note = "forbidden cluster-wide; per namespace";
             spawn_kind(
                 &mut tasks,
@@ -391,10 +391,12 @@ fn record_kinds(
                 ..
             } => {
                 writer.add_kind(spec, spooled);
-                if fallback.contains(&(spec.group, spec.plural)) {
+                if let Some(message) = fallback.get(&(spec.group, spec.plural)) {
                     blind_spots.insert(BlindSpot {
                         subject: format!("{} cluster-wide", spec.label()),
-                        reason: "forbidden; listed namespace by namespace instead".into(),
+                        reason: format!(
+                            "forbidden: {message}; listed namespace by namespace instead"
+                        ),
                         hides: "objects in namespaces the capture did not see (all of them where the namespace list is forbidden too)".into(),
                     });
                 }
@@ -410,7 +412,16 @@ fn record_kinds(
                     });
                 }
             }
-            KindOutcome::Unread { status, message } => {
+            KindOutcome::Unread {
+                status,
+                mut message,
+            } => {
+                // Forbidden cluster-wide and in every namespace: the cluster-wide answer says it best.
+                if let (KindStatus::Forbidden, Some(cluster_wide)) =
+                    (status, fallback.get(&(spec.group, spec.plural)))
+                {
+                    message = format!("{cluster_wide} (and in each namespace)");
+                }
                 if matches!(status, KindStatus::Forbidden | KindStatus::Error) {
                     blind_spots.insert(BlindSpot {
                         subject: spec.label(),
