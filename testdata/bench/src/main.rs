@@ -1,0 +1,16 @@
+//! `coder-sec-bench`: see `coder-sec-bench --help`. All logic lives in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use coder_sec_bench::cli::Cli;
+
+fn main() -> ExitCode {
+    match coder_sec_bench::run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
