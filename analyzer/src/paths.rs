@@ -327,7 +327,8 @@ fn run_groups(
 ) -> (Vec<Vec<usize>>, Vec<Found>) {
     let n = m.tier.len();
     // Entries with identical outgoing edges (and breadth) are searched once.
-    let mut by_sig: HashMap<(Breadth, Vec<(u32, Technique)>), Vec<usize>> = HashMap::new();
+    type Signature = (Breadth, Vec<(u32, Technique)>);
+    let mut by_sig: HashMap<Signature, Vec<usize>> = HashMap::new();
     for (k, e) in entries.iter().enumerate() {
         let v = e.vertex.index() as u32;
         let sig: Vec<(u32, Technique)> = csr.edges(v).map(|x| (csr.to[x], csr.tech[x])).collect();

@@ -88,12 +88,12 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     ] {
         for ns in reach.namespaces_in(&namespaces) {
             for sa in ctx.sas_in(ns).iter() {
-                let t = ctx.sa(ns, &sa);
+                let t = ctx.sa(ns, sa);
                 ctx.g
                     .edge(v, t, tech, Some(format!("runs a pod as `{sa}` in `{ns}`")));
             }
             for s in ctx.secrets_in(ns).iter() {
-                let t = ctx.secret(ns, &s);
+                let t = ctx.secret(ns, s);
                 ctx.g.edge(
                     v,
                     t,
@@ -184,8 +184,8 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     if !secrets.is_empty() {
         for ns in secrets.namespaces_in(&namespaces) {
             for s in ctx.secrets_in(ns).iter() {
-                if secrets.covers(ns, &s) {
-                    let t = ctx.secret(ns, &s);
+                if secrets.covers(ns, s) {
+                    let t = ctx.secret(ns, s);
                     ctx.g.edge(v, t, Technique::RbacReadSecrets, None);
                 }
             }
@@ -197,8 +197,8 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     if !tokens.is_empty() {
         for ns in tokens.namespaces_in(&namespaces) {
             for sa in ctx.sas_in(ns).iter() {
-                if tokens.covers(ns, &sa) {
-                    let t = ctx.sa(ns, &sa);
+                if tokens.covers(ns, sa) {
+                    let t = ctx.sa(ns, sa);
                     ctx.g.edge(v, t, Technique::RbacServiceAccountToken, None);
                 }
             }
@@ -252,8 +252,8 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     if !sas.is_empty() {
         for ns in sas.namespaces_in(&namespaces) {
             for sa in ctx.sas_in(ns).iter() {
-                if sas.covers(ns, &sa) {
-                    let t = ctx.sa(ns, &sa);
+                if sas.covers(ns, sa) {
+                    let t = ctx.sa(ns, sa);
                     ctx.g.edge(v, t, Technique::RbacImpersonate, None);
                 }
             }
@@ -413,11 +413,11 @@ pub fn namespace_admin(ctx: &mut Ctx<'_>, ns: &str) -> VertexId {
     let inv = ctx.inv;
     let tech = Technique::NamespaceAdminControl;
     for sa in ctx.sas_in(ns).iter() {
-        let t = ctx.sa(ns, &sa);
+        let t = ctx.sa(ns, sa);
         ctx.g.edge(hub, t, tech, None);
     }
     for s in ctx.secrets_in(ns).iter() {
-        let t = ctx.secret(ns, &s);
+        let t = ctx.secret(ns, s);
         ctx.g.edge(hub, t, tech, None);
     }
     for &i in inv.pods_in(ns) {
