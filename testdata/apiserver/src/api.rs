@@ -327,7 +327,8 @@ async fn respond(state: &ServerState, request: Request) -> (Response, Option<Str
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
 
-    let faultable = state.faults.faults().include_discovery || is_resource_request(&segments);
+    let faultable =
+        state.faults.faults().include_discovery || is_resource_read(request.method(), &segments);
     if faultable {
         let latency = state.faults.faults().latency;
         if !latency.is_zero() {
@@ -339,15 +340,21 @@ async fn respond(state: &ServerState, request: Request) -> (Response, Option<Str
     }
 
     let Some(principal) = principal else {
-        return (version(state), user);
+        // Anonymous callers only reach the public paths.
+        let response = match segments.as_slice() {
+            ["version"] => version(state),
+            _ => healthy(),
+        };
+        return (response, user);
     };
     let response = route(state, &principal, request, &segments).await;
     (response, user)
 }
 
-/// Whether a path names resources (not `/version` or discovery).
-fn is_resource_request(segments: &[&str]) -> bool {
-    matches!(segments, ["api", _, _, ..] | ["apis", _, _, _, ..])
+/// Whether a request reads resources (not `/version`, discovery or an access review).
+fn is_resource_read(method: &Method, segments: &[&str]) -> bool {
+    (method == Method::GET || method == Method::HEAD)
+        && matches!(segments, ["api", _, _, ..] | ["apis", _, _, _, ..])
 }
 
 fn fault_response(fault: Fault) -> Response {
@@ -380,6 +387,16 @@ fn fault_response(fault: Fault) -> Response {
             r
         }
     }
+}
+
+/// `/healthz`, `/livez`, `/readyz`: plain `ok`.
+fn healthy() -> Response {
+    let mut response = Response::new(Body::from("ok"));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 fn json_value(code: StatusCode, value: &Value) -> Response {
@@ -560,7 +577,7 @@ async fn route(
     let (group, version, rest): (&str, &str, &[&str]) = match segments {
         ["version"] if is_get => return version(state),
         ["healthz" | "livez" | "readyz"] if is_get => {
-            return status::json_response(StatusCode::OK, b"ok".to_vec());
+            return healthy();
         }
         ["api"] if is_get => {
             let host = request

@@ -22,6 +22,8 @@ async fn version_needs_no_token_but_resources_do() {
         (body["major"].as_str(), body["minor"].as_str()),
         (Some("1"), Some("32"))
     );
+    let (status, _, body) = call(&s, "GET", "/healthz", None, &[], vec![]).await;
+    assert_eq!((status, body), (StatusCode::OK, json!("ok")));
 
     for token in [None, Some("wrong")] {
         let (status, _, body) = call(&s, "GET", "/api/v1/pods", token, &[], vec![]).await;
@@ -731,6 +733,21 @@ async fn faults_hit_resources_not_discovery() {
     for path in ["/version", "/api", "/apis", "/api/v1", "/apis/apps/v1"] {
         assert_eq!(get(&s, path).await.0, StatusCode::OK, "{path}");
     }
+    let review = br#"{"spec":{"namespace":"coder"}}"#.to_vec();
+    let (status, _, _) = call(
+        &s,
+        "POST",
+        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+        Some("admin-token"),
+        &[("content-type", "application/json")],
+        review,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "access reviews are not faulted"
+    );
 
     let s = faulty(Faults {
         rate_500: 1.0,

@@ -65,8 +65,13 @@ pub async fn call(
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap();
+    let json = headers
+        .get("content-type")
+        .is_some_and(|c| c.to_str().unwrap_or("").starts_with("application/json"));
     let value = if bytes.is_empty() {
         Value::Null
+    } else if !json {
+        Value::String(String::from_utf8_lossy(&bytes).into_owned())
     } else {
         serde_json::from_slice(&bytes)
             .unwrap_or_else(|e| panic!("{uri}: body is not JSON ({e}): {bytes:?}"))
