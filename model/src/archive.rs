@@ -495,6 +495,13 @@ impl SnapshotWriter {
             path: tmp_path.clone(),
             source: e.into_error(),
         })?;
+        // Temporary files are created private (0600); a snapshot is an ordinary file to share.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            file.set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(io_err(&tmp_path))?;
+        }
         file.sync_all().map_err(io_err(&tmp_path))?;
         let size = file.metadata().map_err(io_err(&tmp_path))?.len();
         tmp.persist(&self.target).map_err(|e| ArchiveError::Io {

@@ -72,6 +72,16 @@ fn round_trip_sorts_by_namespace_then_name() {
         })
         .collect();
     assert_eq!(names, ["a/y", "a/z", "b/x"]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o644,
+            "snapshots are ordinary files, not private temporaries"
+        );
+    }
     // Two writes of the same state in a different order give identical files.
     let dir2 = tempfile::tempdir().unwrap();
     let (_, m2) = write_sample(dir2.path(), &[pod("a", "y"), pod("a", "z"), pod("b", "x")]);
