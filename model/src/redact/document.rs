@@ -71,12 +71,16 @@ impl Redactor {
             if key == "value" && value_is_secret {
                 self.secret_value(value);
             } else if PERSONAL_DATA_KEYS.contains(&key.as_str()) {
-                if let Value::String(s) = value
-                    && !s.is_empty()
-                    && !is_marker(s)
-                {
-                    *s = self.marker(s);
-                    self.count("document-personal-data");
+                match value {
+                    Value::String(s) => {
+                        if !s.is_empty() && !is_marker(s) {
+                            *s = self.marker(s);
+                            self.count("document-personal-data");
+                        }
+                    }
+                    // `email` may also name a settings block (Coder's `email.auth.password`):
+                    // everything inside it goes through the same rules.
+                    other => self.document_value(Some(key), other),
                 }
             } else if is_secret_key_name(key) {
                 self.secret_value(value);
@@ -332,5 +336,15 @@ mod tests {
         assert_eq!(doc["credentials"]["name"], "x");
         assert!(is_marker(doc["credentials"]["blob"].as_str().unwrap()));
         assert!(is_marker(doc["credentials"]["n"].as_str().unwrap()));
+    }
+
+    #[test]
+    fn settings_blocks_under_personal_data_keys_are_redacted_inside() {
+        let r = crate::redact::Redactor::with_key([7; 32]);
+        let mut doc = serde_json::json!({"email": {"from": "coder@example.com",
+            "auth": {"username": "mailer", "password": "CANARY-email-block-password"}}});
+        r.redact_document(&mut doc);
+        let text = doc.to_string();
+        assert!(!text.contains("CANARY-email-block-password"), "{text}");
     }
 }
