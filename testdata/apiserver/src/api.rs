@@ -116,10 +116,27 @@ impl ServerState {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DropConnection;
 
+/// What one router serves and how it treats callers without a token.
+#[derive(Debug, Clone)]
+struct Ctx {
+    state: Arc<ServerState>,
+    /// In process, a request without `Authorization` comes from the first identity; over HTTPS it is
+    /// anonymous (401 except `/version` and health checks).
+    in_process: bool,
+}
+
 /// The API as an axum router (no TLS, no socket): `kube::Client::new(router(state), "default")` works.
-/// A dropped-connection fault is answered 503 `ServiceUnavailable` here; see [`service`].
+/// A request without a token acts as the first identity (a bad token is still 401); use
+/// `Impersonate-User` or a token to act as another. A dropped-connection fault is answered 503
+/// `ServiceUnavailable` here; see [`service`].
 pub fn router(state: Arc<ServerState>) -> Router {
-    Router::new().fallback(handle).with_state(state)
+    build_router(state, true)
+}
+
+fn build_router(state: Arc<ServerState>, in_process: bool) -> Router {
+    Router::new()
+        .fallback(handle)
+        .with_state(Ctx { state, in_process })
 }
 
 /// The error of [`ApiService`] when a dropped-connection fault hits a request.
@@ -134,10 +151,17 @@ pub struct ApiService {
     router: Router,
 }
 
-/// The API as an [`ApiService`].
+/// The API as an [`ApiService`], in process (callers without a token act as the first identity).
 pub fn service(state: Arc<ServerState>) -> ApiService {
     ApiService {
         router: router(state),
+    }
+}
+
+/// The API as served over HTTPS: callers without a token are anonymous.
+pub(crate) fn network_service(state: Arc<ServerState>) -> ApiService {
+    ApiService {
+        router: build_router(state, false),
     }
 }
 
@@ -170,13 +194,14 @@ where
     }
 }
 
-async fn handle(State(state): State<Arc<ServerState>>, request: Request) -> Response {
+async fn handle(State(ctx): State<Ctx>, request: Request) -> Response {
+    let state = &ctx.state;
     let method = request.method().to_string();
     let uri = request
         .uri()
         .path_and_query()
         .map_or_else(|| request.uri().path().to_string(), |p| p.to_string());
-    let (response, user) = respond(&state, request).await;
+    let (response, user) = respond(state, ctx.in_process, request).await;
     let dropped = response.extensions().get::<DropConnection>().is_some();
     state.record(RequestRecord {
         method,
@@ -296,9 +321,14 @@ fn negotiate(headers: &HeaderMap) -> Option<Format> {
     None
 }
 
-async fn respond(state: &ServerState, request: Request) -> (Response, Option<String>) {
+async fn respond(
+    state: &ServerState,
+    in_process: bool,
+    request: Request,
+) -> (Response, Option<String>) {
     let path = request.uri().path().to_string();
-    let principal = match auth::authenticate(request.headers(), &state.identities) {
+    let default = in_process.then(|| state.identities.first()).flatten();
+    let principal = match auth::authenticate(request.headers(), &state.identities, default) {
         Ok(Some(p)) => Some(p),
         Ok(None) if is_public(&path) => None,
         Ok(None) | Err(AuthError::Unauthorized) => return (status::unauthorized(), None),

@@ -49,27 +49,32 @@ fn with_authenticated(mut groups: Vec<String>) -> Vec<String> {
     groups
 }
 
-/// Authenticates a request. `None` token → `Ok(None)` (anonymous), for the caller to decide.
+/// Authenticates a request. Without an `Authorization` header the caller is `default` when given (in
+/// process, where there is no network to protect), else anonymous (`Ok(None)`, for the caller to decide).
 pub(crate) fn authenticate(
     headers: &HeaderMap,
     identities: &[IdentitySpec],
+    default: Option<&IdentitySpec>,
 ) -> Result<Option<Principal>, AuthError> {
-    let Some(auth) = headers.get(http::header::AUTHORIZATION) else {
-        return Ok(None);
+    let identity = match (headers.get(http::header::AUTHORIZATION), default) {
+        (None, None) => return Ok(None),
+        (None, Some(default)) => default,
+        (Some(auth), _) => {
+            let token = auth
+                .to_str()
+                .ok()
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .ok_or(AuthError::Unauthorized)?;
+            identities
+                .iter()
+                .find(|i| i.token == token)
+                .ok_or(AuthError::Unauthorized)?
+        }
     };
-    let token = auth
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or(AuthError::Unauthorized)?;
-    let identity = identities
-        .iter()
-        .find(|i| i.token == token)
-        .ok_or(AuthError::Unauthorized)?;
     let caller = Principal {
         user: identity.user.clone(),
         groups: with_authenticated(identity.groups.clone()),
@@ -233,7 +238,7 @@ mod tests {
 
     #[test]
     fn deny_lists() {
-        let p = authenticate(&headers("vt"), &ids()).unwrap().unwrap();
+        let p = authenticate(&headers("vt"), &ids(), None).unwrap().unwrap();
         assert_eq!(p.user, "alice");
         assert_eq!(p.groups, ["system:authenticated"]);
         assert!(!p.allowed("", "secrets", true, Some("default")));
@@ -247,29 +252,38 @@ mod tests {
     fn impersonation_needs_masters() {
         let mut h = headers("admin-token");
         h.insert("impersonate-user", HeaderValue::from_static("alice"));
-        let p = authenticate(&h, &ids()).unwrap().unwrap();
+        let p = authenticate(&h, &ids(), None).unwrap().unwrap();
         assert_eq!(p.user, "alice");
         assert!(!p.allowed("", "secrets", true, Some("a")));
 
         let mut h = headers("vt");
         h.insert("impersonate-user", HeaderValue::from_static("admin"));
         assert!(matches!(
-            authenticate(&h, &ids()),
+            authenticate(&h, &ids(), None),
             Err(AuthError::CannotImpersonate { .. })
         ));
 
         let mut h = headers("admin-token");
         h.insert("impersonate-user", HeaderValue::from_static("stranger"));
-        let p = authenticate(&h, &ids()).unwrap().unwrap();
+        let p = authenticate(&h, &ids(), None).unwrap().unwrap();
         assert_eq!(p.grants, Grants::Nothing);
     }
 
     #[test]
     fn bad_token() {
         assert!(matches!(
-            authenticate(&headers("nope"), &ids()),
+            authenticate(&headers("nope"), &ids(), None),
             Err(AuthError::Unauthorized)
         ));
-        assert!(authenticate(&HeaderMap::new(), &ids()).unwrap().is_none());
+        assert!(
+            authenticate(&HeaderMap::new(), &ids(), None)
+                .unwrap()
+                .is_none()
+        );
+        let ids = ids();
+        let p = authenticate(&HeaderMap::new(), &ids, Some(&ids[1]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.user, "alice");
     }
 }

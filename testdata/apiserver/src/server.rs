@@ -56,7 +56,7 @@ impl TestServer {
             .local_addr()
             .context("cannot read the bound address")?;
         let acceptor = TlsAcceptor::from(minted.config);
-        let service = api::service(state.clone());
+        let service = api::network_service(state.clone());
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
             loop {

@@ -33,10 +33,14 @@ async fn connect(server: &TestServer) -> TlsStream<TcpStream> {
 
 /// Sends one HTTP/1.1 request and reads until the server closes.
 async fn exchange(server: &TestServer, path: &str) -> String {
+    exchange_as(server, path, Some("admin-token")).await
+}
+
+async fn exchange_as(server: &TestServer, path: &str, token: Option<&str>) -> String {
     let mut tls = connect(server).await;
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer admin-token\r\nConnection: close\r\n\r\n"
-    );
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n");
     tls.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     // A dropped connection may end with a TLS close_notify or a plain reset: both read as the end.
@@ -123,6 +127,14 @@ async fn kubeconfig_has_one_context_per_identity() {
 async fn answers_over_https_and_drops_connections_on_demand() {
     let server = TestServer::start(options()).await.unwrap();
     let response = exchange(&server, "/api/v1/nodes").await;
+    let anonymous = exchange_as(&server, "/api/v1/nodes", None).await;
+    assert!(anonymous.starts_with("HTTP/1.1 401"), "{anonymous}");
+    assert!(
+        anonymous.contains(r#""reason":"Unauthorized""#),
+        "{anonymous}"
+    );
+    let version = exchange_as(&server, "/version", None).await;
+    assert!(version.starts_with("HTTP/1.1 200"), "{version}");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains("\"kind\":\"NodeList\""));
 

@@ -3,6 +3,7 @@
 
 mod binary;
 mod https;
+mod kube_rs;
 mod kubectl;
 mod router;
 mod support;
