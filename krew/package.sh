@@ -4,9 +4,9 @@
 #   krew/package.sh [--version vX.Y.Z] [--out DIR] [--manifest FILE] [OS/ARCH=BINARY ...]
 #
 # Each OS/ARCH=BINARY pair (e.g. linux/amd64=target/release/kubectl-coder_sec) becomes
-# DIR/kubectl-coder_sec-VERSION-OS-ARCH.tar.gz holding the binary (as kubectl-coder_sec, mode 755)
-# and LICENSE; the manifest's spec.version, every URI's version and that platform's sha256 are
-# rewritten in place. With no pair, it builds the host binary with `cargo build --release` and
+# DIR/kubectl-coder_sec-VERSION-OS-ARCH.tar.gz holding the binary (as kubectl-coder_sec, mode 755),
+# LICENSE, and kubectl_complete-coder_sec when it sits beside the binary; the manifest's
+# spec.version, every URI's version and that platform's sha256 are rewritten in place. With no pair, it builds the host binary with `cargo build --release` and
 # packages it for the host platform. Archives are reproducible (sorted, mtime 0, owner 0, gzip -n).
 # Platforms not packaged keep the sha256 they had: run it where each target is built before a release.
 set -euo pipefail
@@ -37,7 +37,7 @@ if [ ${#pairs[@]} -eq 0 ]; then
     Darwin/x86_64) host=darwin/amd64 ;; Darwin/arm64) host=darwin/arm64 ;;
     *) echo "error: unsupported host $(uname -s)/$(uname -m)" >&2; exit 2 ;;
   esac
-  (cd "$root" && cargo build --release --locked -p coder-sec-plugin --bin kubectl-coder_sec)
+  (cd "$root" && cargo build --release --locked -p coder-sec-plugin --bins)
   pairs=("$host=$root/target/release/kubectl-coder_sec")
 fi
 
@@ -59,7 +59,13 @@ for pair in "${pairs[@]}"; do
   mkdir -p "$dir"
   install -m 0755 "$binary" "$dir/kubectl-coder_sec"
   install -m 0644 "$root/LICENSE" "$dir/LICENSE"
-  tar -C "$dir" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - kubectl-coder_sec LICENSE \
+  files=(kubectl-coder_sec LICENSE)
+  # kubectl's completion helper, when it was built beside the plugin (krew does not link it).
+  if [ -x "$(dirname "$binary")/kubectl_complete-coder_sec" ]; then
+    install -m 0755 "$(dirname "$binary")/kubectl_complete-coder_sec" "$dir/kubectl_complete-coder_sec"
+    files+=(kubectl_complete-coder_sec)
+  fi
+  tar -C "$dir" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - "${files[@]}" \
     | gzip -n > "$out/$name"
   sum=$(sha256sum "$out/$name" | cut -d' ' -f1)
   # The sha256 line that follows this platform's uri line.

@@ -76,7 +76,14 @@ pub enum Command {
     Inspect(crate::commands::inspect::Args),
     /// Check every file of a snapshot against the hashes in its manifest (as `coder-sec verify`).
     Verify(crate::commands::verify::Args),
-    /// Shell completion for kubectl (run by a `kubectl_complete-coder_sec` script on `PATH`).
+    /// Print a shell completion script for `kubectl-coder_sec` (bash, zsh or fish).
+    #[command(after_help = COMPLETION_HELP)]
+    Completion {
+        /// The shell to write the script for.
+        #[arg(value_enum)]
+        shell: crate::commands::completion::Shell,
+    },
+    /// Shell completion for kubectl (run by the `kubectl_complete-coder_sec` executable).
     #[command(name = "__complete", hide = true)]
     Complete {
         /// The words after `coder-sec`; the last one is being completed.
@@ -84,6 +91,17 @@ pub enum Command {
         words: Vec<String>,
     },
 }
+
+const COMPLETION_HELP: &str = "\
+`kubectl coder-sec ...` (kubectl 1.26 and later) completes through the executable
+`kubectl_complete-coder_sec`, which `cargo install --path plugin` installs beside the plugin;
+krew does not install it, so copy it onto your PATH from the release archive or build it.
+The scripts printed here complete the binary called directly, `kubectl-coder_sec ...`.
+
+Examples:
+  kubectl coder-sec completion bash > ~/.local/share/bash-completion/completions/kubectl-coder_sec
+  kubectl coder-sec completion zsh > \"${fpath[1]}/_kubectl-coder_sec\"
+  kubectl coder-sec completion fish > ~/.config/fish/completions/kubectl-coder_sec.fish";
 
 const SCAN_EXIT_CODES_HELP: &str = "\
 Example:
