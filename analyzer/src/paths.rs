@@ -256,13 +256,26 @@ struct Marks {
     terminal: Vec<bool>,
     /// Whether minimal-path pruning applies (off for the plain cost comparison).
     prune: bool,
+    /// `Virtual/any-node`, searched once: entry searches stop there and take its results.
+    portal: Option<u32>,
 }
+
+/// What the portal vertex reaches: (critical jewel, cost, hops, edges from the portal).
+type PortalPaths = Vec<(u32, u32, u16, Vec<u32>)>;
 
 /// Dijkstra from `src` by (cost, hops). A settled vertex is not expanded past `max_hops`, when it is
 /// terminal, a critical jewel (everything beyond merely extends the path to it), or an entry point at
 /// least as broad as the source reached before any jewel (its own path is reported instead). Fills
 /// `s.reached` with every settled jewel.
-fn search(csr: &Csr, src: u32, src_breadth: u8, max_hops: u16, m: &Marks, s: &mut Scratch) {
+fn search(
+    csr: &Csr,
+    src: u32,
+    src_breadth: u8,
+    src_via_jewel: bool,
+    max_hops: u16,
+    m: &Marks,
+    s: &mut Scratch,
+) {
     s.generation = s.generation.wrapping_add(1);
     if s.generation == 0 {
         s.stamp.iter_mut().for_each(|x| *x = 0);
@@ -273,6 +286,7 @@ fn search(csr: &Csr, src: u32, src_breadth: u8, max_hops: u16, m: &Marks, s: &mu
     s.touch(src);
     s.dist[src as usize] = 0;
     s.hops[src as usize] = 0;
+    s.via_jewel[src as usize] = src_via_jewel;
     s.heap.push((Reverse(0), Reverse(0), Reverse(src)));
     while let Some((Reverse(d), Reverse(h), Reverse(v))) = s.heap.pop() {
         let vi = v as usize;
@@ -285,6 +299,7 @@ fn search(csr: &Csr, src: u32, src_breadth: u8, max_hops: u16, m: &Marks, s: &mu
                 s.reached.push(v);
             }
             let stop = m.terminal[vi]
+                || (m.prune && m.portal == Some(v))
                 || (m.prune
                     && (m.tier[vi] >= Tier::Critical as u8
                         || (m.breadth[vi] >= src_breadth && !s.via_jewel[vi])));
@@ -324,6 +339,7 @@ fn run_groups(
     entries: &[Entry],
     m: &Marks,
     max_hops: usize,
+    portal: &PortalPaths,
 ) -> (Vec<Vec<usize>>, Vec<Found>) {
     let n = m.tier.len();
     // Entries with identical outgoing edges (and breadth) are searched once.
@@ -343,6 +359,13 @@ fn run_groups(
     }
     groups.sort_by_key(|grp| entries[grp[0]].vertex.index());
     let hops = max_hops.min(u16::MAX as usize - 1) as u16;
+    if std::env::var_os("CODER_SEC_TIMINGS").is_some() {
+        eprintln!(
+            "timing: {} entry points in {} searches",
+            entries.len(),
+            groups.len()
+        );
+    }
     let found: Vec<Found> = groups
         .par_iter()
         .map_init(
@@ -350,10 +373,10 @@ fn run_groups(
             |s, grp| {
                 let first = &entries[grp[0]];
                 let src = first.vertex.index() as u32;
-                search(csr, src, first.breadth as u8, hops, m, s);
+                search(csr, src, first.breadth as u8, false, hops, m, s);
                 let mut out: Found = Vec::with_capacity(s.reached.len());
                 let reached = std::mem::take(&mut s.reached);
-                for &t in &reached {
+                let path_to = |s: &Scratch, t: u32| {
                     let mut edges = Vec::with_capacity(s.hops[t as usize] as usize);
                     let mut v = t;
                     while s.prev[v as usize] != NONE {
@@ -362,9 +385,40 @@ fn run_groups(
                         v = csr.from[e as usize];
                     }
                     edges.reverse();
-                    out.push((t, s.dist[t as usize], edges));
+                    edges
+                };
+                let mut best: HashMap<u32, (u32, u16, Vec<u32>)> = HashMap::new();
+                for &t in &reached {
+                    best.insert(t, (s.dist[t as usize], s.hops[t as usize], path_to(s, t)));
+                }
+                // Through the portal: its own paths, appended to the path to it.
+                if let Some(p) = m.portal {
+                    let pi = p as usize;
+                    if p != src && s.stamp[pi] == s.generation && s.done[pi] {
+                        let (pd, ph) = (s.dist[pi], s.hops[pi]);
+                        let prefix = path_to(s, p);
+                        for (t, c, h, suffix) in portal {
+                            if *t == src || ph.saturating_add(*h) > hops {
+                                continue;
+                            }
+                            let total = (pd.saturating_add(*c), ph + *h);
+                            let better = best.get(t).is_none_or(|b| total < (b.0, b.1));
+                            if better {
+                                let mut edges = prefix.clone();
+                                edges.extend_from_slice(suffix);
+                                best.insert(*t, (total.0, total.1, edges));
+                            }
+                        }
+                    }
                 }
                 s.reached = reached;
+                let mut keys: Vec<u32> = best.keys().copied().collect();
+                keys.sort_unstable();
+                for t in keys {
+                    if let Some((c, _, edges)) = best.remove(&t) {
+                        out.push((t, c, edges));
+                    }
+                }
                 out
             },
         )
@@ -386,6 +440,7 @@ fn marks(
             .map(|i| g.reference(VertexId::new(i)) == CLUSTER_ADMIN)
             .collect(),
         prune,
+        portal: None,
     };
     for (v, t) in jewels {
         m.tier[v.index()] = *t as u8;
@@ -416,7 +471,7 @@ pub fn cheapest_costs(
         .collect();
     let jewels: BTreeMap<VertexId, Tier> = jewels.iter().map(|j| (*j, Tier::High)).collect();
     let m = marks(g, &entries, &jewels, false);
-    let (groups, found) = run_groups(&csr, &entries, &m, max_hops);
+    let (groups, found) = run_groups(&csr, &entries, &m, max_hops, &Vec::new());
     let mut out = BTreeMap::new();
     for (grp, f) in groups.iter().zip(&found) {
         for &k in grp {
@@ -438,14 +493,18 @@ pub fn cheapest_costs(
     out
 }
 
-/// The class a target is grouped under: pods by namespace (`Pod/ns/*`), everything else itself.
-fn target_class(reference: &str) -> String {
-    match reference
-        .strip_prefix("Pod/")
-        .and_then(|r| r.split_once('/'))
-    {
-        Some((ns, _)) => format!("Pod/{ns}/*"),
-        None => reference.to_string(),
+/// The class a target is grouped under: namespaced objects by kind and namespace (`Pod/ns/*`,
+/// `Secret/ns/*`), nodes, cloud roles, registries and Git providers by kind (`Node/*`), the rest
+/// (virtual and Coder vertices) alone.
+pub fn target_class(reference: &str) -> String {
+    let (kind, rest) = reference.split_once('/').unwrap_or((reference, ""));
+    match kind {
+        "Node" | "CloudRole" | "Registry" | "GitProvider" => format!("{kind}/*"),
+        "Virtual" | "Coder" | "OIDC" | "Exposure" | "User" | "Group" => reference.to_string(),
+        _ => match rest.split_once('/') {
+            Some((ns, _)) => format!("{kind}/{ns}/*"),
+            None => reference.to_string(),
+        },
     }
 }
 
@@ -455,7 +514,8 @@ struct Acc {
     breadth: Breadth,
     members: Vec<usize>,
     targets: Vec<u32>,
-    steps: Vec<(u32, Technique)>,
+    /// The example target and its steps.
+    example: (u32, Vec<(u32, Technique)>),
 }
 
 /// Finds, filters and groups attack paths.
@@ -466,11 +526,40 @@ pub fn find(
     max_hops: usize,
 ) -> Vec<AttackPath> {
     let csr = Csr::build(g);
-    let m = marks(g, entries, jewels, true);
-    let (groups, found) = run_groups(&csr, entries, &m, max_hops);
+    let mut m = marks(g, entries, jewels, true);
+    // `Virtual/any-node` leads to every node and pod: search past it once, keep only critical
+    // jewels (a path through it to anything less is not minimal), and let entry searches stop there.
+    let portal: PortalPaths = match g.get(crate::techniques::ANY_NODE) {
+        Some(v) => {
+            let p = v.index() as u32;
+            let mut s = Scratch::new(g.vertex_count());
+            let hops = max_hops.min(u16::MAX as usize - 1) as u16;
+            search(&csr, p, 0, true, hops, &m, &mut s);
+            let reached = std::mem::take(&mut s.reached);
+            m.portal = Some(p);
+            reached
+                .into_iter()
+                .filter(|&t| m.tier[t as usize] >= Tier::Critical as u8)
+                .map(|t| {
+                    let mut edges = Vec::new();
+                    let mut v = t;
+                    while s.prev[v as usize] != NONE {
+                        let e = s.prev[v as usize];
+                        edges.push(e);
+                        v = csr.from[e as usize];
+                    }
+                    edges.reverse();
+                    (t, s.dist[t as usize], s.hops[t as usize], edges)
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let (groups, found) = run_groups(&csr, entries, &m, max_hops, &portal);
 
-    // (entry class, techniques, intermediate vertices, target class) → entries and targets.
-    type Key = (String, Vec<(u32, Technique)>, String);
+    // (entry class, techniques, target class, tier) → entries and targets; the steps shown are the
+    // cheapest example's (then the first target by reference).
+    type Key = (String, Vec<Technique>, String, Tier);
     let mut acc: HashMap<Key, Acc> = HashMap::new();
     for (grp, f) in groups.iter().zip(&found) {
         for (t, cost, edges) in f {
@@ -484,13 +573,7 @@ pub fn find(
             }
             let target_ref = g.reference(VertexId::new(*t as usize));
             let class = target_class(target_ref);
-            let mut shape: Vec<(u32, Technique)> = edges
-                .iter()
-                .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
-                .collect();
-            if let Some(last) = shape.last_mut() {
-                last.0 = NONE;
-            }
+            let shape: Vec<Technique> = edges.iter().map(|&x| csr.tech[x as usize]).collect();
             for &k in grp {
                 let entry = &entries[k];
                 let e = entry.vertex.index() as u32;
@@ -515,21 +598,31 @@ pub fn find(
                 if extends {
                     continue;
                 }
+                let steps = || -> Vec<(u32, Technique)> {
+                    edges
+                        .iter()
+                        .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
+                        .collect()
+                };
                 let slot = acc
-                    .entry((entry.class.clone(), shape.clone(), class.clone()))
+                    .entry((entry.class.clone(), shape.clone(), class.clone(), t_tier))
                     .or_insert_with(|| Acc {
                         cost: *cost,
                         tier: t_tier,
                         breadth: entry.breadth,
                         members: Vec::new(),
                         targets: Vec::new(),
-                        steps: edges
-                            .iter()
-                            .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
-                            .collect(),
+                        example: (*t, steps()),
                     });
+                let current = (
+                    slot.cost,
+                    g.reference(VertexId::new(slot.example.0 as usize)),
+                );
+                if (*cost, target_ref) < current {
+                    slot.cost = *cost;
+                    slot.example = (*t, steps());
+                }
                 slot.breadth = slot.breadth.max(entry.breadth);
-                slot.tier = slot.tier.max(t_tier);
                 slot.members.push(k);
                 slot.targets.push(*t);
             }
@@ -537,7 +630,7 @@ pub fn find(
     }
     let mut paths: Vec<AttackPath> = acc
         .into_iter()
-        .map(|((class, _, target_class), a)| {
+        .map(|((class, _, target_class, _), a)| {
             let mut members = a.members;
             members.sort_by(|x, y| {
                 g.reference(entries[*x].vertex)
@@ -565,11 +658,12 @@ pub fn find(
             } else {
                 target_class
             };
-            let techniques: Vec<Technique> = a.steps.iter().map(|s| s.1).collect();
-            let last = a.steps.len().saturating_sub(1);
+            let techniques: Vec<Technique> = a.example.1.iter().map(|s| s.1).collect();
+            let last = a.example.1.len().saturating_sub(1);
             let mut from = entry.clone();
             let steps: Vec<Step> = a
-                .steps
+                .example
+                .1
                 .iter()
                 .enumerate()
                 .map(|(i, &(to, tech))| {

@@ -89,17 +89,11 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
         for ns in reach.namespaces_in(&namespaces) {
             for sa in ctx.sas_in(ns).iter() {
                 let t = ctx.sa(ns, sa);
-                ctx.g
-                    .edge(v, t, tech, Some(format!("runs a pod as `{sa}` in `{ns}`")));
+                ctx.g.edge(v, t, tech, None);
             }
             for s in ctx.secrets_in(ns).iter() {
                 let t = ctx.secret(ns, s);
-                ctx.g.edge(
-                    v,
-                    t,
-                    tech,
-                    Some(format!("mounts Secret `{s}` in a pod in `{ns}`")),
-                );
+                ctx.g.edge(v, t, tech, None);
             }
             let any = ctx.any_node();
             if ctx.privileged_allowed(ns) {

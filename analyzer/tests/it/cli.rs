@@ -88,7 +88,8 @@ fn crown_jewel_flag_adds_targets() {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|p| p["target"].as_str())
+        .flat_map(|p| p["target_examples"].as_array().unwrap().iter())
+        .filter_map(|t| t.as_str())
         .collect();
     assert!(targets.contains(&"Secret/coder/regcred"), "{targets:?}");
 }
