@@ -336,7 +336,9 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
-    // Other ingresses: TLS and certificates.
+    // Other ingresses: TLS and certificates (one finding per code and severity, objects listed).
+    let mut bare_ingresses = Vec::new();
+    let mut certs: std::collections::BTreeMap<Severity, Vec<String>> = Default::default();
     for ing in &inv.ingresses {
         let ns = &ing.metadata.namespace;
         let covered: BTreeSet<&str> = ing
@@ -353,19 +355,14 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             .filter(|h| !covered.contains(h.as_str()))
             .collect();
         if ing.spec.tls.is_empty() || !bare.is_empty() {
-            out.push(Finding::new(
-                FindingCode::IngressWithoutTls,
-                Severity::Medium,
-                format!(
-                    "Ingress `{ns}/{}` serves {} without TLS",
-                    ing.metadata.name,
-                    if bare.is_empty() {
-                        "its routes".to_string()
-                    } else {
-                        bare.join(", ")
-                    }
-                ),
-                [nref("Ingress", ns, &ing.metadata.name)],
+            let hosts = if bare.is_empty() {
+                "its routes".to_string()
+            } else {
+                bare.join(", ")
+            };
+            bare_ingresses.push(format!(
+                "{} ({hosts})",
+                nref("Ingress", ns, &ing.metadata.name)
             ));
         }
         for t in &ing.spec.tls {
@@ -383,17 +380,36 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             );
             if let Some(worst) = problems.iter().map(|p| p.0).max() {
                 let text: Vec<String> = problems.into_iter().map(|p| p.1).collect();
-                out.push(Finding::new(
-                    FindingCode::TlsCertificate,
-                    worst.min(Severity::High),
-                    format!("certificate `{ns}/{name}`: {}", text.join(", ")),
-                    [
+                certs
+                    .entry(worst.min(Severity::High))
+                    .or_default()
+                    .push(format!(
+                        "{} ({}; Ingress `{}`)",
                         nref("Secret", ns, name),
-                        nref("Ingress", ns, &ing.metadata.name),
-                    ],
-                ));
+                        text.join(", "),
+                        ing.metadata.name
+                    ));
             }
         }
+    }
+    if !bare_ingresses.is_empty() {
+        out.push(Finding::new(
+            FindingCode::IngressWithoutTls,
+            Severity::Medium,
+            format!("{} Ingresses serve hosts without TLS", bare_ingresses.len()),
+            capped(bare_ingresses, 40),
+        ));
+    }
+    for (severity, list) in certs {
+        out.push(Finding::new(
+            FindingCode::TlsCertificate,
+            severity,
+            format!(
+                "{} Ingress certificates are expired, expiring, self-signed, weak or for another host",
+                list.len()
+            ),
+            capped(list, 40),
+        ));
     }
     // Exposures.
     let exposed: Vec<String> = inv
