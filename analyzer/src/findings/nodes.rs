@@ -67,6 +67,37 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             capped(behind, 30),
         ));
     }
+    // Against the control plane, where the capture recorded its version: kubelets may lag the API
+    // server by up to three minors and never be newer.
+    let server = input
+        .inv
+        .manifest
+        .as_ref()
+        .and_then(|m| m.cluster.server_version.as_deref())
+        .and_then(minor);
+    if let Some(server) = server {
+        let skewed: Vec<String> = versions
+            .iter()
+            .filter(|(_, m)| m.0 == server.0 && (m.1 > server.1 || server.1 - m.1 > 3))
+            .map(|(n, m)| {
+                format!(
+                    "Node/{n} (v{}.{}, API server v{}.{})",
+                    m.0, m.1, server.0, server.1
+                )
+            })
+            .collect();
+        if !skewed.is_empty() {
+            out.push(Finding::new(
+                FindingCode::KubeletSkew,
+                Severity::High,
+                format!(
+                    "{} kubelets are outside the supported skew from the API server",
+                    skewed.len()
+                ),
+                capped(skewed, 30),
+            ));
+        }
+    }
     if let Some(now) = input.now {
         let eol: Vec<String> = versions
             .iter()

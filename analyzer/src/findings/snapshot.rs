@@ -130,3 +130,36 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use coder_sec_model::format::{KindEntry, Manifest, Source};
+    use coder_sec_model::kinds::lookup;
+
+    use crate::inventory::Inventory;
+    use crate::report::{Report, Settings};
+
+    #[test]
+    fn forbidden_kinds_become_blind_spots_and_findings() {
+        let mut inv = Inventory::from_objects(Vec::new());
+        let mut m = Manifest::new("t", "0", Source::Capture);
+        m.kinds.push(KindEntry::unread(
+            lookup("v1", "Secret").unwrap(),
+            coder_sec_model::KindStatus::Forbidden,
+            "secrets is forbidden",
+        ));
+        m.cluster.server_version = Some("v1.33.0".into());
+        inv.manifest = Some(m);
+        let r = Report::generate(&inv, &Settings::default());
+        assert!(
+            r.blind_spots
+                .iter()
+                .any(|b| b.subject == "Secret" && b.hides.contains("database credential"))
+        );
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.code.code() == "snapshot-blind-spot" && f.objects == ["Kind/Secret"])
+        );
+    }
+}
