@@ -388,3 +388,39 @@ fn helm_goldens_recognise_coderd_sa_and_role() {
     }
     assert!(checked >= 40, "only {checked} goldens checked");
 }
+
+#[test]
+fn kubehound_identities_match_co_located_tokens() {
+    let Some(a) = kubehound() else { return };
+    let g = &a.analysis.graph;
+    // IDENTITY_ASSUME: every pod whose service account can do something mounts its token.
+    let useful = |sa: &str| !g.edges_from(sa).is_empty();
+    let mut expected_peers = BTreeSet::new();
+    for p in &a.inv.pods {
+        let sa = format!(
+            "ServiceAccount/{}/{}",
+            p.metadata.namespace,
+            p.service_account()
+        );
+        let r = coder_sec_analyzer::inventory::pod_ref(p);
+        if useful(&sa) {
+            assert!(
+                g.edges_from(&r)
+                    .contains(&(sa.clone(), "pod-service-account")),
+                "{r} does not assume {sa}"
+            );
+            if p.metadata.name != "host-write-exploit-pod" {
+                expected_peers.insert(sa);
+            }
+        }
+    }
+    // TRAVERSE + TOKEN_STEAL: the host-write pod (hostPath `/`) reaches exactly the identities of the
+    // other pods on its (virtual) node.
+    let got: BTreeSet<String> = g
+        .edges_from("Pod/default/host-write-exploit-pod")
+        .into_iter()
+        .filter(|(_, c)| *c == "escape-kubelet-pods-dir")
+        .map(|(t, _)| t)
+        .collect();
+    assert_eq!(got, expected_peers);
+}
