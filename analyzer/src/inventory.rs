@@ -1007,10 +1007,7 @@ impl Inventory {
                     }
                     let chunk: Vec<Parsed> = lines
                         .par_iter()
-                        .map(|l| match serde_json::from_slice::<Value>(l) {
-                            Ok(v) => parse_one(kind.kind, v),
-                            Err(_) => Parsed::Failed(kind.kind),
-                        })
+                        .map(|l| parse_bytes(kind.kind, l))
                         .collect();
                     parsed.extend(chunk);
                 } else if info.path.starts_with("coder/") || info.path.starts_with("identity/") {
@@ -1320,6 +1317,57 @@ fn typed<T: DeserializeOwned>(
     match serde_json::from_value::<T>(v) {
         Ok(t) => f(t),
         Err(_) => Parsed::Failed(kind),
+    }
+}
+
+/// Parses one JSON line: straight into the typed object (the common case), or through a `Value`
+/// with `null`s dropped when that fails.
+fn parse_bytes(kind: &'static str, bytes: &[u8]) -> Parsed {
+    fn direct<T: DeserializeOwned>(b: &[u8], f: impl FnOnce(T) -> Parsed) -> Option<Parsed> {
+        serde_json::from_slice::<T>(b).ok().map(f)
+    }
+    let fast = match kind {
+        "Namespace" => direct(bytes, Parsed::Namespace),
+        "Node" => direct(bytes, Parsed::Node),
+        "Pod" => direct(bytes, |p: RawPod| {
+            Parsed::Pod(Box::new(Pod {
+                metadata: p.metadata,
+                spec: p.spec,
+                phase: p.status.phase,
+                template_of: None,
+            }))
+        }),
+        "ServiceAccount" => direct(bytes, Parsed::ServiceAccount),
+        "Secret" => direct(bytes, Parsed::Secret),
+        "ConfigMap" => direct(bytes, Parsed::ConfigMap),
+        "Service" => direct(bytes, Parsed::Service),
+        "Ingress" => direct(bytes, Parsed::Ingress),
+        "NetworkPolicy" => direct(bytes, Parsed::NetworkPolicy),
+        "Role" => direct(bytes, Parsed::Role),
+        "ClusterRole" => direct(bytes, Parsed::ClusterRole),
+        "RoleBinding" => direct(bytes, Parsed::RoleBinding),
+        "ClusterRoleBinding" => direct(bytes, Parsed::ClusterRoleBinding),
+        "ResourceQuota" => direct(bytes, Parsed::ResourceQuota),
+        "LimitRange" => direct(bytes, Parsed::LimitRange),
+        "StorageClass" => direct(bytes, Parsed::StorageClass),
+        "PersistentVolume" => direct(bytes, Parsed::PersistentVolume),
+        "PersistentVolumeClaim" => direct(bytes, Parsed::PersistentVolumeClaim),
+        "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => {
+            Some(Parsed::Webhook)
+        }
+        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "Job" | "CronJob"
+        | "ReplicationController" => direct(bytes, |mut w: RawWorkload| {
+            w.kind = kind.to_string();
+            Parsed::Workload(Box::new(w))
+        }),
+        _ => Some(Parsed::Ignored),
+    };
+    match fast {
+        Some(p) => p,
+        None => match serde_json::from_slice::<Value>(bytes) {
+            Ok(v) => parse_one(kind, v),
+            Err(_) => Parsed::Failed(kind),
+        },
     }
 }
 
