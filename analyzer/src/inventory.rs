@@ -1081,6 +1081,10 @@ impl Inventory {
     /// controller owned by another (ReplicaSet of a Deployment, Job of a CronJob) is skipped.
     fn add_template_pods(&mut self, workloads: Vec<RawWorkload>) {
         let owned_kinds = ["Deployment", "CronJob"];
+        let mut by_ns: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in self.pods.iter().enumerate() {
+            by_ns.entry(p.metadata.namespace.clone()).or_default().push(i);
+        }
         for w in workloads {
             if w.metadata
                 .owner_references
@@ -1100,10 +1104,9 @@ impl Inventory {
                 match_expressions: Vec::new(),
             });
             let has_pods = !selector.match_labels.is_empty()
-                && self.pods.iter().any(|p| {
-                    p.template_of.is_none()
-                        && &p.metadata.namespace == ns
-                        && selector.matches(&p.metadata.labels)
+                && by_ns.get(ns.as_str()).is_some_and(|list| {
+                    list.iter()
+                        .any(|&i| selector.matches(&self.pods[i].metadata.labels))
                 });
             if has_pods {
                 continue;
