@@ -1,6 +1,7 @@
 //! Our own scenarios (`testdata/scenarios/<name>/`): the JSON report is compared with
-//! `expected.json` beside the manifests (rewrite with `CODER_SEC_BLESS=1`, review the diff), and the
-//! points each scenario exists for are asserted directly.
+//! `report.json.expected` beside the manifests (a name `coder-sec import` skips, so the folder can
+//! be imported as it is; rewrite with `CODER_SEC_BLESS=1` and review the diff), and the points each
+//! scenario exists for are asserted directly.
 
 use std::collections::BTreeSet;
 
@@ -17,7 +18,7 @@ fn scenario_reports_match_expected() {
     for name in SCENARIOS {
         let dir = root().join("testdata/scenarios").join(name);
         let a = analyse(&scenario_files(name));
-        check_expected(&dir.join("expected.json"), &json::render(&a.report));
+        check_expected(&dir.join("report.json.expected"), &json::render(&a.report));
     }
 }
 
