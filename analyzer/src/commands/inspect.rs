@@ -140,10 +140,10 @@ pub fn render_text(r: &InspectReport<'_>) -> String {
             k.count,
             human_bytes(k.bytes)
         );
-        if k.status != KindStatus::Complete {
-            if let Some(msg) = &k.message {
-                let _ = write!(s, "  {msg}");
-            }
+        if k.status != KindStatus::Complete
+            && let Some(msg) = &k.message
+        {
+            let _ = write!(s, "  {msg}");
         }
         s.push('\n');
     }
