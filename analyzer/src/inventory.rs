@@ -1083,7 +1083,10 @@ impl Inventory {
         let owned_kinds = ["Deployment", "CronJob"];
         let mut by_ns: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, p) in self.pods.iter().enumerate() {
-            by_ns.entry(p.metadata.namespace.clone()).or_default().push(i);
+            by_ns
+                .entry(p.metadata.namespace.clone())
+                .or_default()
+                .push(i);
         }
         for w in workloads {
             if w.metadata
@@ -1355,10 +1358,13 @@ fn parse_bytes(kind: &'static str, bytes: &[u8]) -> Parsed {
         "StorageClass" => direct(bytes, Parsed::StorageClass),
         "PersistentVolume" => direct(bytes, Parsed::PersistentVolume),
         "PersistentVolumeClaim" => direct(bytes, Parsed::PersistentVolumeClaim),
-        "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => {
-            Some(Parsed::Webhook)
-        }
-        "Deployment" | "DaemonSet" | "StatefulSet" | "ReplicaSet" | "Job" | "CronJob"
+        "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => Some(Parsed::Webhook),
+        "Deployment"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "ReplicaSet"
+        | "Job"
+        | "CronJob"
         | "ReplicationController" => direct(bytes, |mut w: RawWorkload| {
             w.kind = kind.to_string();
             Parsed::Workload(Box::new(w))

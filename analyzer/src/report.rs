@@ -183,12 +183,17 @@ pub struct Analysis {
 impl Analysis {
     /// Builds RBAC, Coder facts and the graph.
     pub fn build(inv: &Inventory) -> Analysis {
+        Analysis::build_for(inv, &Settings::default())
+    }
+
+    /// Builds RBAC, Coder facts and the graph, keeping edges into the settings' extra crown jewels.
+    pub fn build_for(inv: &Inventory, settings: &Settings) -> Analysis {
         let t = Timer::start();
         let rbac = Rbac::build(inv);
         t.lap("rbac");
         let coder = CoderFacts::detect(inv);
         t.lap("coder detection");
-        let graph = techniques::build(inv, &rbac, &coder);
+        let graph = techniques::build_with(inv, &rbac, &coder, &settings.crown_jewels);
         t.lap("graph");
         Analysis { rbac, coder, graph }
     }
@@ -343,7 +348,7 @@ impl Analysis {
 impl Report {
     /// Runs the analysis and builds the report.
     pub fn generate(inv: &Inventory, settings: &Settings) -> Report {
-        let analysis = Analysis::build(inv);
+        let analysis = Analysis::build_for(inv, settings);
         Report::from_analysis(inv, &analysis, settings)
     }
 

@@ -39,6 +39,10 @@ pub struct Ctx<'a> {
     pub sas_by_ns: BTreeMap<String, Arc<[String]>>,
     /// Secret names per namespace.
     pub secrets_by_ns: BTreeMap<String, Arc<[String]>>,
+    /// Extra crown jewels asked for (references or prefixes ending in `*`).
+    pub extra_jewels: Vec<String>,
+    /// Whether the implicit service-account groups hold any grant.
+    sa_groups_granted: bool,
     /// Workspace pods whose spec carries a literal `CODER_AGENT_TOKEN`, per namespace.
     pub agent_token_pods: BTreeMap<String, Vec<usize>>,
     /// ClusterRoles granting `*` on `*` in `*` (aggregation resolved).
@@ -108,7 +112,12 @@ impl<'a> Ctx<'a> {
                 })
             })
             .collect();
+        let sa_groups_granted = ["Group/system:serviceaccounts", "Group/system:authenticated"]
+            .iter()
+            .any(|g| !rbac.direct(g).is_empty());
         Ctx {
+            extra_jewels: Vec::new(),
+            sa_groups_granted,
             admin_cluster_roles: std::sync::Arc::new(admin_cluster_roles),
             inv,
             rbac,
@@ -122,6 +131,56 @@ impl<'a> Ctx<'a> {
                 .collect(),
             agent_token_pods,
         }
+    }
+
+    /// Whether edges into this service account can lead anywhere: it (or its groups) holds grants, it
+    /// has a cloud identity, it is coderd's, or it was named a crown jewel. Edges into accounts that
+    /// lead nowhere are not added (they would only weigh on the search).
+    pub fn sa_useful(&self, ns: &str, name: &str) -> bool {
+        let key = format!("ServiceAccount/{ns}/{name}");
+        self.sa_groups_granted
+            || !self.rbac.direct(&key).is_empty()
+            || !self
+                .rbac
+                .direct(&format!("Group/system:serviceaccounts:{ns}"))
+                .is_empty()
+            || self.coder.coderd_service_accounts.contains(&key)
+            || self.inv.service_account(ns, name).is_some_and(|s| {
+                s.metadata.annotations.keys().any(|k| {
+                    matches!(
+                        k.as_str(),
+                        "eks.amazonaws.com/role-arn"
+                            | "iam.gke.io/gcp-service-account"
+                            | "azure.workload.identity/client-id"
+                    )
+                })
+            })
+            || self.is_extra_jewel(&key)
+    }
+
+    /// Whether edges into this Secret can matter: a token, registry credential, coderd's Secrets
+    /// (database, TLS, client secrets), or a named crown jewel.
+    pub fn secret_useful(&self, ns: &str, name: &str) -> bool {
+        let key = (ns.to_string(), name.to_string());
+        self.coder.coderd_secrets.contains(&key)
+            || self.coder.db_secret.as_ref() == Some(&key)
+            || self.inv.secret(ns, name).is_some_and(|s| {
+                matches!(
+                    s.kind.as_str(),
+                    "kubernetes.io/service-account-token"
+                        | "kubernetes.io/dockerconfigjson"
+                        | "kubernetes.io/dockercfg"
+                        | "kubernetes.io/tls"
+                )
+            })
+            || self.is_extra_jewel(&format!("Secret/{ns}/{name}"))
+    }
+
+    fn is_extra_jewel(&self, reference: &str) -> bool {
+        self.extra_jewels.iter().any(|j| match j.strip_suffix('*') {
+            Some(prefix) => reference.starts_with(prefix),
+            None => reference == j,
+        })
     }
 
     /// Service-account names of a namespace.
@@ -221,8 +280,19 @@ impl<'a> Ctx<'a> {
 
 /// Builds the trust graph: every family adds its edges.
 pub fn build(inv: &Inventory, rbac: &Rbac, coder_facts: &CoderFacts) -> TrustGraph {
+    build_with(inv, rbac, coder_facts, &[])
+}
+
+/// [`build`], keeping edges into objects named as extra crown jewels even where they lead nowhere.
+pub fn build_with(
+    inv: &Inventory,
+    rbac: &Rbac,
+    coder_facts: &CoderFacts,
+    extra_jewels: &[String],
+) -> TrustGraph {
     let t = crate::report::Timer::start();
     let mut ctx = Ctx::new(inv, rbac, coder_facts);
+    ctx.extra_jewels = extra_jewels.to_vec();
     ctx.cluster_admin();
     t.lap("graph: context");
     rbac::add(&mut ctx);

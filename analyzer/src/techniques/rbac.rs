@@ -88,12 +88,16 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     ] {
         for ns in reach.namespaces_in(&namespaces) {
             for sa in ctx.sas_in(ns).iter() {
-                let t = ctx.sa(ns, sa);
-                ctx.g.edge(v, t, tech, None);
+                if ctx.sa_useful(ns, sa) {
+                    let t = ctx.sa(ns, sa);
+                    ctx.g.edge(v, t, tech, None);
+                }
             }
             for s in ctx.secrets_in(ns).iter() {
-                let t = ctx.secret(ns, s);
-                ctx.g.edge(v, t, tech, None);
+                if ctx.secret_useful(ns, s) {
+                    let t = ctx.secret(ns, s);
+                    ctx.g.edge(v, t, tech, None);
+                }
             }
             let any = ctx.any_node();
             if ctx.privileged_allowed(ns) {
@@ -178,7 +182,7 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     if !secrets.is_empty() {
         for ns in secrets.namespaces_in(&namespaces) {
             for s in ctx.secrets_in(ns).iter() {
-                if secrets.covers(ns, s) {
+                if secrets.covers(ns, s) && ctx.secret_useful(ns, s) {
                     let t = ctx.secret(ns, s);
                     ctx.g.edge(v, t, Technique::RbacReadSecrets, None);
                 }
@@ -191,7 +195,7 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     if !tokens.is_empty() {
         for ns in tokens.namespaces_in(&namespaces) {
             for sa in ctx.sas_in(ns).iter() {
-                if tokens.covers(ns, sa) {
+                if tokens.covers(ns, sa) && ctx.sa_useful(ns, sa) {
                     let t = ctx.sa(ns, sa);
                     ctx.g.edge(v, t, Technique::RbacServiceAccountToken, None);
                 }
@@ -246,7 +250,7 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     if !sas.is_empty() {
         for ns in sas.namespaces_in(&namespaces) {
             for sa in ctx.sas_in(ns).iter() {
-                if sas.covers(ns, sa) {
+                if sas.covers(ns, sa) && ctx.sa_useful(ns, sa) {
                     let t = ctx.sa(ns, sa);
                     ctx.g.edge(v, t, Technique::RbacImpersonate, None);
                 }
@@ -407,12 +411,16 @@ pub fn namespace_admin(ctx: &mut Ctx<'_>, ns: &str) -> VertexId {
     let inv = ctx.inv;
     let tech = Technique::NamespaceAdminControl;
     for sa in ctx.sas_in(ns).iter() {
-        let t = ctx.sa(ns, sa);
-        ctx.g.edge(hub, t, tech, None);
+        if ctx.sa_useful(ns, sa) {
+            let t = ctx.sa(ns, sa);
+            ctx.g.edge(hub, t, tech, None);
+        }
     }
     for s in ctx.secrets_in(ns).iter() {
-        let t = ctx.secret(ns, s);
-        ctx.g.edge(hub, t, tech, None);
+        if ctx.secret_useful(ns, s) {
+            let t = ctx.secret(ns, s);
+            ctx.g.edge(hub, t, tech, None);
+        }
     }
     for &i in inv.pods_in(ns) {
         let t = ctx.pod(i);
