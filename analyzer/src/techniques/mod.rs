@@ -308,5 +308,18 @@ pub fn build_with(
     network::add(&mut ctx);
     coder::add_workspaces(&mut ctx);
     t.lap("graph: exposures, workspaces");
+    if std::env::var_os("CODER_SEC_TIMINGS").is_some() {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for v in ctx.g.vertices() {
+            for (_, e) in ctx.g.out_edges(v) {
+                *counts.entry(e.technique.code()).or_default() += 1;
+            }
+        }
+        let mut counts: Vec<_> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        for (code, n) in counts.iter().take(8) {
+            eprintln!("timing: {n} edges {code}");
+        }
+    }
     ctx.g
 }
