@@ -316,7 +316,7 @@ pub fn build_with(
             }
         }
         let mut counts: Vec<_> = counts.into_iter().collect();
-        counts.sort_by(|a, b| b.1.cmp(&a.1));
+        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
         for (code, n) in counts.iter().take(8) {
             eprintln!("timing: {n} edges {code}");
         }
