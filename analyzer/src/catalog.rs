@@ -295,10 +295,15 @@ techniques! {
         remediation: "restrict ConfigMap writes in kube-system; migrate to EKS access entries",
         seed: CloudControlPlane, attack: Some("T1098"), cost: 2 },
     /// Read a workspace's pod or deployment: its literal `CODER_AGENT_TOKEN`.
-    RbacReadAgentToken = { code: "rbac-read-agent-token", family: Coder, edge: "Subject → Pod (workspace)",
+    RbacReadAgentToken = { code: "rbac-read-agent-token", family: Coder, edge: "Subject → Coder/agent-tokens/NS, Pod (workspace)",
         precondition: "`get`/`list` on `pods` or `deployments` in a namespace whose workspace pods carry a literal `CODER_AGENT_TOKEN` env",
         remediation: "restrict pod reads in workspace namespaces; use instance-identity agent auth where possible",
         seed: CoderServiceAccounts, attack: Some("T1552.007"), cost: 2 },
+    /// An agent token impersonates the workspace's agent.
+    CoderAgentToken = { code: "coder-agent-token", family: Coder, edge: "Coder/agent-tokens/NS → Pod (workspace)",
+        precondition: "the workspace pod's spec carries its agent token as a literal env (`CODER_AGENT_TOKEN`); whoever reads it acts as the agent",
+        remediation: "restrict pod and deployment reads in workspace namespaces; prefer instance-identity agent auth",
+        seed: CoderServiceAccounts, attack: Some("T1552.007"), cost: 1 },
     /// Namespace admin: every SA, Secret and pod of the namespace.
     NamespaceAdminControl = { code: "namespace-admin-control", family: Rbac, edge: "Virtual/namespace-admin/NS → ServiceAccount, Secret, Pod, Virtual/any-node",
         precondition: "admin of a namespace controls its service accounts, Secrets and pods (and nodes, unless Pod Security blocks privileged pods)",

@@ -5,7 +5,7 @@
 //! `Kind/name` for cluster-scoped ones, `User/NAME`, `Group/NAME`, `ServiceAccount/ns/name`,
 //! `CloudRole/ID`, `Registry/HOST`, `GitProvider/ID`, `OIDC/ISSUER`, `Exposure/Service/ns/name`,
 //! `Exposure/Ingress/ns/name`, `Coder/any-user`, `Coder/template-author`, `Coder/owner`,
-//! `Coder/database`, `Coder/new-workspace/NS`, `Virtual/cluster-admin`, `Virtual/any-node`,
+//! `Coder/database`, `Coder/new-workspace/NS`, `Coder/agent-tokens/NS`, `Virtual/cluster-admin`, `Virtual/any-node`,
 //! `Virtual/namespace-admin/NS`; a workload with no captured pod is its controller
 //! (`Deployment/ns/name`).
 

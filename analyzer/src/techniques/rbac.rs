@@ -161,19 +161,28 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
         p.reach(&["get", "list", "watch"], &["apps"], &["deployments"]),
     );
     if !read_pods.is_empty() && !ctx.agent_token_pods.is_empty() {
-        let hits: Vec<usize> = ctx
+        // Every token of a namespace: one edge to its hub; by name: straight to the pods.
+        let namespaces: Vec<String> = ctx
             .agent_token_pods
-            .iter()
-            .filter(|(ns, _)| read_pods.cluster.is_some() || read_pods.namespaces.contains_key(*ns))
-            .flat_map(|(_, pods)| pods.iter().copied())
-            .filter(|&i| {
-                let pod = &inv.pods[i];
-                read_pods.covers(&pod.metadata.namespace, &pod.metadata.name)
-            })
+            .keys()
+            .filter(|ns| read_pods.cluster.is_some() || read_pods.namespaces.contains_key(*ns))
+            .cloned()
             .collect();
-        for i in hits {
-            let t = ctx.pod(i);
-            ctx.g.edge(v, t, Technique::RbacReadAgentToken, None);
+        for ns in namespaces {
+            if read_pods.all_in(&ns) {
+                let hub = agent_tokens(ctx, &ns);
+                ctx.g.edge(v, hub, Technique::RbacReadAgentToken, None);
+                continue;
+            }
+            let hits: Vec<usize> = ctx.agent_token_pods[&ns]
+                .iter()
+                .copied()
+                .filter(|&i| read_pods.covers(&ns, &inv.pods[i].metadata.name))
+                .collect();
+            for i in hits {
+                let t = ctx.pod(i);
+                ctx.g.edge(v, t, Technique::RbacReadAgentToken, None);
+            }
         }
     }
 
@@ -398,6 +407,21 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
             ctx.g.edge(v, admin, Technique::RbacAwsAuth, None);
         }
     }
+}
+
+/// The `Coder/agent-tokens/NS` hub: the literal agent tokens of the namespace's workspace pods.
+pub fn agent_tokens(ctx: &mut Ctx<'_>, ns: &str) -> VertexId {
+    let reference = format!("Coder/agent-tokens/{ns}");
+    if let Some(v) = ctx.g.get(&reference) {
+        return v;
+    }
+    let hub = ctx.g.vertex(VertexKind::Coder, reference);
+    let pods = ctx.agent_token_pods.get(ns).cloned().unwrap_or_default();
+    for i in pods {
+        let t = ctx.pod(i);
+        ctx.g.edge(hub, t, Technique::CoderAgentToken, None);
+    }
+    hub
 }
 
 /// The `Virtual/namespace-admin/NS` hub: every SA, Secret and pod of the namespace, and a node when
