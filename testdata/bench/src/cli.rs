@@ -57,6 +57,11 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub runs: u32,
 
+    /// Kill the analysis after this many seconds and record it as not finished (its peak RSS until
+    /// then, and the phases it finished, are kept).
+    #[arg(long, value_name = "SECONDS")]
+    pub analyze_timeout: Option<f64>,
+
     /// A measured phase, run in a child process (internal).
     #[command(subcommand)]
     pub phase: Option<PhaseCommand>,

@@ -27,7 +27,10 @@ use coder_sec_synth::Size;
 use serde::Serialize;
 
 use crate::cli::{Cli, PhaseCommand};
-use crate::phase::{AnalyzeResult, ExecResult, FloorResult, KubectlResult, spawn_phase};
+use crate::phase::{
+    AnalyzeResult, ExecResult, FloorResult, KubectlResult, Outcome, spawn_phase,
+    spawn_phase_limited,
+};
 
 /// Everything one bench run measured.
 #[derive(Debug, Clone, Serialize)]
@@ -76,13 +79,16 @@ pub struct SizeResult {
     pub floor_peak_rss_bytes: u64,
     /// Uncompressed bytes of the snapshot's object lines.
     pub snapshot_json_bytes: u64,
-    /// The full analysis (load, graph, paths from every entry point, findings, JSON report).
-    pub analyze_seconds: f64,
+    /// The full analysis (load, graph, paths from every entry point, findings, JSON report); `None`
+    /// when it was killed at `--analyze-timeout`.
+    pub analyze_seconds: Option<f64>,
     /// `analyze_seconds / floor_seconds`.
-    pub ratio: f64,
-    /// Peak RSS of the analysis.
+    pub ratio: Option<f64>,
+    /// Peak RSS of the analysis (when killed: until then).
     pub analyze_peak_rss_bytes: u64,
-    /// The analysis' phases, timed inside the child.
+    /// The time limit the analysis was killed at, if it was.
+    pub analyze_killed_after_seconds: Option<f64>,
+    /// The analysis' phases, timed inside the child (when killed: those it finished).
     pub analyze_phases: AnalyzeResult,
     /// Seconds until the test API server had loaded the scenario and listened (not part of any figure).
     pub server_ready_seconds: Option<f64>,
@@ -210,22 +216,48 @@ pub fn bench_size(
     let report = work.path().join("report.json");
     for _ in 0..runs {
         eprintln!("bench: {}: analyze", size.name());
-        let (secs, a): (f64, AnalyzeResult) = spawn_phase(
+        let outcome = spawn_phase_limited::<AnalyzeResult>(
             exe,
             &[
                 OsStr::new("analyze"),
                 inputs.snapshot.as_os_str(),
                 report.as_os_str(),
             ],
+            cli.analyze_timeout,
         )?;
-        let peak = r.analyze_peak_rss_bytes.max(a.peak_rss_bytes);
-        if r.analyze_seconds == 0.0 || secs < r.analyze_seconds {
-            r.analyze_seconds = secs;
-            r.analyze_phases = a;
+        match outcome {
+            Outcome::Done(secs, a) => {
+                r.analyze_peak_rss_bytes = r.analyze_peak_rss_bytes.max(a.peak_rss_bytes);
+                if r.analyze_seconds.is_none_or(|s| secs < s) {
+                    r.analyze_seconds = Some(secs);
+                    r.analyze_phases = a;
+                }
+            }
+            Outcome::TimedOut {
+                limit,
+                laps,
+                peak_rss_bytes,
+            } => {
+                r.analyze_peak_rss_bytes = r.analyze_peak_rss_bytes.max(peak_rss_bytes);
+                r.analyze_killed_after_seconds = Some(limit);
+                let mut a = AnalyzeResult {
+                    peak_rss_bytes,
+                    ..AnalyzeResult::default()
+                };
+                for (name, s) in laps {
+                    match name.as_str() {
+                        "load" => a.load_seconds = s,
+                        "graph" => a.graph_seconds = s,
+                        "report" => a.report_seconds = s,
+                        _ => {}
+                    }
+                }
+                r.analyze_phases = a;
+                break;
+            }
         }
-        r.analyze_peak_rss_bytes = peak;
     }
-    r.ratio = r.analyze_seconds / r.floor_seconds;
+    r.ratio = r.analyze_seconds.map(|a| a / r.floor_seconds);
     if cli.no_capture {
         return Ok(r);
     }

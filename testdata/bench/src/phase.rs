@@ -139,12 +139,15 @@ pub fn analyze(snapshot: &Path, output: &Path) -> anyhow::Result<AnalyzeResult> 
     let inv = Inventory::load(snapshot, ReadLimits::default())
         .with_context(|| format!("cannot analyse `{}`", snapshot.display()))?;
     let load_seconds = t.elapsed().as_secs_f64();
+    lap("load", load_seconds);
     let t = Instant::now();
     let analysis = Analysis::build(&inv);
     let graph_seconds = t.elapsed().as_secs_f64();
+    lap("graph", graph_seconds);
     let t = Instant::now();
     let report = Report::from_analysis(&inv, &analysis, &Settings::default());
     let report_seconds = t.elapsed().as_secs_f64();
+    lap("report", report_seconds);
     let t = Instant::now();
     let text = present::render(&report, Format::Json, false);
     coder_sec_analyzer::output::write_output(Some(output), text.as_bytes())?;
@@ -296,33 +299,107 @@ pub fn children_peak_rss() -> anyhow::Result<u64> {
     Ok(u64::try_from(usage.max_rss()).unwrap_or(0) * 1024)
 }
 
-/// Runs `__phase ARGS` in a child copy of this binary; returns its wall time and its JSON result.
+/// How a phase child ended.
+#[derive(Debug)]
+pub enum Outcome<T> {
+    /// It finished: its wall time (spawn to exit) and its result.
+    Done(f64, T),
+    /// It was killed at the time limit: the laps it had reported and its peak RSS until then.
+    TimedOut {
+        /// The limit, in seconds.
+        limit: f64,
+        /// `(lap, seconds)` lines the child printed before it was killed.
+        laps: Vec<(String, f64)>,
+        /// Its `VmHWM` just before the kill.
+        peak_rss_bytes: u64,
+    },
+}
+
+/// Prints a lap line (`{"lap": NAME, "seconds": S}`) the parent keeps if the phase is killed.
+pub fn lap(name: &str, seconds: f64) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{}",
+        serde_json::json!({ "lap": name, "seconds": seconds })
+    );
+    let _ = out.flush();
+}
+
+/// Runs `__phase ARGS` in a child copy of this binary; returns its wall time and its JSON result
+/// (the last line it prints).
 pub fn spawn_phase<T: serde::de::DeserializeOwned>(
     exe: &Path,
     args: &[&OsStr],
 ) -> anyhow::Result<(f64, T)> {
+    match spawn_phase_limited(exe, args, None)? {
+        Outcome::Done(secs, t) => Ok((secs, t)),
+        Outcome::TimedOut { .. } => bail!("a phase without a time limit timed out"),
+    }
+}
+
+/// As [`spawn_phase`], killing the child (by its pid) once `limit` seconds have passed.
+pub fn spawn_phase_limited<T: serde::de::DeserializeOwned>(
+    exe: &Path,
+    args: &[&OsStr],
+    limit: Option<f64>,
+) -> anyhow::Result<Outcome<T>> {
     let t = Instant::now();
-    let out = Command::new(exe)
+    let mut child = Command::new(exe)
         .arg("__phase")
         .args(args)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
+        .spawn()
         .with_context(|| format!("cannot run `{}`", exe.display()))?;
+    let mut stdout = child.stdout.take().context("no stdout pipe")?;
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let name = args
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let status = loop {
+        if let Some(status) = child.try_wait().context("cannot wait for a phase")? {
+            break status;
+        }
+        if let Some(limit) = limit
+            && t.elapsed().as_secs_f64() > limit
+        {
+            let peak_rss_bytes = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+                .ok()
+                .and_then(|s| vm_hwm(&s))
+                .unwrap_or(0);
+            let _ = child.kill();
+            let _ = child.wait();
+            let text = reader.join().unwrap_or_default();
+            let laps = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter_map(|v| Some((v["lap"].as_str()?.to_string(), v["seconds"].as_f64()?)))
+                .collect();
+            eprintln!("bench: phase `{name}` killed after {limit} s");
+            return Ok(Outcome::TimedOut {
+                limit,
+                laps,
+                peak_rss_bytes,
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     let seconds = t.elapsed().as_secs_f64();
-    if !out.status.success() {
-        bail!(
-            "phase `{}` failed ({})",
-            args.first()
-                .map(|a| a.to_string_lossy())
-                .unwrap_or_default(),
-            out.status
-        );
+    let text = reader.join().unwrap_or_default();
+    if !status.success() {
+        bail!("phase `{name}` failed ({status})");
     }
-    let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().last().context("the phase printed nothing")?;
     let value = serde_json::from_str(line).with_context(|| format!("bad phase output `{line}`"))?;
-    Ok((seconds, value))
+    Ok(Outcome::Done(seconds, value))
 }
 
 #[cfg(test)]

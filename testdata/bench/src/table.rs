@@ -46,12 +46,12 @@ pub fn render(r: &Results) -> String {
     for z in &r.sizes {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             z.size,
             thousands(z.objects),
             secs(z.floor_seconds),
-            secs(z.analyze_seconds),
-            z.ratio,
+            analyze_secs(z),
+            opt(z.ratio, |x| format!("{x:.2}")),
             mib(z.analyze_peak_rss_bytes),
             opt(z.capture_seconds, secs),
             opt(z.kubectl_seconds, secs),
@@ -78,13 +78,13 @@ pub fn render(r: &Results) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {:.1} | {:.0} B | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.0} B | {} | {} | {} | {} |",
             z.size,
             secs(a.load_seconds),
             secs(a.graph_seconds),
             secs(a.report_seconds),
             secs(a.render_seconds),
-            per(z.analyze_seconds) * 1e6,
+            opt(z.analyze_seconds, |a| format!("{:.1}", per(a) * 1e6)),
             per(z.analyze_peak_rss_bytes as f64),
             mib(z.floor_peak_rss_bytes),
             opt(z.kubectl_peak_rss_bytes, mib),
@@ -109,6 +109,20 @@ pub fn render(r: &Results) -> String {
         );
     }
     s
+}
+
+/// The analysis time, or `> LIMIT s (killed)`.
+fn analyze_secs(z: &SizeResult) -> String {
+    match z.analyze_seconds {
+        Some(a) => secs(a),
+        None => format!("> {:.0} s (killed)", analyze_bound(z)),
+    }
+}
+
+fn analyze_bound(z: &SizeResult) -> f64 {
+    z.analyze_seconds
+        .or(z.analyze_killed_after_seconds)
+        .unwrap_or(0.0)
 }
 
 fn thousands(n: u64) -> String {
@@ -138,12 +152,23 @@ pub fn check_targets(sizes: &[SizeResult]) -> Vec<TargetCheck> {
         check(
             "analyze / floor",
             "≤ 2",
-            large.map(|z| (format!("{:.2}", z.ratio), z.ratio <= 2.0)),
+            large.map(|z| match z.ratio {
+                Some(x) => (format!("{x:.2}"), x <= 2.0),
+                None => (
+                    format!("> {:.0}", analyze_bound(z) / z.floor_seconds),
+                    false,
+                ),
+            }),
         ),
         check(
             "analyze time",
             "≤ 10 s",
-            large.map(|z| (secs(z.analyze_seconds), z.analyze_seconds <= 10.0)),
+            large.map(|z| {
+                (
+                    analyze_secs(z),
+                    z.analyze_seconds.is_some_and(|a| a <= 10.0),
+                )
+            }),
         ),
         check(
             "analyze peak RSS",
