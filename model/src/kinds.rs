@@ -60,234 +60,83 @@ impl KindSpec {
     }
 }
 
-macro_rules! kind {
-    ($group:literal, $version:literal, $kind:literal, $plural:literal, namespaced) => {
-        KindSpec {
-            group: $group,
-            version: $version,
-            kind: $kind,
-            plural: $plural,
-            namespaced: true,
-            optional: false,
-        }
-    };
-    ($group:literal, $version:literal, $kind:literal, $plural:literal, cluster) => {
-        KindSpec {
-            group: $group,
-            version: $version,
-            kind: $kind,
-            plural: $plural,
-            namespaced: false,
-            optional: false,
-        }
-    };
-    ($group:literal, $version:literal, $kind:literal, $plural:literal, namespaced, optional) => {
-        KindSpec {
-            group: $group,
-            version: $version,
-            kind: $kind,
-            plural: $plural,
-            namespaced: true,
-            optional: true,
-        }
-    };
-    ($group:literal, $version:literal, $kind:literal, $plural:literal, cluster, optional) => {
-        KindSpec {
-            group: $group,
-            version: $version,
-            kind: $kind,
-            plural: $plural,
-            namespaced: false,
-            optional: true,
-        }
-    };
+/// Where objects of a kind live.
+#[derive(Clone, Copy)]
+enum Scope {
+    Namespaced,
+    Cluster,
+}
+
+/// Whether a kind is built in or comes from an add-on.
+#[derive(Clone, Copy)]
+enum Origin {
+    BuiltIn,
+    AddOn,
+}
+
+use Origin::{AddOn, BuiltIn};
+use Scope::{Cluster, Namespaced};
+
+const fn kind(
+    group: &'static str,
+    version: &'static str,
+    kind: &'static str,
+    plural: &'static str,
+    scope: Scope,
+    origin: Origin,
+) -> KindSpec {
+    KindSpec {
+        group,
+        version,
+        kind,
+        plural,
+        namespaced: matches!(scope, Scope::Namespaced),
+        optional: matches!(origin, Origin::AddOn),
+    }
 }
 
 /// Every kind a snapshot may hold, in the order they are captured and written.
+#[rustfmt::skip]
 pub const KINDS: &[KindSpec] = &[
-    kind!("", "v1", "Namespace", "namespaces", cluster),
-    kind!("", "v1", "Node", "nodes", cluster),
-    kind!("", "v1", "Pod", "pods", namespaced),
-    kind!("", "v1", "ServiceAccount", "serviceaccounts", namespaced),
-    kind!("", "v1", "Secret", "secrets", namespaced),
-    kind!("", "v1", "ConfigMap", "configmaps", namespaced),
-    kind!("", "v1", "Service", "services", namespaced),
-    kind!(
-        "",
-        "v1",
-        "PersistentVolumeClaim",
-        "persistentvolumeclaims",
-        namespaced
-    ),
-    kind!("", "v1", "PersistentVolume", "persistentvolumes", cluster),
-    kind!("", "v1", "ResourceQuota", "resourcequotas", namespaced),
-    kind!("", "v1", "LimitRange", "limitranges", namespaced),
-    kind!(
-        "",
-        "v1",
-        "ReplicationController",
-        "replicationcontrollers",
-        namespaced
-    ),
-    kind!(
-        "discovery.k8s.io",
-        "v1",
-        "EndpointSlice",
-        "endpointslices",
-        namespaced
-    ),
-    kind!("apps", "v1", "Deployment", "deployments", namespaced),
-    kind!("apps", "v1", "DaemonSet", "daemonsets", namespaced),
-    kind!("apps", "v1", "StatefulSet", "statefulsets", namespaced),
-    kind!("apps", "v1", "ReplicaSet", "replicasets", namespaced),
-    kind!("batch", "v1", "Job", "jobs", namespaced),
-    kind!("batch", "v1", "CronJob", "cronjobs", namespaced),
-    kind!(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "Role",
-        "roles",
-        namespaced
-    ),
-    kind!(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "RoleBinding",
-        "rolebindings",
-        namespaced
-    ),
-    kind!(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRole",
-        "clusterroles",
-        cluster
-    ),
-    kind!(
-        "rbac.authorization.k8s.io",
-        "v1",
-        "ClusterRoleBinding",
-        "clusterrolebindings",
-        cluster
-    ),
-    kind!(
-        "networking.k8s.io",
-        "v1",
-        "NetworkPolicy",
-        "networkpolicies",
-        namespaced
-    ),
-    kind!(
-        "networking.k8s.io",
-        "v1",
-        "Ingress",
-        "ingresses",
-        namespaced
-    ),
-    kind!(
-        "networking.k8s.io",
-        "v1",
-        "IngressClass",
-        "ingressclasses",
-        cluster
-    ),
-    kind!(
-        "storage.k8s.io",
-        "v1",
-        "StorageClass",
-        "storageclasses",
-        cluster
-    ),
-    kind!(
-        "node.k8s.io",
-        "v1",
-        "RuntimeClass",
-        "runtimeclasses",
-        cluster
-    ),
-    kind!(
-        "admissionregistration.k8s.io",
-        "v1",
-        "MutatingWebhookConfiguration",
-        "mutatingwebhookconfigurations",
-        cluster
-    ),
-    kind!(
-        "admissionregistration.k8s.io",
-        "v1",
-        "ValidatingWebhookConfiguration",
-        "validatingwebhookconfigurations",
-        cluster
-    ),
-    kind!(
-        "admissionregistration.k8s.io",
-        "v1",
-        "ValidatingAdmissionPolicy",
-        "validatingadmissionpolicies",
-        cluster
-    ),
-    kind!(
-        "admissionregistration.k8s.io",
-        "v1",
-        "ValidatingAdmissionPolicyBinding",
-        "validatingadmissionpolicybindings",
-        cluster
-    ),
-    kind!(
-        "certificates.k8s.io",
-        "v1",
-        "CertificateSigningRequest",
-        "certificatesigningrequests",
-        cluster
-    ),
-    kind!(
-        "cert-manager.io",
-        "v1",
-        "Certificate",
-        "certificates",
-        namespaced,
-        optional
-    ),
-    kind!(
-        "security.istio.io",
-        "v1",
-        "PeerAuthentication",
-        "peerauthentications",
-        namespaced,
-        optional
-    ),
-    kind!(
-        "cilium.io",
-        "v2",
-        "CiliumNetworkPolicy",
-        "ciliumnetworkpolicies",
-        namespaced,
-        optional
-    ),
-    kind!(
-        "cilium.io",
-        "v2",
-        "CiliumClusterwideNetworkPolicy",
-        "ciliumclusterwidenetworkpolicies",
-        cluster,
-        optional
-    ),
-    kind!(
-        "crd.projectcalico.org",
-        "v1",
-        "NetworkPolicy",
-        "networkpolicies",
-        namespaced,
-        optional
-    ),
-    kind!(
-        "crd.projectcalico.org",
-        "v1",
-        "GlobalNetworkPolicy",
-        "globalnetworkpolicies",
-        cluster,
-        optional
-    ),
+    kind("", "v1", "Namespace", "namespaces", Cluster, BuiltIn),
+    kind("", "v1", "Node", "nodes", Cluster, BuiltIn),
+    kind("", "v1", "Pod", "pods", Namespaced, BuiltIn),
+    kind("", "v1", "ServiceAccount", "serviceaccounts", Namespaced, BuiltIn),
+    kind("", "v1", "Secret", "secrets", Namespaced, BuiltIn),
+    kind("", "v1", "ConfigMap", "configmaps", Namespaced, BuiltIn),
+    kind("", "v1", "Service", "services", Namespaced, BuiltIn),
+    kind("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", Namespaced, BuiltIn),
+    kind("", "v1", "PersistentVolume", "persistentvolumes", Cluster, BuiltIn),
+    kind("", "v1", "ResourceQuota", "resourcequotas", Namespaced, BuiltIn),
+    kind("", "v1", "LimitRange", "limitranges", Namespaced, BuiltIn),
+    kind("", "v1", "ReplicationController", "replicationcontrollers", Namespaced, BuiltIn),
+    kind("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", Namespaced, BuiltIn),
+    kind("apps", "v1", "Deployment", "deployments", Namespaced, BuiltIn),
+    kind("apps", "v1", "DaemonSet", "daemonsets", Namespaced, BuiltIn),
+    kind("apps", "v1", "StatefulSet", "statefulsets", Namespaced, BuiltIn),
+    kind("apps", "v1", "ReplicaSet", "replicasets", Namespaced, BuiltIn),
+    kind("batch", "v1", "Job", "jobs", Namespaced, BuiltIn),
+    kind("batch", "v1", "CronJob", "cronjobs", Namespaced, BuiltIn),
+    kind("rbac.authorization.k8s.io", "v1", "Role", "roles", Namespaced, BuiltIn),
+    kind("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", Namespaced, BuiltIn),
+    kind("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", Cluster, BuiltIn),
+    kind("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", Cluster, BuiltIn),
+    kind("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", Namespaced, BuiltIn),
+    kind("networking.k8s.io", "v1", "Ingress", "ingresses", Namespaced, BuiltIn),
+    kind("networking.k8s.io", "v1", "IngressClass", "ingressclasses", Cluster, BuiltIn),
+    kind("storage.k8s.io", "v1", "StorageClass", "storageclasses", Cluster, BuiltIn),
+    kind("node.k8s.io", "v1", "RuntimeClass", "runtimeclasses", Cluster, BuiltIn),
+    kind("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", Cluster, BuiltIn),
+    kind("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", Cluster, BuiltIn),
+    kind("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", "validatingadmissionpolicies", Cluster, BuiltIn),
+    kind("admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", Cluster, BuiltIn),
+    kind("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", Cluster, BuiltIn),
+    kind("cert-manager.io", "v1", "Certificate", "certificates", Namespaced, AddOn),
+    kind("security.istio.io", "v1", "PeerAuthentication", "peerauthentications", Namespaced, AddOn),
+    kind("cilium.io", "v2", "CiliumNetworkPolicy", "ciliumnetworkpolicies", Namespaced, AddOn),
+    kind("cilium.io", "v2", "CiliumClusterwideNetworkPolicy", "ciliumclusterwidenetworkpolicies", Cluster, AddOn),
+    kind("crd.projectcalico.org", "v1", "NetworkPolicy", "networkpolicies", Namespaced, AddOn),
+    kind("crd.projectcalico.org", "v1", "GlobalNetworkPolicy", "globalnetworkpolicies", Cluster, AddOn),
 ];
 
 /// Splits an `apiVersion` into group and version (`apps/v1` → (`apps`, `v1`), `v1` → (``, `v1`)).
