@@ -60,16 +60,22 @@ fn blank_fingerprints(s: &str) -> String {
     out
 }
 
-#[test]
-fn committed_demo_snapshot_matches_a_fresh_import() {
-    let dir = tempfile::tempdir().unwrap();
-    let fresh = dir.path().join("demo.tar.zst");
+/// Imports the demo scenario into `dir/name`.
+fn import_demo(dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(name);
     import_paths(
         &[root().join("testdata/scenarios/demo")],
-        &fresh,
+        &out,
         &ImportOptions::default(),
     )
     .unwrap();
+    out
+}
+
+#[test]
+fn committed_demo_snapshot_matches_a_fresh_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = import_demo(dir.path(), "demo.tar.zst");
     let committed = resource_files(&root().join("testdata/snapshots/demo.tar.zst"));
     let fresh = resource_files(&fresh);
     assert_eq!(
@@ -140,13 +146,7 @@ fn import_inspect_verify_round_trip() {
 #[test]
 fn verify_lists_each_mismatch_and_exits_1() {
     let dir = tempfile::tempdir().unwrap();
-    let good = dir.path().join("good.tar.zst");
-    import_paths(
-        &[root().join("testdata/scenarios/demo")],
-        &good,
-        &ImportOptions::default(),
-    )
-    .unwrap();
+    let good = import_demo(dir.path(), "good.tar.zst");
     // Rewrite the archive with two files altered and the manifest kept.
     let bad = dir.path().join("bad.tar.zst");
     let mut decoder = zstd::stream::Decoder::new(std::fs::File::open(&good).unwrap()).unwrap();
