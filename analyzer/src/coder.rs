@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use crate::inventory::{Container, Inventory, Pod};
 
-/// Boolean coderd settings. When the redaction masked one anyway, the marker's length still tells
-/// `true` (4) from `false` (5): nothing secret is learnt, and the setting is not a literal secret.
+/// Boolean coderd settings: switches, never secrets (the redaction keeps their literal values; a
+/// marker on one is not counted as a literal secret).
 pub const BOOLEAN_SETTINGS: &[&str] = &[
     "CODER_DISABLE_PASSWORD_AUTH",
     "CODER_DISABLE_OWNER_WORKSPACE_ACCESS",
@@ -28,23 +28,14 @@ pub const BOOLEAN_SETTINGS: &[&str] = &[
     "CODER_TELEMETRY_ENABLE",
 ];
 
-/// Reads a setting's literal env value: a redaction marker on a boolean setting is read back from
-/// its length; on anything else it is [`Setting::Redacted`].
-pub fn literal_setting(name: &str, value: &str) -> Setting {
-    if !is_marker(value) {
-        return Setting::Literal(value.to_string());
+/// Reads a setting's literal env value; a redaction marker is [`Setting::Redacted`] (nothing is
+/// inferred from a marker).
+pub fn literal_setting(value: &str) -> Setting {
+    if is_marker(value) {
+        Setting::Redacted
+    } else {
+        Setting::Literal(value.to_string())
     }
-    if BOOLEAN_SETTINGS.contains(&name) {
-        let len = value
-            .rsplit_once("len=")
-            .and_then(|(_, l)| l.trim_end_matches('>').parse::<u32>().ok());
-        match len {
-            Some(4) => return Setting::Literal("true".into()),
-            Some(5) => return Setting::Literal("false".into()),
-            _ => {}
-        }
-    }
-    Setting::Redacted
 }
 
 /// One coderd setting as the snapshot shows it.
@@ -181,7 +172,7 @@ impl CoderFacts {
                             key: r.key.clone(),
                         }
                     } else if let Some(v) = &e.value {
-                        literal_setting(&e.name, v)
+                        literal_setting(v)
                     } else {
                         Setting::Unknown
                     };

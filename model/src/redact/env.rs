@@ -167,10 +167,17 @@ pub const ENV_DENY_LIST: &[&str] = &[
     "*_CREDENTIALS",
 ];
 
-/// Whether a literal value of the variable `name` may be kept (subject to the value checks).
+/// Whether a literal value of the variable `name` may be kept (subject to the value checks). An
+/// allow-list entry that names one variable exactly (no pattern) wins over the deny list: it is a
+/// setting known to be harmless whose name merely contains a word like `PASSWORD`
+/// (`CODER_DISABLE_PASSWORD_AUTH`, a switch).
 pub fn env_name_allowed(name: &str) -> bool {
-    !ENV_DENY_LIST.iter().any(|p| glob_match(p, name))
-        && ENV_ALLOW_LIST.iter().any(|p| glob_match(p, name))
+    let exact = ENV_ALLOW_LIST
+        .iter()
+        .any(|p| *p == name && !p.contains('*') && !p.contains("<N>"));
+    exact
+        || (!ENV_DENY_LIST.iter().any(|p| glob_match(p, name))
+            && ENV_ALLOW_LIST.iter().any(|p| glob_match(p, name)))
 }
 
 /// Pointers to the pod specs of a kind's objects.
@@ -533,6 +540,14 @@ mod tests {
             "PATH",
         ] {
             assert!(env_name_allowed(name), "{name}");
+        }
+        // An exact allow-list entry beats a deny pattern its name happens to match.
+        assert!(env_name_allowed("CODER_DISABLE_PASSWORD_AUTH"));
+        for name in [
+            "CODER_DISABLE_PASSWORD_AUTH_X",
+            "X_CODER_DISABLE_PASSWORD_AUTH",
+        ] {
+            assert!(!env_name_allowed(name), "{name}");
         }
     }
 
