@@ -200,12 +200,33 @@ pub struct Spool {
     archive_path: String,
     file_path: PathBuf,
     out: BufWriter<File>,
-    /// (namespace, name, offset, length) per line, for sorting.
-    index: Vec<(String, String, u64, u32)>,
+    /// The last line's (namespace, name) while lines arrive in order, which is how API servers list.
+    last: Option<(String, String)>,
+    /// (namespace, name, offset, length) per line, built only once a line arrives out of order: memory
+    /// stays flat for sorted input.
+    index: Option<Vec<SortKey>>,
+    count: u64,
     offset: u64,
-    sorted: bool,
     hasher: Sha256,
     buf: Vec<u8>,
+}
+
+/// A line's sorting key and place in the spool file.
+type SortKey = (String, String, u64, u32);
+
+/// Just enough of an object to sort it.
+#[derive(serde::Deserialize)]
+struct KeyOnly {
+    #[serde(default)]
+    metadata: Option<KeyMeta>,
+}
+
+#[derive(serde::Deserialize)]
+struct KeyMeta {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
 }
 
 impl Spool {
@@ -216,9 +237,10 @@ impl Spool {
             archive_path,
             file_path,
             out: BufWriter::with_capacity(1 << 16, file),
-            index: Vec::new(),
+            last: None,
+            index: None,
+            count: 0,
             offset: 0,
-            sorted: true,
             hasher: Sha256::new(),
             buf: Vec::with_capacity(4096),
         })
@@ -231,61 +253,97 @@ impl Spool {
 
     /// Number of objects pushed so far.
     pub fn count(&self) -> u64 {
-        self.index.len() as u64
+        self.count
     }
 
     /// Appends one object as a line. The object is serialised compactly; its namespace and name
     /// decide its place in the sorted file.
     pub fn push(&mut self, object: &Value) -> Result<(), ArchiveError> {
-        self.buf.clear();
-        serde_json::to_writer(&mut self.buf, object).map_err(|source| ArchiveError::Serialize {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        serde_json::to_writer(&mut buf, object).map_err(|source| ArchiveError::Serialize {
             path: self.archive_path.clone(),
             source,
         })?;
-        self.buf.push(b'\n');
-        let ns = crate::manifests::namespace_of(object)
-            .unwrap_or("")
-            .to_string();
-        let name = crate::manifests::name_of(object).unwrap_or("").to_string();
-        if let Some((last_ns, last_name, _, _)) = self.index.last()
-            && (last_ns.as_str(), last_name.as_str()) > (ns.as_str(), name.as_str())
-        {
-            self.sorted = false;
-        }
-        let len = u32::try_from(self.buf.len()).map_err(|_| ArchiveError::Limit {
-            archive: self.file_path.clone(),
-            entry: self.archive_path.clone(),
-            limit: "object size",
-            detail: format!("{} bytes in one object", self.buf.len()),
-        })?;
-        self.out
-            .write_all(&self.buf)
-            .map_err(io_err(&self.file_path))?;
-        if self.sorted {
-            self.hasher.update(&self.buf);
-        }
-        self.index.push((ns, name, self.offset, len));
-        self.offset += u64::from(len);
-        Ok(())
+        buf.push(b'\n');
+        let ns = crate::manifests::namespace_of(object).unwrap_or("");
+        let name = crate::manifests::name_of(object).unwrap_or("");
+        let result = self.append(ns, name, &buf);
+        self.buf = buf;
+        result
     }
 
     /// Appends an already serialised document (no sorting key): for single JSON files.
     pub fn push_raw(&mut self, bytes: &[u8]) -> Result<(), ArchiveError> {
-        self.out.write_all(bytes).map_err(io_err(&self.file_path))?;
-        self.hasher.update(bytes);
-        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-        self.index
-            .push((String::new(), String::new(), self.offset, len));
-        self.offset += bytes.len() as u64;
+        self.append("", "", bytes)
+    }
+
+    /// Records a line's key (switching to an index on the first line out of order) and writes it.
+    fn append(&mut self, ns: &str, name: &str, line: &[u8]) -> Result<(), ArchiveError> {
+        let len = u32::try_from(line.len()).map_err(|_| ArchiveError::Limit {
+            archive: self.file_path.clone(),
+            entry: self.archive_path.clone(),
+            limit: "object size",
+            detail: format!("{} bytes in one object", line.len()),
+        })?;
+        if self.index.is_none() {
+            let in_order = self
+                .last
+                .as_ref()
+                .is_none_or(|(l_ns, l_name)| (l_ns.as_str(), l_name.as_str()) <= (ns, name));
+            if in_order {
+                let last = self.last.get_or_insert_with(Default::default);
+                last.0.clear();
+                last.0.push_str(ns);
+                last.1.clear();
+                last.1.push_str(name);
+                self.hasher.update(line);
+            } else {
+                self.index = Some(self.rebuild_index()?);
+            }
+        }
+        if let Some(index) = &mut self.index {
+            index.push((ns.to_string(), name.to_string(), self.offset, len));
+        }
+        self.out.write_all(line).map_err(io_err(&self.file_path))?;
+        self.offset += u64::from(len);
+        self.count += 1;
         Ok(())
+    }
+
+    /// Reads back the lines written so far and returns their sorting keys.
+    fn rebuild_index(&mut self) -> Result<Vec<SortKey>, ArchiveError> {
+        self.out.flush().map_err(io_err(&self.file_path))?;
+        let file = File::open(&self.file_path).map_err(io_err(&self.file_path))?;
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let mut index = Vec::with_capacity(self.count as usize);
+        let mut line = Vec::new();
+        let mut offset = 0u64;
+        loop {
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(io_err(&self.file_path))?;
+            if n == 0 {
+                break;
+            }
+            let key: KeyOnly = serde_json::from_slice(&line).unwrap_or(KeyOnly { metadata: None });
+            let (ns, name) = key
+                .metadata
+                .map(|m| (m.namespace.unwrap_or_default(), m.name.unwrap_or_default()))
+                .unwrap_or_default();
+            index.push((ns, name, offset, n as u32));
+            offset += n as u64;
+        }
+        Ok(index)
     }
 
     /// Finishes the spool: flushes, and sorts it by namespace then name when objects arrived out of
     /// order (reading lines back one at a time; memory holds only the index).
     pub fn finish(mut self) -> Result<Spooled, ArchiveError> {
         self.out.flush().map_err(io_err(&self.file_path))?;
-        let count = self.index.len() as u64;
-        if self.sorted {
+        let count = self.count;
+        let Some(mut index) = self.index.take() else {
             let sha256 = hex::encode(self.hasher.finalize());
             return Ok(Spooled {
                 archive_path: self.archive_path,
@@ -294,16 +352,16 @@ impl Spool {
                 bytes: self.offset,
                 sha256,
             });
-        }
+        };
         drop(self.out);
-        self.index.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        index.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         let sorted_path = self.file_path.with_extension("sorted.jsonl");
         let mut input = File::open(&self.file_path).map_err(io_err(&self.file_path))?;
         let out_file = File::create(&sorted_path).map_err(io_err(&sorted_path))?;
         let mut out = BufWriter::with_capacity(1 << 16, out_file);
         let mut hasher = Sha256::new();
         let mut line = Vec::new();
-        for (_, _, offset, len) in &self.index {
+        for (_, _, offset, len) in &index {
             line.resize(*len as usize, 0);
             input
                 .seek(SeekFrom::Start(*offset))

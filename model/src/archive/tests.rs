@@ -89,6 +89,41 @@ fn round_trip_sorts_by_namespace_then_name() {
 }
 
 #[test]
+fn late_disorder_sorts_everything_stably() {
+    // In order for a while (no index kept), then out of order: the index is rebuilt from the file.
+    let mut objects: Vec<Value> = (0..150).map(|i| pod("a", &format!("p{i:03}"))).collect();
+    objects.push(pod("a", "p000"));
+    objects.push(pod("0-first", "x"));
+    objects.extend((0..20).rev().map(|i| pod("b", &format!("q{i:02}"))));
+    let mut dup = pod("a", "p000");
+    dup["spec"] = json!({"second": true});
+    objects.push(dup);
+    let dir = tempfile::tempdir().unwrap();
+    let (path, manifest) = write_sample(dir.path(), &objects);
+    assert_eq!(manifest.kinds[0].count, objects.len() as u64);
+    let (entries, _) = read_all(&path, ReadLimits::default()).unwrap();
+    let lines: Vec<Value> = String::from_utf8(entries[0].1.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut expected = objects.clone();
+    expected.sort_by(|a, b| {
+        let key = |v: &Value| {
+            (
+                v["metadata"]["namespace"].as_str().unwrap().to_string(),
+                v["metadata"]["name"].as_str().unwrap().to_string(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    assert_eq!(
+        lines, expected,
+        "sorted by namespace then name, equal keys in arrival order"
+    );
+}
+
+#[test]
 fn unfinished_writer_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("snap.tar.zst");
