@@ -1,7 +1,7 @@
-//! What is dropped from objects before they are written: server bookkeeping that changes between two
-//! captures of the same state, and the `last-applied-configuration` annotation (it carries Secret data in
-//! plain text). Everything the analysis needs stays: specs, labels, annotations, ownerReferences, node
-//! facts, pod phase and IPs.
+//! What is dropped from objects before they are written: server bookkeeping (`managedFields`, `uid`,
+//! `resourceVersion`, `generation`, owner references' `uid`s), status noise, and the
+//! `last-applied-configuration` annotation (it carries Secret data in plain text). Everything the
+//! analysis needs stays: specs, labels, annotations, ownerReferences, node facts, pod phase and IPs.
 
 use serde_json::{Map, Value};
 
@@ -50,6 +50,18 @@ pub fn trim(object: &mut Value) -> usize {
     if let Some(Value::Object(meta)) = obj.get_mut("metadata") {
         meta.remove("managedFields");
         meta.remove("selfLink");
+        // Server bookkeeping: random per object, so it costs more than half of a compressed
+        // snapshot, and no analysis reads it (references go by kind, namespace and name).
+        meta.remove("uid");
+        meta.remove("resourceVersion");
+        meta.remove("generation");
+        if let Some(Value::Array(owners)) = meta.get_mut("ownerReferences") {
+            for owner in owners {
+                if let Value::Object(o) = owner {
+                    o.remove("uid");
+                }
+            }
+        }
         if let Some(Value::Object(annotations)) = meta.get_mut("annotations") {
             if let Some(Value::String(s)) = annotations.remove(LAST_APPLIED) {
                 dropped = s.len().max(1);
@@ -107,9 +119,10 @@ mod tests {
     fn drops_managed_fields_last_applied_and_status_noise() {
         let mut pod = json!({
             "kind": "Pod",
-            "metadata": {"name": "p", "managedFields": [{}],
+            "metadata": {"name": "p", "managedFields": [{}], "uid": "0b1c", "resourceVersion": "42",
+                "generation": 3,
                 "annotations": {LAST_APPLIED: "{\"data\":\"secret\"}", "keep": "x"},
-                "ownerReferences": [{"kind": "ReplicaSet", "name": "r"}]},
+                "ownerReferences": [{"kind": "ReplicaSet", "name": "r", "uid": "9f8e"}]},
             "spec": {"nodeName": "n"},
             "status": {"phase": "Running", "podIP": "10.0.0.1", "conditions": [{"type": "Ready"}],
                 "containerStatuses": [{"restartCount": 3}]}
