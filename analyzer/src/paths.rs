@@ -8,12 +8,13 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::catalog::Technique;
-use crate::graph::{TrustGraph, VertexId};
+use crate::graph::{Fx, TrustGraph, VertexId};
 use crate::techniques::CLUSTER_ADMIN;
 
 /// How valuable a crown jewel is.
@@ -205,6 +206,38 @@ impl Csr {
 
 const NONE: u32 = u32::MAX;
 
+/// A scratch buffer borrowed from a pool, returned when dropped.
+struct Pooled<'a> {
+    scratch: Option<Scratch>,
+    pool: &'a Mutex<Vec<Scratch>>,
+}
+
+impl<'a> Pooled<'a> {
+    fn take(pool: &'a Mutex<Vec<Scratch>>, n: usize) -> Pooled<'a> {
+        let scratch = pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_else(|| Scratch::new(n));
+        Pooled {
+            scratch: Some(scratch),
+            pool,
+        }
+    }
+
+    fn get(&mut self) -> &mut Scratch {
+        self.scratch.get_or_insert_with(|| Scratch::new(0))
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let (Some(s), Ok(mut p)) = (self.scratch.take(), self.pool.lock()) {
+            p.push(s);
+        }
+    }
+}
+
 /// Per-worker search state, reused across searches.
 struct Scratch {
     stamp: Vec<u32>,
@@ -347,7 +380,7 @@ fn run_groups(
     // An entry that is also a jewel searches alone: a group's shared search never reaches its own
     // source as a target, though another member could.
     type Signature = (Breadth, Option<u32>, Vec<(u32, Technique)>);
-    let mut by_sig: HashMap<Signature, Vec<usize>> = HashMap::new();
+    let mut by_sig: HashMap<Signature, Vec<usize>, Fx> = HashMap::default();
     for (k, e) in entries.iter().enumerate() {
         let v = e.vertex.index() as u32;
         let sig: Vec<(u32, Technique)> = csr.edges(v).map(|x| (csr.to[x], csr.tech[x])).collect();
@@ -370,14 +403,17 @@ fn run_groups(
             groups.len()
         );
     }
-    // Searches run in chunks so that only one chunk's raw results are held at a time.
+    // Searches run in chunks so that only one chunk's raw results are held at a time. Scratch
+    // buffers outlive chunks (a pool): a fresh one would fault in its pages again.
     const CHUNK: usize = 1024;
+    let pool: Mutex<Vec<Scratch>> = Mutex::new(Vec::new());
     for chunk in groups.chunks(CHUNK) {
         let found: Vec<Found> = chunk
             .par_iter()
             .map_init(
-                || Scratch::new(n),
-                |s, grp| {
+                || Pooled::take(&pool, n),
+                |pooled, grp| {
+                    let s = pooled.get();
                     let first = &entries[grp[0]];
                     let src = first.vertex.index() as u32;
                     search(csr, src, first.breadth as u8, false, hops, m, s);
@@ -394,7 +430,7 @@ fn run_groups(
                         edges.reverse();
                         edges
                     };
-                    let mut best: HashMap<u32, (u32, u16, Vec<u32>)> = HashMap::new();
+                    let mut best: HashMap<u32, (u32, u16, Vec<u32>), Fx> = HashMap::default();
                     for &t in &reached {
                         best.insert(t, (s.dist[t as usize], s.hops[t as usize], path_to(s, t)));
                     }
@@ -567,8 +603,21 @@ pub fn find(
 
     // (entry class, techniques, target class, tier) → entries and targets; the steps shown are the
     // cheapest example's (then the first target by reference).
-    type Key = (String, Vec<Technique>, String, Tier);
-    let mut acc: HashMap<Key, Acc> = HashMap::new();
+    // Two levels, so the per-entry lookup takes no allocation: (techniques, target class, tier),
+    // then the entry class by number.
+    type Key = (Vec<Technique>, String, Tier);
+    let mut class_ids: HashMap<&str, u32> = HashMap::new();
+    let mut class_names: Vec<&str> = Vec::new();
+    let entry_class: Vec<u32> = entries
+        .iter()
+        .map(|e| {
+            *class_ids.entry(e.class.as_str()).or_insert_with(|| {
+                class_names.push(e.class.as_str());
+                class_names.len() as u32 - 1
+            })
+        })
+        .collect();
+    let mut acc: HashMap<Key, HashMap<u32, Acc, Fx>, Fx> = HashMap::default();
     run_groups(&csr, entries, &m, max_hops, &portal, |grp, f| {
         for (t, cost, edges) in f {
             let t_tier = match m.tier[*t as usize] {
@@ -582,6 +631,7 @@ pub fn find(
             let target_ref = g.reference(VertexId::new(*t as usize));
             let class = target_class(target_ref);
             let shape: Vec<Technique> = edges.iter().map(|&x| csr.tech[x as usize]).collect();
+            let by_class = acc.entry((shape, class, t_tier)).or_default();
             for &k in grp {
                 let entry = &entries[k];
                 let e = entry.vertex.index() as u32;
@@ -612,16 +662,14 @@ pub fn find(
                         .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
                         .collect()
                 };
-                let slot = acc
-                    .entry((entry.class.clone(), shape.clone(), class.clone(), t_tier))
-                    .or_insert_with(|| Acc {
-                        cost: *cost,
-                        tier: t_tier,
-                        breadth: entry.breadth,
-                        members: Vec::new(),
-                        targets: Vec::new(),
-                        example: (*t, steps()),
-                    });
+                let slot = by_class.entry(entry_class[k]).or_insert_with(|| Acc {
+                    cost: *cost,
+                    tier: t_tier,
+                    breadth: entry.breadth,
+                    members: Vec::new(),
+                    targets: Vec::new(),
+                    example: (*t, steps()),
+                });
                 let current = (
                     slot.cost,
                     g.reference(VertexId::new(slot.example.0 as usize)),
@@ -636,32 +684,43 @@ pub fn find(
             }
         }
     });
+    // Each vertex's position in reference order: members and targets sort by it.
+    let mut by_ref: Vec<u32> = (0..g.vertex_count() as u32).collect();
+    by_ref.par_sort_unstable_by(|a, b| {
+        g.reference(VertexId::new(*a as usize))
+            .cmp(g.reference(VertexId::new(*b as usize)))
+    });
+    let mut rank = vec![0u32; by_ref.len()];
+    for (i, v) in by_ref.into_iter().enumerate() {
+        rank[v as usize] = i as u32;
+    }
     let mut paths: Vec<AttackPath> = acc
         .into_iter()
-        .map(|((class, _, target_class, _), a)| {
-            let mut members = a.members;
-            members.sort_by(|x, y| {
-                g.reference(entries[*x].vertex)
-                    .cmp(g.reference(entries[*y].vertex))
-            });
-            members.dedup_by_key(|k| entries[*k].vertex);
-            let refs: Vec<String> = members
+        .flat_map(|((_, target_class, _), by_class)| {
+            by_class
+                .into_iter()
+                .map(|(c, a)| (class_names[c as usize].to_string(), target_class.clone(), a))
+                .collect::<Vec<_>>()
+        })
+        .map(|(class, target_class, a)| {
+            // Sorted by reference (through `rank`), deduplicated.
+            let mut members: Vec<u32> = a
+                .members
                 .iter()
-                .map(|k| g.reference(entries[*k].vertex).to_string())
+                .map(|&k| entries[k].vertex.index() as u32)
                 .collect();
-            let mut targets: Vec<&str> = a
-                .targets
-                .iter()
-                .map(|t| g.reference(VertexId::new(*t as usize)))
-                .collect();
-            targets.sort();
+            members.sort_unstable_by_key(|&v| rank[v as usize]);
+            members.dedup();
+            let reference = |v: &u32| g.reference(VertexId::new(*v as usize)).to_string();
+            let refs: Vec<String> = members.iter().take(5).map(reference).collect();
+            let mut targets = a.targets;
+            targets.sort_unstable_by_key(|&t| rank[t as usize]);
             targets.dedup();
-            let entry = if refs.len() == 1 {
-                refs[0].clone()
-            } else {
-                class
-            };
-            let target = if targets.len() == 1 {
+            let count = members.len();
+            let target_count = targets.len();
+            let targets: Vec<String> = targets.iter().take(5).map(reference).collect();
+            let entry = if count == 1 { refs[0].clone() } else { class };
+            let target = if target_count == 1 {
                 targets[0].to_string()
             } else {
                 target_class
@@ -695,10 +754,10 @@ pub fn find(
                 tier: a.tier,
                 breadth: a.breadth,
                 cost: a.cost,
-                count: refs.len(),
-                examples: refs.into_iter().take(5).collect(),
-                target_count: targets.len(),
-                target_examples: targets.iter().take(5).map(|t| t.to_string()).collect(),
+                count,
+                examples: refs,
+                target_count,
+                target_examples: targets,
                 steps,
             }
         })

@@ -47,6 +47,14 @@ pub struct Ctx<'a> {
     pub agent_token_pods: BTreeMap<String, Vec<usize>>,
     /// ClusterRoles granting `*` on `*` in `*` (aggregation resolved).
     pub admin_cluster_roles: std::sync::Arc<std::collections::BTreeSet<String>>,
+    /// Whether the cluster is EKS (an `aws-auth` ConfigMap or an `aws://` node).
+    pub eks: bool,
+    /// Vertex of each pod once made (by inventory index).
+    pod_ids: Vec<Option<VertexId>>,
+    /// Per namespace, the service accounts whose edges can lead anywhere ([`Ctx::sa_useful`]).
+    useful_sas: std::collections::HashMap<String, Arc<[String]>>,
+    /// Per namespace, the Secrets whose edges can matter ([`Ctx::secret_useful`]).
+    useful_secrets: std::collections::HashMap<String, Arc<[String]>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -130,7 +138,49 @@ impl<'a> Ctx<'a> {
                 .map(|(k, v)| (k, Arc::from(v)))
                 .collect(),
             agent_token_pods,
+            pod_ids: vec![None; inv.pods.len()],
+            eks: inv.aws_auth().is_some()
+                || inv.nodes.iter().any(|n| {
+                    n.spec
+                        .provider_id
+                        .as_deref()
+                        .is_some_and(|p| p.starts_with("aws://"))
+                }),
+            useful_sas: Default::default(),
+            useful_secrets: Default::default(),
         }
+    }
+
+    /// The service accounts of a namespace that pass [`Ctx::sa_useful`], in name order (computed
+    /// once per namespace; `extra_jewels` must be set before the first call).
+    pub fn useful_sas_in(&mut self, ns: &str) -> Arc<[String]> {
+        if let Some(v) = self.useful_sas.get(ns) {
+            return v.clone();
+        }
+        let v: Arc<[String]> = self
+            .sas_in(ns)
+            .iter()
+            .filter(|sa| self.sa_useful(ns, sa))
+            .cloned()
+            .collect();
+        self.useful_sas.insert(ns.to_string(), v.clone());
+        v
+    }
+
+    /// The Secrets of a namespace that pass [`Ctx::secret_useful`], in name order (computed once per
+    /// namespace).
+    pub fn useful_secrets_in(&mut self, ns: &str) -> Arc<[String]> {
+        if let Some(v) = self.useful_secrets.get(ns) {
+            return v.clone();
+        }
+        let v: Arc<[String]> = self
+            .secrets_in(ns)
+            .iter()
+            .filter(|s| self.secret_useful(ns, s))
+            .cloned()
+            .collect();
+        self.useful_secrets.insert(ns.to_string(), v.clone());
+        v
     }
 
     /// Whether edges into this service account can lead anywhere: it (or its groups) holds grants, it
@@ -201,8 +251,13 @@ impl<'a> Ctx<'a> {
 
     /// The vertex of pod `i`.
     pub fn pod(&mut self, i: usize) -> VertexId {
+        if let Some(v) = self.pod_ids[i] {
+            return v;
+        }
         let r = pod_ref(&self.inv.pods[i]);
-        self.g.vertex(VertexKind::Pod, r)
+        let v = self.g.vertex(VertexKind::Pod, r);
+        self.pod_ids[i] = Some(v);
+        v
     }
 
     /// The node a pod runs on (`Virtual/any-node` when unscheduled or a template).

@@ -87,17 +87,13 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
         (patch_workloads_reach(p), Technique::RbacPatchWorkloads),
     ] {
         for ns in reach.namespaces_in(&namespaces) {
-            for sa in ctx.sas_in(ns).iter() {
-                if ctx.sa_useful(ns, sa) {
-                    let t = ctx.sa(ns, sa);
-                    ctx.g.edge(v, t, tech, None);
-                }
+            for sa in ctx.useful_sas_in(ns).iter() {
+                let t = ctx.sa(ns, sa);
+                ctx.g.edge(v, t, tech, None);
             }
-            for s in ctx.secrets_in(ns).iter() {
-                if ctx.secret_useful(ns, s) {
-                    let t = ctx.secret(ns, s);
-                    ctx.g.edge(v, t, tech, None);
-                }
+            for s in ctx.useful_secrets_in(ns).iter() {
+                let t = ctx.secret(ns, s);
+                ctx.g.edge(v, t, tech, None);
             }
             let any = ctx.any_node();
             if ctx.privileged_allowed(ns) {
@@ -190,8 +186,8 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     let secrets = p.reach(&["get", "list", "watch"], &[""], &["secrets"]);
     if !secrets.is_empty() {
         for ns in secrets.namespaces_in(&namespaces) {
-            for s in ctx.secrets_in(ns).iter() {
-                if secrets.covers(ns, s) && ctx.secret_useful(ns, s) {
+            for s in ctx.useful_secrets_in(ns).iter() {
+                if secrets.covers(ns, s) {
                     let t = ctx.secret(ns, s);
                     ctx.g.edge(v, t, Technique::RbacReadSecrets, None);
                 }
@@ -203,8 +199,8 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     let tokens = p.reach(&["create"], &[""], &["serviceaccounts/token"]);
     if !tokens.is_empty() {
         for ns in tokens.namespaces_in(&namespaces) {
-            for sa in ctx.sas_in(ns).iter() {
-                if tokens.covers(ns, sa) && ctx.sa_useful(ns, sa) {
+            for sa in ctx.useful_sas_in(ns).iter() {
+                if tokens.covers(ns, sa) {
                     let t = ctx.sa(ns, sa);
                     ctx.g.edge(v, t, Technique::RbacServiceAccountToken, None);
                 }
@@ -258,8 +254,8 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     }
     if !sas.is_empty() {
         for ns in sas.namespaces_in(&namespaces) {
-            for sa in ctx.sas_in(ns).iter() {
-                if sas.covers(ns, sa) && ctx.sa_useful(ns, sa) {
+            for sa in ctx.useful_sas_in(ns).iter() {
+                if sas.covers(ns, sa) {
                     let t = ctx.sa(ns, sa);
                     ctx.g.edge(v, t, Technique::RbacImpersonate, None);
                 }
@@ -394,14 +390,7 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
         ctx.g
             .edge(v, any, Technique::RbacCreatePersistentVolume, None);
     }
-    let eks = inv.aws_auth().is_some()
-        || inv.nodes.iter().any(|n| {
-            n.spec
-                .provider_id
-                .as_deref()
-                .is_some_and(|p| p.starts_with("aws://"))
-        });
-    if eks {
+    if ctx.eks {
         let cm = p.reach(&["update", "patch"], &[""], &["configmaps"]);
         if cm.covers("kube-system", "aws-auth") {
             ctx.g.edge(v, admin, Technique::RbacAwsAuth, None);
@@ -434,17 +423,13 @@ pub fn namespace_admin(ctx: &mut Ctx<'_>, ns: &str) -> VertexId {
     let hub = ctx.g.vertex(VertexKind::Virtual, reference);
     let inv = ctx.inv;
     let tech = Technique::NamespaceAdminControl;
-    for sa in ctx.sas_in(ns).iter() {
-        if ctx.sa_useful(ns, sa) {
-            let t = ctx.sa(ns, sa);
-            ctx.g.edge(hub, t, tech, None);
-        }
+    for sa in ctx.useful_sas_in(ns).iter() {
+        let t = ctx.sa(ns, sa);
+        ctx.g.edge(hub, t, tech, None);
     }
-    for s in ctx.secrets_in(ns).iter() {
-        if ctx.secret_useful(ns, s) {
-            let t = ctx.secret(ns, s);
-            ctx.g.edge(hub, t, tech, None);
-        }
+    for s in ctx.useful_secrets_in(ns).iter() {
+        let t = ctx.secret(ns, s);
+        ctx.g.edge(hub, t, tech, None);
     }
     for &i in inv.pods_in(ns) {
         let t = ctx.pod(i);

@@ -122,10 +122,10 @@ fn validate(schema: &Value, root_schema: &Value, v: &Value, path: &str, errors: 
             return;
         }
     }
-    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
-        if !e.contains(v) {
-            errors.push(format!("{path}: {v} not in {e:?}"));
-        }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array)
+        && !e.contains(v)
+    {
+        errors.push(format!("{path}: {v} not in {e:?}"));
     }
     if let Some(obj) = v.as_object() {
         for req in schema
