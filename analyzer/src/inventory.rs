@@ -982,7 +982,9 @@ impl Inventory {
         let (manifest, _mismatches) = reader
             .read_entries(|info, r| {
                 if let Some(kind) = info.kind {
+                    const BATCH: usize = 8192;
                     let mut lines: Vec<Vec<u8>> = Vec::new();
+                    let mut seen = 0usize;
                     loop {
                         let mut line = Vec::new();
                         let n = std::io::BufRead::read_until(
@@ -998,11 +1000,21 @@ impl Inventory {
                             return Err(format!(
                                 "`{}`: line {} is longer than {max_line} bytes",
                                 info.path,
-                                lines.len() + 1
+                                seen + 1
                             ));
                         }
                         if !line.iter().all(u8::is_ascii_whitespace) {
                             lines.push(line);
+                            seen += 1;
+                        }
+                        // Parsed in batches, so a large kind's raw lines are never all held.
+                        if lines.len() >= BATCH {
+                            parsed.extend(
+                                lines
+                                    .par_drain(..)
+                                    .map(|l| parse_bytes(kind.kind, &l))
+                                    .collect::<Vec<Parsed>>(),
+                            );
                         }
                     }
                     let chunk: Vec<Parsed> = lines

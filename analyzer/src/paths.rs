@@ -405,10 +405,10 @@ fn run_groups(
     }
     // Searches run in chunks so that only one chunk's raw results are held at a time. Scratch
     // buffers outlive chunks (a pool): a fresh one would fault in its pages again.
-    const CHUNK: usize = 1024;
+    const CHUNK: usize = 256;
     let pool: Mutex<Vec<Scratch>> = Mutex::new(Vec::new());
-    for chunk in groups.chunks(CHUNK) {
-        let found: Vec<Found> = chunk
+    let search_chunk = |chunk: &[Vec<usize>]| -> Vec<Found> {
+        chunk
             .par_iter()
             .map_init(
                 || Pooled::take(&pool, n),
@@ -465,7 +465,10 @@ fn run_groups(
                     out
                 },
             )
-            .collect();
+            .collect()
+    };
+    for chunk in groups.chunks(CHUNK) {
+        let found = search_chunk(chunk);
         for (grp, f) in chunk.iter().zip(&found) {
             sink(grp, f);
         }
@@ -557,10 +560,26 @@ struct Acc {
     cost: u32,
     tier: Tier,
     breadth: Breadth,
-    members: Vec<usize>,
+    /// Entry vertices (repeats are compacted away as the list grows).
+    members: Vec<u32>,
+    members_compact: usize,
+    /// Target vertices (likewise).
     targets: Vec<u32>,
+    targets_compact: usize,
     /// The example target and its steps.
     example: (u32, Vec<(u32, Technique)>),
+}
+
+/// Pushes `x`, sorting and deduplicating once the list has doubled since the last time (the same
+/// entry and target recur for every target and entry of a group, so raw lists would grow with their
+/// product).
+fn push_compacting(list: &mut Vec<u32>, compact: &mut usize, x: u32) {
+    list.push(x);
+    if list.len() >= (*compact * 2).max(4096) {
+        list.sort_unstable();
+        list.dedup();
+        *compact = list.len();
+    }
 }
 
 /// Finds, filters and groups attack paths.
@@ -667,7 +686,9 @@ pub fn find(
                     tier: t_tier,
                     breadth: entry.breadth,
                     members: Vec::new(),
+                    members_compact: 0,
                     targets: Vec::new(),
+                    targets_compact: 0,
                     example: (*t, steps()),
                 });
                 let current = (
@@ -679,8 +700,8 @@ pub fn find(
                     slot.example = (*t, steps());
                 }
                 slot.breadth = slot.breadth.max(entry.breadth);
-                slot.members.push(k);
-                slot.targets.push(*t);
+                push_compacting(&mut slot.members, &mut slot.members_compact, e);
+                push_compacting(&mut slot.targets, &mut slot.targets_compact, *t);
             }
         }
     });
@@ -704,11 +725,7 @@ pub fn find(
         })
         .map(|(class, target_class, a)| {
             // Sorted by reference (through `rank`), deduplicated.
-            let mut members: Vec<u32> = a
-                .members
-                .iter()
-                .map(|&k| entries[k].vertex.index() as u32)
-                .collect();
+            let mut members = a.members;
             members.sort_unstable_by_key(|&v| rank[v as usize]);
             members.dedup();
             let reference = |v: &u32| g.reference(VertexId::new(*v as usize)).to_string();

@@ -141,9 +141,10 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
             continue;
         }
         for ns in reach.namespaces_in(&namespaces) {
+            let all = reach.all_in(ns);
             for &i in inv.pods_in(ns) {
                 let pod = &inv.pods[i];
-                if reach.covers(ns, &pod.metadata.name) {
+                if all || reach.covers(ns, &pod.metadata.name) {
                     let t = ctx.pod(i);
                     ctx.g.edge(v, t, tech, None);
                 }
