@@ -114,11 +114,20 @@ impl Permissions {
     /// of `groups` is allowed.
     pub fn reach(&self, verbs: &[&str], groups: &[&str], resources: &[&str]) -> Reach {
         let mut reach = Reach::default();
+        // Grants share rule lists (every binding of `edit` holds the same `Arc`): each list is
+        // matched once, by address.
+        let mut matched: HashMap<usize, Vec<usize>> = HashMap::new();
         for g in &self.grants {
-            for rule in g.rules.iter() {
-                if rule_matches(rule, verbs, groups, resources) {
-                    reach.add(g.namespace.as_deref(), &rule.resource_names);
-                }
+            let hits = matched.entry(g.rules.as_ptr() as usize).or_insert_with(|| {
+                g.rules
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, rule)| rule_matches(rule, verbs, groups, resources))
+                    .map(|(i, _)| i)
+                    .collect()
+            });
+            for &i in hits.iter() {
+                reach.add(g.namespace.as_deref(), &g.rules[i].resource_names);
             }
         }
         reach
