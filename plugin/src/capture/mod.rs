@@ -445,29 +445,45 @@ async fn write_rules(
     blind_spots: &mut BTreeSet<BlindSpot>,
 ) -> Result<(), CaptureError> {
     let bar = progress.line("identity rules (SelfSubjectRulesReview)");
-    let rules: Vec<Value> = futures::stream::iter(namespaces.iter())
+    // Each review goes to the spool as it arrives: with 10,000 namespaces, holding them all would make
+    // memory grow with the cluster.
+    let file_error = |source| CaptureError::File {
+        path: RULES_PATH.to_string(),
+        source,
+    };
+    let mut spool = writer.spool(RULES_PATH.to_string()).map_err(file_error)?;
+    let mut reviews = futures::stream::iter(namespaces.iter())
         .map(|ns| identity::rules_in(api, ns))
-        .buffered(settings.concurrency.max(1))
-        .inspect(|_| bar.inc(1))
-        .collect()
-        .await;
+        .buffered(settings.concurrency.max(1));
+    let mut answered = 0u64;
+    let mut first_error: Option<String> = None;
+    let mut all_failed = true;
+    while let Some(review) = reviews.next().await {
+        bar.inc(1);
+        answered += 1;
+        match review.get("error") {
+            Some(error) => {
+                first_error.get_or_insert_with(|| error.as_str().unwrap_or("").to_string());
+            }
+            None => all_failed = false,
+        }
+        spool.push(&review).map_err(file_error)?;
+    }
     progress.finish(&bar, "done");
-    if !rules.is_empty() && rules.iter().all(|r| r.get("error").is_some()) {
+    if answered > 0 && all_failed {
         blind_spots.insert(BlindSpot {
             subject: "identity rules".into(),
             reason: format!(
                 "SelfSubjectRulesReview failed: {}",
-                rules[0].get("error").and_then(Value::as_str).unwrap_or("")
+                first_error.unwrap_or_default()
             ),
             hides: "what the capturing identity may read, so which kinds are missing for lack of rights".into(),
         });
     }
-    add_lines(
-        writer,
-        RULES_PATH,
+    writer.add_file(
+        spool.finish().map_err(file_error)?,
         "SelfSubjectRulesReview of the capturing identity, one line per namespace",
-        rules.iter(),
-    )?;
+    );
 
     Ok(())
 }
