@@ -206,6 +206,12 @@ impl Csr {
 
 const NONE: u32 = u32::MAX;
 
+/// (cost, hops, vertex) packed so that the integer order is the tuple order (one comparison per
+/// heap step instead of three).
+fn heap_key(d: u32, h: u16, v: u32) -> u128 {
+    ((d as u128) << 48) | ((h as u128) << 32) | v as u128
+}
+
 /// A scratch buffer borrowed from a pool, returned when dropped.
 struct Pooled<'a> {
     scratch: Option<Scratch>,
@@ -247,7 +253,8 @@ struct Scratch {
     prev: Vec<u32>,
     done: Vec<bool>,
     via_jewel: Vec<bool>,
-    heap: BinaryHeap<(Reverse<u32>, Reverse<u16>, Reverse<u32>)>,
+    /// Keys from [`heap_key`]: smallest (cost, hops, vertex) first.
+    heap: BinaryHeap<Reverse<u128>>,
     reached: Vec<u32>,
 }
 
@@ -320,8 +327,9 @@ fn search(
     s.dist[src as usize] = 0;
     s.hops[src as usize] = 0;
     s.via_jewel[src as usize] = src_via_jewel;
-    s.heap.push((Reverse(0), Reverse(0), Reverse(src)));
-    while let Some((Reverse(d), Reverse(h), Reverse(v))) = s.heap.pop() {
+    s.heap.push(Reverse(heap_key(0, 0, src)));
+    while let Some(Reverse(key)) = s.heap.pop() {
+        let (d, h, v) = ((key >> 48) as u32, (key >> 32) as u16, key as u32);
         let vi = v as usize;
         if s.done[vi] || d != s.dist[vi] || h != s.hops[vi] {
             continue;
@@ -358,14 +366,28 @@ fn search(
                 s.hops[ti] = nh;
                 s.prev[ti] = e as u32;
                 s.via_jewel[ti] = via;
-                s.heap.push((Reverse(nd), Reverse(nh), Reverse(t)));
+                s.heap.push(Reverse(heap_key(nd, nh, t)));
             }
         }
     }
 }
 
-/// Raw result of one search group: (target, cost, edge indices from the source).
-type Found = Vec<(u32, u32, Vec<u32>)>;
+/// Raw result of one search group: (target, cost, edge indices from the source), by target; the
+/// edge lists of all targets share one buffer.
+#[derive(Default)]
+struct Found {
+    /// (target, cost, start and end in `edges`).
+    items: Vec<(u32, u32, u32, u32)>,
+    edges: Vec<u32>,
+}
+
+impl Found {
+    fn iter(&self) -> impl Iterator<Item = (&u32, &u32, &[u32])> + '_ {
+        self.items
+            .iter()
+            .map(|(t, c, a, b)| (t, c, &self.edges[*a as usize..*b as usize]))
+    }
+}
 
 fn run_groups(
     csr: &Csr,
@@ -417,51 +439,68 @@ fn run_groups(
                     let first = &entries[grp[0]];
                     let src = first.vertex.index() as u32;
                     search(csr, src, first.breadth as u8, false, hops, m, s);
-                    let mut out: Found = Vec::with_capacity(s.reached.len());
                     let reached = std::mem::take(&mut s.reached);
-                    let path_to = |s: &Scratch, t: u32| {
-                        let mut edges = Vec::with_capacity(s.hops[t as usize] as usize);
+                    // Appends the path to `t` (edges from the source) to `buf`.
+                    let path_to = |s: &Scratch, t: u32, buf: &mut Vec<u32>| {
+                        let start = buf.len();
                         let mut v = t;
                         while s.prev[v as usize] != NONE {
                             let e = s.prev[v as usize];
-                            edges.push(e);
+                            buf.push(e);
                             v = csr.from[e as usize];
                         }
-                        edges.reverse();
-                        edges
+                        buf[start..].reverse();
                     };
-                    let mut best: HashMap<u32, (u32, u16, Vec<u32>), Fx> = HashMap::default();
-                    for &t in &reached {
-                        best.insert(t, (s.dist[t as usize], s.hops[t as usize], path_to(s, t)));
-                    }
-                    // Through the portal: its own paths, appended to the path to it.
+                    // Through the portal: its own paths, appended to the path to it, where cheaper
+                    // than the direct one (every portal target is a jewel, so it was reached
+                    // directly exactly when it was settled here).
+                    let mut via_portal: HashMap<u32, (u32, usize), Fx> = HashMap::default();
+                    let mut portal_only: Vec<u32> = Vec::new();
+                    let mut portal_at = None;
                     if let Some(p) = m.portal {
                         let pi = p as usize;
                         if p != src && s.stamp[pi] == s.generation && s.done[pi] {
                             let (pd, ph) = (s.dist[pi], s.hops[pi]);
-                            let prefix = path_to(s, p);
-                            for (t, c, h, suffix) in portal {
+                            portal_at = Some(p);
+                            for (i, (t, c, h, _)) in portal.iter().enumerate() {
                                 if *t == src || ph.saturating_add(*h) > hops {
                                     continue;
                                 }
+                                let ti = *t as usize;
                                 let total = (pd.saturating_add(*c), ph + *h);
-                                let better = best.get(t).is_none_or(|b| total < (b.0, b.1));
-                                if better {
-                                    let mut edges = prefix.clone();
-                                    edges.extend_from_slice(suffix);
-                                    best.insert(*t, (total.0, total.1, edges));
+                                let direct = s.stamp[ti] == s.generation && s.done[ti];
+                                if !direct {
+                                    portal_only.push(*t);
+                                }
+                                if !direct || total < (s.dist[ti], s.hops[ti]) {
+                                    via_portal.insert(*t, (total.0, i));
                                 }
                             }
                         }
                     }
-                    s.reached = reached;
-                    let mut keys: Vec<u32> = best.keys().copied().collect();
-                    keys.sort_unstable();
-                    for t in keys {
-                        if let Some((c, _, edges)) = best.remove(&t) {
-                            out.push((t, c, edges));
-                        }
+                    let mut targets: Vec<u32> = reached.clone();
+                    targets.extend_from_slice(&portal_only);
+                    targets.sort_unstable();
+                    let mut out = Found {
+                        items: Vec::with_capacity(targets.len()),
+                        edges: Vec::new(),
+                    };
+                    for &t in &targets {
+                        let start = out.edges.len() as u32;
+                        let cost = match (via_portal.get(&t), portal_at) {
+                            (Some(&(c, i)), Some(p)) => {
+                                path_to(s, p, &mut out.edges);
+                                out.edges.extend_from_slice(&portal[i].3);
+                                c
+                            }
+                            _ => {
+                                path_to(s, t, &mut out.edges);
+                                s.dist[t as usize]
+                            }
+                        };
+                        out.items.push((t, cost, start, out.edges.len() as u32));
                     }
+                    s.reached = reached;
                     out
                 },
             )
@@ -524,7 +563,7 @@ pub fn cheapest_costs(
     run_groups(&csr, &entries, &m, max_hops, &Vec::new(), |grp, f| {
         for &k in grp {
             let e = entries[k].vertex.index() as u32;
-            for (t, cost, edges) in f {
+            for (t, cost, edges) in f.iter() {
                 if *t == e || edges.iter().skip(1).any(|&x| csr.from[x as usize] == e) {
                     continue;
                 }
@@ -638,7 +677,7 @@ pub fn find(
         .collect();
     let mut acc: HashMap<Key, HashMap<u32, Acc, Fx>, Fx> = HashMap::default();
     run_groups(&csr, entries, &m, max_hops, &portal, |grp, f| {
-        for (t, cost, edges) in f {
+        for (t, cost, edges) in f.iter() {
             let t_tier = match m.tier[*t as usize] {
                 3 => Tier::Critical,
                 2 => Tier::High,
