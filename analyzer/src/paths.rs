@@ -663,7 +663,11 @@ pub fn find(
     // cheapest example's (then the first target by reference).
     // Two levels, so the per-entry lookup takes no allocation: (techniques, target class, tier),
     // then the entry class by number.
-    type Key = (Vec<Technique>, String, Tier);
+    // Target classes by number too, computed once per target vertex.
+    type Key = (Vec<Technique>, u32, Tier);
+    let mut target_class_of: Vec<u32> = vec![NONE; g.vertex_count()];
+    let mut target_class_ids: HashMap<String, u32, Fx> = HashMap::default();
+    let mut target_class_names: Vec<String> = Vec::new();
     let mut class_ids: HashMap<&str, u32> = HashMap::new();
     let mut class_names: Vec<&str> = Vec::new();
     let entry_class: Vec<u32> = entries
@@ -687,7 +691,19 @@ pub fn find(
                 continue;
             }
             let target_ref = g.reference(VertexId::new(*t as usize));
-            let class = target_class(target_ref);
+            let class = match target_class_of[*t as usize] {
+                NONE => {
+                    let name = target_class(target_ref);
+                    let next = target_class_names.len() as u32;
+                    let id = *target_class_ids.entry(name.clone()).or_insert(next);
+                    if id == next {
+                        target_class_names.push(name);
+                    }
+                    target_class_of[*t as usize] = id;
+                    id
+                }
+                id => id,
+            };
             let shape: Vec<Technique> = edges.iter().map(|&x| csr.tech[x as usize]).collect();
             let by_class = acc.entry((shape, class, t_tier)).or_default();
             for &k in grp {
@@ -757,6 +773,7 @@ pub fn find(
     let mut paths: Vec<AttackPath> = acc
         .into_iter()
         .flat_map(|((_, target_class, _), by_class)| {
+            let target_class = &target_class_names[target_class as usize];
             by_class
                 .into_iter()
                 .map(|(c, a)| (class_names[c as usize].to_string(), target_class.clone(), a))
