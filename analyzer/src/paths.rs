@@ -664,7 +664,10 @@ pub fn find(
     // Two levels, so the per-entry lookup takes no allocation: (techniques, target class, tier),
     // then the entry class by number.
     // Target classes by number too, computed once per target vertex.
-    type Key = (Vec<Technique>, u32, Tier);
+    // Technique sequences by number as well (looked up through a reused buffer).
+    type Key = (u32, u32, Tier);
+    let mut shape_ids: HashMap<Vec<Technique>, u32, Fx> = HashMap::default();
+    let mut shape_buf: Vec<Technique> = Vec::new();
     let mut target_class_of: Vec<u32> = vec![NONE; g.vertex_count()];
     let mut target_class_ids: HashMap<String, u32, Fx> = HashMap::default();
     let mut target_class_names: Vec<String> = Vec::new();
@@ -704,7 +707,16 @@ pub fn find(
                 }
                 id => id,
             };
-            let shape: Vec<Technique> = edges.iter().map(|&x| csr.tech[x as usize]).collect();
+            shape_buf.clear();
+            shape_buf.extend(edges.iter().map(|&x| csr.tech[x as usize]));
+            let shape = match shape_ids.get(shape_buf.as_slice()) {
+                Some(&id) => id,
+                None => {
+                    let id = shape_ids.len() as u32;
+                    shape_ids.insert(shape_buf.clone(), id);
+                    id
+                }
+            };
             let by_class = acc.entry((shape, class, t_tier)).or_default();
             for &k in grp {
                 let entry = &entries[k];
