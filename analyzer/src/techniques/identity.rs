@@ -118,7 +118,7 @@ fn node_cloud_roles(ctx: &mut Ctx<'_>, provider_id: Option<&str>) -> Vec<VertexI
     }
     let mut out = Vec::new();
     if provider == "aws"
-        && let Some(aws) = ctx.inv.aws_auth()
+        && let Some(aws) = ctx.aws_auth
     {
         {
             for m in aws

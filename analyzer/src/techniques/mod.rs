@@ -49,6 +49,8 @@ pub struct Ctx<'a> {
     pub admin_cluster_roles: std::sync::Arc<std::collections::BTreeSet<String>>,
     /// Whether the cluster is EKS (an `aws-auth` ConfigMap or an `aws://` node).
     pub eks: bool,
+    /// The `aws-auth` ConfigMap's data (looked up once; [`Inventory::aws_auth`] scans).
+    pub aws_auth: Option<&'a serde_json::Value>,
     /// Vertex of each pod once made (by inventory index).
     pod_ids: Vec<Option<VertexId>>,
     /// Per namespace, the service accounts whose edges can lead anywhere ([`Ctx::sa_useful`]).
@@ -139,6 +141,7 @@ impl<'a> Ctx<'a> {
                 .collect(),
             agent_token_pods,
             pod_ids: vec![None; inv.pods.len()],
+            aws_auth: inv.aws_auth(),
             eks: inv.aws_auth().is_some()
                 || inv.nodes.iter().any(|n| {
                     n.spec
