@@ -244,15 +244,21 @@ impl Drop for Pooled<'_> {
     }
 }
 
+/// One vertex's search state (kept together: a search step touches all of it).
+#[derive(Clone, Copy)]
+struct Slot {
+    stamp: u32,
+    dist: u32,
+    prev: u32,
+    hops: u16,
+    done: bool,
+    via_jewel: bool,
+}
+
 /// Per-worker search state, reused across searches.
 struct Scratch {
-    stamp: Vec<u32>,
     generation: u32,
-    dist: Vec<u32>,
-    hops: Vec<u16>,
-    prev: Vec<u32>,
-    done: Vec<bool>,
-    via_jewel: Vec<bool>,
+    slot: Vec<Slot>,
     /// Keys from [`heap_key`]: smallest (cost, hops, vertex) first.
     heap: BinaryHeap<Reverse<u128>>,
     reached: Vec<u32>,
@@ -261,27 +267,35 @@ struct Scratch {
 impl Scratch {
     fn new(n: usize) -> Scratch {
         Scratch {
-            stamp: vec![0; n],
             generation: 0,
-            dist: vec![0; n],
-            hops: vec![0; n],
-            prev: vec![NONE; n],
-            done: vec![false; n],
-            via_jewel: vec![false; n],
+            slot: vec![
+                Slot {
+                    stamp: 0,
+                    dist: 0,
+                    prev: NONE,
+                    hops: 0,
+                    done: false,
+                    via_jewel: false,
+                };
+                n
+            ],
             heap: BinaryHeap::new(),
             reached: Vec::new(),
         }
     }
 
     fn touch(&mut self, v: u32) {
-        let i = v as usize;
-        if self.stamp[i] != self.generation {
-            self.stamp[i] = self.generation;
-            self.dist[i] = u32::MAX;
-            self.hops[i] = u16::MAX;
-            self.prev[i] = NONE;
-            self.done[i] = false;
-            self.via_jewel[i] = false;
+        let generation = self.generation;
+        let slot = &mut self.slot[v as usize];
+        if slot.stamp != generation {
+            *slot = Slot {
+                stamp: generation,
+                dist: u32::MAX,
+                prev: NONE,
+                hops: u16::MAX,
+                done: false,
+                via_jewel: false,
+            };
         }
     }
 }
@@ -318,23 +332,23 @@ fn search(
 ) {
     s.generation = s.generation.wrapping_add(1);
     if s.generation == 0 {
-        s.stamp.iter_mut().for_each(|x| *x = 0);
+        s.slot.iter_mut().for_each(|x| x.stamp = 0);
         s.generation = 1;
     }
     s.heap.clear();
     s.reached.clear();
     s.touch(src);
-    s.dist[src as usize] = 0;
-    s.hops[src as usize] = 0;
-    s.via_jewel[src as usize] = src_via_jewel;
+    s.slot[src as usize].dist = 0;
+    s.slot[src as usize].hops = 0;
+    s.slot[src as usize].via_jewel = src_via_jewel;
     s.heap.push(Reverse(heap_key(0, 0, src)));
     while let Some(Reverse(key)) = s.heap.pop() {
         let (d, h, v) = ((key >> 48) as u32, (key >> 32) as u16, key as u32);
         let vi = v as usize;
-        if s.done[vi] || d != s.dist[vi] || h != s.hops[vi] {
+        if s.slot[vi].done || d != s.slot[vi].dist || h != s.slot[vi].hops {
             continue;
         }
-        s.done[vi] = true;
+        s.slot[vi].done = true;
         if v != src {
             if m.tier[vi] > 0 {
                 s.reached.push(v);
@@ -343,7 +357,7 @@ fn search(
                 || (m.prune && m.portal == Some(v))
                 || (m.prune
                     && (m.tier[vi] >= Tier::Critical as u8
-                        || (m.breadth[vi] >= src_breadth && !s.via_jewel[vi])));
+                        || (m.breadth[vi] >= src_breadth && !s.slot[vi].via_jewel)));
             if stop {
                 continue;
             }
@@ -351,21 +365,21 @@ fn search(
         if h >= max_hops {
             continue;
         }
-        let via = s.via_jewel[vi] || (v != src && m.tier[vi] > 0);
+        let via = s.slot[vi].via_jewel || (v != src && m.tier[vi] > 0);
         for e in csr.edges(v) {
             let t = csr.to[e];
             s.touch(t);
             let ti = t as usize;
-            if s.done[ti] {
+            if s.slot[ti].done {
                 continue;
             }
             let nd = d.saturating_add(csr.cost[e]);
             let nh = h + 1;
-            if (nd, nh) < (s.dist[ti], s.hops[ti]) {
-                s.dist[ti] = nd;
-                s.hops[ti] = nh;
-                s.prev[ti] = e as u32;
-                s.via_jewel[ti] = via;
+            if (nd, nh) < (s.slot[ti].dist, s.slot[ti].hops) {
+                s.slot[ti].dist = nd;
+                s.slot[ti].hops = nh;
+                s.slot[ti].prev = e as u32;
+                s.slot[ti].via_jewel = via;
                 s.heap.push(Reverse(heap_key(nd, nh, t)));
             }
         }
@@ -444,8 +458,8 @@ fn run_groups(
                     let path_to = |s: &Scratch, t: u32, buf: &mut Vec<u32>| {
                         let start = buf.len();
                         let mut v = t;
-                        while s.prev[v as usize] != NONE {
-                            let e = s.prev[v as usize];
+                        while s.slot[v as usize].prev != NONE {
+                            let e = s.slot[v as usize].prev;
                             buf.push(e);
                             v = csr.from[e as usize];
                         }
@@ -459,8 +473,8 @@ fn run_groups(
                     let mut portal_at = None;
                     if let Some(p) = m.portal {
                         let pi = p as usize;
-                        if p != src && s.stamp[pi] == s.generation && s.done[pi] {
-                            let (pd, ph) = (s.dist[pi], s.hops[pi]);
+                        if p != src && s.slot[pi].stamp == s.generation && s.slot[pi].done {
+                            let (pd, ph) = (s.slot[pi].dist, s.slot[pi].hops);
                             portal_at = Some(p);
                             for (i, (t, c, h, _)) in portal.iter().enumerate() {
                                 if *t == src || ph.saturating_add(*h) > hops {
@@ -468,11 +482,11 @@ fn run_groups(
                                 }
                                 let ti = *t as usize;
                                 let total = (pd.saturating_add(*c), ph + *h);
-                                let direct = s.stamp[ti] == s.generation && s.done[ti];
+                                let direct = s.slot[ti].stamp == s.generation && s.slot[ti].done;
                                 if !direct {
                                     portal_only.push(*t);
                                 }
-                                if !direct || total < (s.dist[ti], s.hops[ti]) {
+                                if !direct || total < (s.slot[ti].dist, s.slot[ti].hops) {
                                     via_portal.insert(*t, (total.0, i));
                                 }
                             }
@@ -495,7 +509,7 @@ fn run_groups(
                             }
                             _ => {
                                 path_to(s, t, &mut out.edges);
-                                s.dist[t as usize]
+                                s.slot[t as usize].dist
                             }
                         };
                         out.items.push((t, cost, start, out.edges.len() as u32));
@@ -646,13 +660,13 @@ pub fn find(
                 .map(|t| {
                     let mut edges = Vec::new();
                     let mut v = t;
-                    while s.prev[v as usize] != NONE {
-                        let e = s.prev[v as usize];
+                    while s.slot[v as usize].prev != NONE {
+                        let e = s.slot[v as usize].prev;
                         edges.push(e);
                         v = csr.from[e as usize];
                     }
                     edges.reverse();
-                    (t, s.dist[t as usize], s.hops[t as usize], edges)
+                    (t, s.slot[t as usize].dist, s.slot[t as usize].hops, edges)
                 })
                 .collect()
         }
