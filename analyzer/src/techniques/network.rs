@@ -108,21 +108,28 @@ pub fn egress_allowed(inv: &Inventory, pod: &Pod, ip: [u8; 4], port: u16) -> boo
             if !port_matches(&rule.ports, port) {
                 continue;
             }
-            let peers_ok = match &rule.to {
-                None => true,
-                Some(list) if list.is_empty() => true,
-                Some(list) => list.iter().any(|peer| {
-                    peer.ip_block.as_ref().is_some_and(|b| {
-                        cidr_contains(&b.cidr, ip) && !b.except.iter().any(|e| cidr_contains(e, ip))
-                    })
-                }),
-            };
+            let peers_ok = peers_admit(rule.to.as_deref(), |peer| {
+                peer.ip_block.as_ref().is_some_and(|b| {
+                    cidr_contains(&b.cidr, ip) && !b.except.iter().any(|e| cidr_contains(e, ip))
+                })
+            });
             if peers_ok {
                 return true;
             }
         }
     }
     !isolated
+}
+
+/// Whether a rule's peer list admits a peer: absent or empty admits everyone, else any entry.
+fn peers_admit(
+    peers: Option<&[NetworkPolicyPeer]>,
+    matches: impl Fn(&NetworkPolicyPeer) -> bool,
+) -> bool {
+    match peers {
+        None | Some([]) => true,
+        Some(list) => list.iter().any(matches),
+    }
 }
 
 /// Whether pod `src` may open a connection to pod `dst` on `port` (both sides' policies).
@@ -139,14 +146,9 @@ pub fn pod_can_reach(inv: &Inventory, src: &Pod, dst: &Pod, port: u16) -> bool {
             if !port_matches(&rule.ports, port) {
                 continue;
             }
-            let ok = match &rule.to {
-                None => true,
-                Some(list) if list.is_empty() => true,
-                Some(list) => list
-                    .iter()
-                    .any(|p| peer_matches_pod(inv, &np.metadata.namespace, p, dst)),
-            };
-            if ok {
+            if peers_admit(rule.to.as_deref(), |p| {
+                peer_matches_pod(inv, &np.metadata.namespace, p, dst)
+            }) {
                 allowed = true;
             }
         }
@@ -165,14 +167,9 @@ pub fn pod_can_reach(inv: &Inventory, src: &Pod, dst: &Pod, port: u16) -> bool {
             if !port_matches(&rule.ports, port) {
                 continue;
             }
-            let ok = match &rule.from {
-                None => true,
-                Some(list) if list.is_empty() => true,
-                Some(list) => list
-                    .iter()
-                    .any(|p| peer_matches_pod(inv, &np.metadata.namespace, p, src)),
-            };
-            if ok {
+            if peers_admit(rule.from.as_deref(), |p| {
+                peer_matches_pod(inv, &np.metadata.namespace, p, src)
+            }) {
                 return true;
             }
         }

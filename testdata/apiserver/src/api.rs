@@ -782,6 +782,32 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// The 403 Status for `verb` on `resource` when the principal may not read it, else `None`.
+fn forbid(
+    principal: &Principal,
+    resource: &Resource,
+    verb: &str,
+    name: Option<&str>,
+    namespace: Option<&str>,
+) -> Option<Response> {
+    let allowed = principal.allowed(
+        &resource.group,
+        &resource.plural,
+        resource.namespaced,
+        namespace,
+    );
+    (!allowed).then(|| {
+        status::forbidden(
+            &principal.user,
+            verb,
+            &resource.group,
+            &resource.plural,
+            name,
+            namespace,
+        )
+    })
+}
+
 fn list(
     state: &ServerState,
     principal: &Principal,
@@ -790,20 +816,8 @@ fn list(
     query: &Query,
     format: Format,
 ) -> Response {
-    if !principal.allowed(
-        &resource.group,
-        &resource.plural,
-        resource.namespaced,
-        namespace,
-    ) {
-        return status::forbidden(
-            &principal.user,
-            "list",
-            &resource.group,
-            &resource.plural,
-            None,
-            namespace,
-        );
+    if let Some(denied) = forbid(principal, resource, "list", None, namespace) {
+        return denied;
     }
     let labels = match LabelSelector::parse(query.get("labelSelector").unwrap_or("")) {
         Ok(s) => s,
@@ -935,20 +949,8 @@ fn get(
     name: &str,
     format: Format,
 ) -> Response {
-    if !principal.allowed(
-        &resource.group,
-        &resource.plural,
-        resource.namespaced,
-        namespace,
-    ) {
-        return status::forbidden(
-            &principal.user,
-            "get",
-            &resource.group,
-            &resource.plural,
-            Some(name),
-            namespace,
-        );
+    if let Some(denied) = forbid(principal, resource, "get", Some(name), namespace) {
+        return denied;
     }
     let Some(object) = resource.get(namespace.unwrap_or(""), name) else {
         return status::not_found(&resource.group, &resource.plural, name);
