@@ -44,7 +44,8 @@ pub struct TechniqueInfo {
     pub seed: SeedBullet,
     /// MITRE ATT&CK for Containers technique id, where one exists.
     pub attack: Option<&'static str>,
-    /// Path cost: the search prefers cheaper steps (1 = trivial, 10 = needs an exploit).
+    /// Path cost: the search prefers cheaper steps (1 = trivial, 10 = needs an exploit; 0 only for
+    /// `pod-host-path`, which names the volume an escape uses rather than adding a step).
     pub cost: u32,
 }
 
@@ -104,33 +105,39 @@ techniques! {
         precondition: "a container adds `SYS_PTRACE` and `SYS_ADMIN` in a `hostPID` pod, not confined by an explicit AppArmor `RuntimeDefault`/`Localhost` profile",
         remediation: "drop `hostPID` and the capabilities; keep AppArmor/seccomp `RuntimeDefault`",
         seed: NodeUserAccess, attack: Some("T1611"), cost: 3 },
+    /// A container mounts a hostPath volume: the step into the node's filesystem that the hostPath
+    /// escapes leave from (cost 0: not an attacker's step of its own).
+    PodHostPath = { code: "pod-host-path", family: Escape, edge: "Pod → Volume (hostPath)",
+        precondition: "a container mounts a hostPath volume that one of the hostPath escapes below uses (the `Volume/NS/POD/VOLUME` vertex exists only then)",
+        remediation: "remove the hostPath volume; enforce Pod Security `baseline` (no hostPath)",
+        seed: NodeUserAccess, attack: Some("T1611"), cost: 0 },
     /// Writable hostPath of `/proc/sys/kernel` (or above) as root: rewrite `core_pattern`.
-    EscapeCorePattern = { code: "escape-core-pattern", family: Escape, edge: "Pod → Node",
+    EscapeCorePattern = { code: "escape-core-pattern", family: Escape, edge: "Volume (hostPath) → Node",
         precondition: "a container mounts hostPath `/`, `/proc`, `/proc/sys` or `/proc/sys/kernel` writable and may run as root (uid 0 or unset without `runAsNonRoot`)",
         remediation: "remove the hostPath volume; set `runAsNonRoot: true`; enforce Pod Security `baseline`",
         seed: NodeUserAccess, attack: Some("T1611"), cost: 3 },
     /// Writable hostPath of `/var/log` plus `pods/log` read: symlink to any host file.
-    EscapeVarLogSymlink = { code: "escape-var-log-symlink", family: Escape, edge: "Pod → Node",
+    EscapeVarLogSymlink = { code: "escape-var-log-symlink", family: Escape, edge: "Volume (hostPath) → Node",
         precondition: "a container mounts hostPath `/`, `/var` or `/var/log` writable, may run as root, and its service account may `get pods/log`",
         remediation: "remove the hostPath volume or make it read-only; do not grant `pods/log` to that service account",
         seed: NodeUserAccess, attack: Some("T1611"), cost: 4 },
     /// Readable sensitive host path: SSH keys, kubelet credentials, shadow file.
-    EscapeHostRead = { code: "escape-host-read", family: Escape, edge: "Pod → Node",
+    EscapeHostRead = { code: "escape-host-read", family: Escape, edge: "Volume (hostPath) → Node",
         precondition: "a container mounts hostPath `/`, `/etc`, `/root`, `/home`, `/home/<user>/.ssh`, `/root/.ssh` or `/proc` (read-only is enough)",
         remediation: "remove the hostPath volume; enforce Pod Security `baseline` (no hostPath)",
         seed: NodeUserAccess, attack: Some("T1552.001"), cost: 5 },
     /// Writable host path outside an allow-list: drop a cron job, a binary or a unit file.
-    EscapeHostWrite = { code: "escape-host-write", family: Escape, edge: "Pod → Node",
+    EscapeHostWrite = { code: "escape-host-write", family: Escape, edge: "Volume (hostPath) → Node",
         precondition: "a container mounts writable a hostPath that is not on the allow-list (`/tmp`, `/var/tmp`, `/mnt/*`, `/dev/shm`, `/run/udev`, `/sys/kernel/debug`, `/var/run/*` non-socket paths)",
         remediation: "mount the hostPath `readOnly: true` or replace it with an emptyDir or a CSI volume",
         seed: NodeUserAccess, attack: Some("T1611"), cost: 3 },
     /// hostPath at or above `/var/lib/kubelet/pods`: read co-located pods' projected tokens.
-    EscapeKubeletPodsDir = { code: "escape-kubelet-pods-dir", family: Escape, edge: "Pod → ServiceAccount (co-located pods)",
+    EscapeKubeletPodsDir = { code: "escape-kubelet-pods-dir", family: Escape, edge: "Volume (hostPath) → ServiceAccount (co-located pods)",
         precondition: "a container mounts hostPath `/`, `/var`, `/var/lib`, `/var/lib/kubelet`, `/var/lib/kubelet/pods` or below, and another pod on the same node mounts its service-account token",
         remediation: "remove the hostPath volume; enforce Pod Security `baseline`",
         seed: NodeUserAccess, attack: Some("T1528"), cost: 2 },
     /// Container runtime socket: start a privileged container on the host.
-    EscapeRuntimeSocket = { code: "escape-runtime-socket", family: Escape, edge: "Pod → Node",
+    EscapeRuntimeSocket = { code: "escape-runtime-socket", family: Escape, edge: "Volume (hostPath) → Node",
         precondition: "a container mounts hostPath of a docker, containerd or cri-o socket (or the folder holding it: `/run`, `/var/run`, `/run/containerd`)",
         remediation: "remove the socket mount; build images with a rootless builder (kaniko, buildkit rootless, envbuilder) instead",
         seed: NodeUserAccess, attack: Some("T1611"), cost: 1 },
@@ -684,7 +691,9 @@ pub fn techniques_markdown() -> String {
     s.push_str(
         "Generated from `analyzer/src/catalog.rs` (a test fails when this file drifts; rewrite it with \
          `CODER_SEC_BLESS=1 cargo test -p coder-sec-analyzer`). Every edge of the trust graph names a \
-         technique; the path search adds up the costs (1 = trivial, 10 = needs an exploit). See \
+         technique; the path search adds up the costs (1 = trivial, 10 = needs an exploit; `pod-host-path` \
+         costs 0: it names the hostPath volume an escape leaves from, so a hostPath escape costs what \
+         its escape technique costs). See \
          `docs/analysis.md` for the cost and severity model.\n\n",
     );
     s.push_str("## Techniques\n\n");
@@ -748,7 +757,11 @@ mod tests {
             assert!(seen.insert(t.code()), "duplicate {}", t.code());
             assert!(t.code().chars().all(|c| c.is_ascii_lowercase() || c == '-'));
             assert!(Technique::from_code(t.code()) == Some(*t));
-            assert!(t.cost() >= 1);
+            assert!(
+                t.cost() >= 1 || *t == Technique::PodHostPath,
+                "{}",
+                t.code()
+            );
         }
         for f in FindingCode::ALL {
             assert!(seen.insert(f.code()), "duplicate {}", f.code());

@@ -6,7 +6,8 @@
 //! `CloudRole/ID`, `Registry/HOST`, `GitProvider/ID`, `OIDC/ISSUER`, `Exposure/Service/ns/name`,
 //! `Exposure/Ingress/ns/name`, `Coder/any-user`, `Coder/template-author`, `Coder/owner`,
 //! `Coder/database`, `Coder/new-workspace/NS`, `Coder/agent-tokens/NS`, `Virtual/cluster-admin`, `Virtual/any-node`,
-//! `Virtual/namespace-admin/NS`; a workload with no captured pod is its controller
+//! `Virtual/namespace-admin/NS`, `Volume/NS/POD/VOLUME` (a pod's hostPath volume; `POD` is
+//! `KIND:NAME` for a template pod); a workload with no captured pod is its controller
 //! (`Deployment/ns/name`).
 
 use std::collections::{HashMap, HashSet};
@@ -32,6 +33,8 @@ pub enum VertexKind {
     Pod,
     /// A node.
     Node,
+    /// A hostPath volume of one pod that an escape leaves from (`Volume/NS/POD/VOLUME`).
+    Volume,
     /// A Secret.
     Secret,
     /// A cloud identity.

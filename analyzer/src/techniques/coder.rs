@@ -209,12 +209,24 @@ pub fn add_workspaces(ctx: &mut Ctx<'_>) {
                 if workspace_refs.contains(r) {
                     continue;
                 }
-                let to = if ctx.g.vertex_at(to).kind == VertexKind::Node {
-                    any_node
-                } else {
-                    to
-                };
-                copies.push((to, e.technique, e.detail.clone()));
+                // The new workspace has its own volumes: a hostPath escape leaves from it directly.
+                let via: Vec<(VertexId, Technique, Option<String>)> =
+                    if ctx.g.vertex_at(to).kind == VertexKind::Volume {
+                        ctx.g
+                            .out_edges(to)
+                            .map(|(t, e)| (t, e.technique, e.detail.clone()))
+                            .collect()
+                    } else {
+                        vec![(to, e.technique, e.detail.clone())]
+                    };
+                for (to, technique, detail) in via {
+                    let to = if ctx.g.vertex_at(to).kind == VertexKind::Node {
+                        any_node
+                    } else {
+                        to
+                    };
+                    copies.push((to, technique, detail));
+                }
             }
         }
         for (to, t, d) in copies {

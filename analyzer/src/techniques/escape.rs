@@ -1,8 +1,10 @@
 //! Container escapes and host mounts, per container (init and ephemeral containers included): each
-//! edge goes from the pod to its node (or `Virtual/any-node` when the pod is unscheduled) and names
-//! the container in its detail.
+//! edge goes to the pod's node (or `Virtual/any-node` when the pod is unscheduled) and names the
+//! container in its detail. Escapes through a hostPath volume leave from the volume's vertex
+//! (`Volume/NS/POD/VOLUME`), which the pod reaches by `pod-host-path`; the others from the pod.
 
 use crate::catalog::Technique;
+use crate::graph::VertexId;
 use crate::inventory::{Container, Pod};
 
 use super::Ctx;
@@ -177,7 +179,9 @@ pub fn add(ctx: &mut Ctx<'_>) {
                 };
                 let path = normalise(&hp.path);
                 let writable = !m.read_only;
-                let what = |t: &str| detail(&format!("hostPath `{path}` ({t})", t = t));
+                // Edges leave from the volume's vertex, made (with the pod's `pod-host-path` edge
+                // into it) only when there is one.
+                let mut out: Vec<(VertexId, Technique, &str)> = Vec::new();
                 if writable
                     && root
                     && matches!(
@@ -185,8 +189,7 @@ pub fn add(ctx: &mut Ctx<'_>) {
                         "/" | "/proc" | "/proc/sys" | "/proc/sys/kernel"
                     )
                 {
-                    ctx.g
-                        .edge(pv, nv, Technique::EscapeCorePattern, what("core_pattern"));
+                    out.push((nv, Technique::EscapeCorePattern, "core_pattern"));
                 }
                 if writable
                     && root
@@ -203,28 +206,17 @@ pub fn add(ctx: &mut Ctx<'_>) {
                         .effective(&key)
                         .reach(&["get"], &[""], &["pods/log"]);
                     if logs.all_in(&p.metadata.namespace) {
-                        ctx.g.edge(
-                            pv,
-                            nv,
-                            Technique::EscapeVarLogSymlink,
-                            what("symlink + pods/log"),
-                        );
+                        out.push((nv, Technique::EscapeVarLogSymlink, "symlink + pods/log"));
                     }
                 }
                 if sensitive_read(&path) {
-                    ctx.g.edge(pv, nv, Technique::EscapeHostRead, what("read"));
+                    out.push((nv, Technique::EscapeHostRead, "read"));
                 }
                 if writable && !write_allowed(&path) && !runtime_socket(&path) {
-                    ctx.g
-                        .edge(pv, nv, Technique::EscapeHostWrite, what("write"));
+                    out.push((nv, Technique::EscapeHostWrite, "write"));
                 }
                 if runtime_socket(&path) {
-                    ctx.g.edge(
-                        pv,
-                        nv,
-                        Technique::EscapeRuntimeSocket,
-                        what("runtime socket"),
-                    );
+                    out.push((nv, Technique::EscapeRuntimeSocket, "runtime socket"));
                 }
                 if is_at_or_above(&path, "/var/lib/kubelet/pods")
                     || path.starts_with("/var/lib/kubelet/pods/")
@@ -253,17 +245,35 @@ pub fn add(ctx: &mut Ctx<'_>) {
                             q.service_account()
                         );
                         if let Some(sv) = ctx.g.get(&key).filter(|v| ctx.g.has_out_edges(*v)) {
-                            ctx.g.edge(
-                                pv,
-                                sv,
-                                Technique::EscapeKubeletPodsDir,
-                                what("kubelet pods folder"),
-                            );
+                            out.push((sv, Technique::EscapeKubeletPodsDir, "kubelet pods folder"));
                         }
                     }
                 }
+                if out.is_empty() {
+                    continue;
+                }
+                let vv = ctx.host_path_volume(i, &m.name, &path);
+                for (to, technique, what) in out {
+                    ctx.g.edge(
+                        vv,
+                        to,
+                        technique,
+                        detail(&format!("hostPath `{path}` ({what})")),
+                    );
+                }
             }
         }
+    }
+}
+
+/// The reference of hostPath volume `volume` of a pod: `Volume/NS/POD/VOLUME`, where `POD` is the
+/// pod's name, or `KIND:NAME` of the controller for a template pod (a `:` never appears in object
+/// names, so the two cannot collide).
+pub fn volume_ref(p: &Pod, volume: &str) -> String {
+    let ns = &p.metadata.namespace;
+    match p.template_of.as_deref().and_then(|t| t.split_once('/')) {
+        Some((kind, _)) => format!("Volume/{ns}/{kind}:{}/{volume}", p.metadata.name),
+        None => format!("Volume/{ns}/{}/{volume}", p.metadata.name),
     }
 }
 

@@ -248,7 +248,17 @@ pub fn add_pods_and_nodes(ctx: &mut Ctx<'_>) {
                 ctx.subject(&key);
             }
             if let Some(sv) = ctx.g.get(&key).filter(|v| jewel || ctx.g.has_out_edges(*v)) {
-                ctx.g.edge(pv, sv, Technique::PodServiceAccount, None);
+                // The token volume is this edge, not a vertex (docs/analysis.md): the detail names
+                // a projected token volume the spec declares, but not the `kube-api-access-*` one
+                // admission gives every pod (naming it would add a string per pod, and nothing else).
+                let volume = p.spec.volumes.iter().find(|v| {
+                    !v.name.starts_with("kube-api-access-")
+                        && v.projected.as_ref().is_some_and(|pr| {
+                            pr.sources.iter().any(|s| s.service_account_token.is_some())
+                        })
+                });
+                let detail = volume.map(|v| format!("projected token volume `{}`", v.name));
+                ctx.g.edge(pv, sv, Technique::PodServiceAccount, detail);
             }
         }
         let mut secrets: Vec<(String, &'static str)> = Vec::new();
@@ -316,5 +326,67 @@ pub fn add_pods_and_nodes(ctx: &mut Ctx<'_>) {
                     .edge(pv, r, Technique::MetadataEndpoint, Some(how.into()));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::catalog::Technique;
+    use crate::inventory::Inventory;
+    use crate::report::Analysis;
+
+    /// The pod → service account edge names a projected token volume the spec declares, and not the
+    /// `kube-api-access-*` one admission adds to every pod; neither becomes a vertex.
+    #[test]
+    fn projected_token_volume_is_named_on_the_service_account_edge() {
+        let token = json!([{"serviceAccountToken": {"path": "token", "audience": "vault"}}]);
+        let pod = |name: &str, volume: &str| {
+            (
+                "Pod".to_string(),
+                json!({"metadata": {"name": name, "namespace": "a"},
+                       "spec": {"serviceAccountName": "bot", "nodeName": "n1",
+                                "containers": [{"name": "c", "image": "x@sha256:0"}],
+                                "volumes": [{"name": volume, "projected": {"sources": token}}]}}),
+            )
+        };
+        let inv = Inventory::from_objects(vec![
+            pod("custom", "vault-token"),
+            pod("injected", "kube-api-access-x1y2z"),
+            (
+                "Secret".into(),
+                json!({"metadata": {"name": "tls", "namespace": "a"}, "type": "kubernetes.io/tls"}),
+            ),
+            (
+                "Role".into(),
+                json!({"metadata": {"name": "r", "namespace": "a"},
+                       "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]}),
+            ),
+            (
+                "RoleBinding".into(),
+                json!({"metadata": {"name": "b", "namespace": "a"},
+                       "roleRef": {"kind": "Role", "name": "r"},
+                       "subjects": [{"kind": "ServiceAccount", "name": "bot", "namespace": "a"}]}),
+            ),
+        ]);
+        let a = Analysis::build(&inv);
+        let g = &a.graph;
+        let detail = |pod: &str| {
+            let v = g.get(pod).unwrap();
+            g.out_edges(v)
+                .find(|(t, e)| {
+                    e.technique == Technique::PodServiceAccount
+                        && g.reference(*t) == "ServiceAccount/a/bot"
+                })
+                .map(|(_, e)| e.detail.clone())
+                .expect("pod-service-account edge")
+        };
+        assert_eq!(
+            detail("Pod/a/custom").as_deref(),
+            Some("projected token volume `vault-token`")
+        );
+        assert_eq!(detail("Pod/a/injected"), None);
+        assert!(g.get("Volume/a/custom/vault-token").is_none());
     }
 }

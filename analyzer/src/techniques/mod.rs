@@ -271,6 +271,23 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The vertex of hostPath volume `volume` of pod `i`, and the pod's `pod-host-path` edge into it
+    /// (made on first use, so only volumes an escape leaves from become vertices).
+    pub fn host_path_volume(&mut self, i: usize, volume: &str, path: &str) -> VertexId {
+        let pv = self.pod(i);
+        let vv = self.g.vertex(
+            VertexKind::Volume,
+            escape::volume_ref(&self.inv.pods[i], volume),
+        );
+        self.g.edge(
+            pv,
+            vv,
+            crate::catalog::Technique::PodHostPath,
+            Some(format!("hostPath `{path}`")),
+        );
+        vv
+    }
+
     /// `Virtual/any-node`.
     pub fn any_node(&mut self) -> VertexId {
         self.g.vertex(VertexKind::Virtual, ANY_NODE)

@@ -4,7 +4,11 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use super::support::{Analysed, analyse, external, scenario_files, techniques_between};
+use coder_sec_analyzer::graph::VertexKind;
+
+use super::support::{
+    Analysed, analyse, edges_through_volumes, external, scenario_files, techniques_between,
+};
 
 const ANY_NODE: &str = "Virtual/any-node";
 
@@ -20,10 +24,12 @@ fn kubehound() -> Option<Analysed> {
     Some(analyse(&files))
 }
 
+/// Escapes from a pod to its (virtual) node: directly, or through one of its hostPath volumes.
 fn escapes(a: &Analysed, pod: &str) -> BTreeSet<&'static str> {
-    techniques_between(a, &format!("Pod/default/{pod}"), ANY_NODE)
+    edges_through_volumes(a, &format!("Pod/default/{pod}"))
         .into_iter()
-        .filter(|c| c.starts_with("escape-"))
+        .filter(|(t, c)| t == ANY_NODE && c.starts_with("escape-"))
+        .map(|(_, c)| c)
         .collect()
 }
 
@@ -71,12 +77,78 @@ fn kubehound_container_escapes() {
         escapes(&a, "docker-sock-pod"),
         set(&["escape-runtime-socket"])
     );
-    // The umh edge names the container, not a sibling's mount.
-    let detail = a.analysis.graph.edges_from("Pod/default/umh-core-pod");
+    // hostPath escapes leave from the volume's vertex, which the pod reaches by `pod-host-path`;
+    // the others (privileged, capabilities) from the pod itself.
+    assert_eq!(
+        techniques_between(
+            &a,
+            "Pod/default/umh-core-pod",
+            "Volume/default/umh-core-pod/nodeproc"
+        ),
+        vec!["pod-host-path"]
+    );
+    assert_eq!(
+        techniques_between(&a, "Volume/default/umh-core-pod/nodeproc", ANY_NODE),
+        vec!["escape-core-pattern", "escape-host-write"]
+    );
+    assert!(techniques_between(&a, "Pod/default/umh-core-pod", ANY_NODE).is_empty());
+    assert_eq!(
+        techniques_between(&a, "Pod/default/priv-pod", ANY_NODE),
+        vec!["escape-privileged", "escape-sys-module"]
+    );
     assert!(
-        detail
+        !a.analysis
+            .graph
+            .edges_from("Pod/default/priv-pod")
             .iter()
-            .any(|(t, c)| t == ANY_NODE && *c == "escape-core-pattern")
+            .any(|(_, c)| *c == "pod-host-path")
+    );
+    // KubeHound names the volume of each host exploit: EXPLOIT_HOST_READ through `host-ssh`,
+    // EXPLOIT_HOST_TRAVERSE through `host-pod-dir` (to co-located tokens), EXPLOIT_HOST_WRITE
+    // through `hostroot`.
+    assert_eq!(
+        techniques_between(
+            &a,
+            "Volume/default/host-read-exploit-pod/host-ssh",
+            ANY_NODE
+        ),
+        vec!["escape-host-read"]
+    );
+    let traverse: BTreeSet<&str> = a
+        .analysis
+        .graph
+        .edges_from("Volume/default/host-read-exploit-pod/host-pod-dir")
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect();
+    assert_eq!(traverse, set(&["escape-kubelet-pods-dir"]));
+    assert!(
+        techniques_between(
+            &a,
+            "Volume/default/host-write-exploit-pod/hostroot",
+            ANY_NODE
+        )
+        .contains(&"escape-host-write")
+    );
+    // Exactly the hostPath volumes some escape leaves from are vertices.
+    let g = &a.analysis.graph;
+    let volumes: BTreeSet<&str> = g
+        .vertices()
+        .filter(|&v| g.vertex_at(v).kind == VertexKind::Volume)
+        .map(|v| g.reference(v))
+        .collect();
+    assert_eq!(
+        volumes,
+        [
+            "Volume/default/docker-sock-pod/sock",
+            "Volume/default/host-read-exploit-pod/host-pod-dir",
+            "Volume/default/host-read-exploit-pod/host-ssh",
+            "Volume/default/host-write-exploit-pod/hostroot",
+            "Volume/default/umh-core-pod/nodeproc",
+            "Volume/default/varlog-pod/nodelog",
+        ]
+        .into_iter()
+        .collect()
     );
 }
 
@@ -97,10 +169,7 @@ fn kubehound_control_pod_has_no_outgoing_edge() {
 fn kubehound_kubelet_pods_folder_reaches_co_located_tokens() {
     let Some(a) = kubehound() else { return };
     // TRAVERSE + TOKEN_STEAL: the service accounts (with rights) of pods on the same (virtual) node.
-    let targets: BTreeSet<String> = a
-        .analysis
-        .graph
-        .edges_from("Pod/default/host-read-exploit-pod")
+    let targets: BTreeSet<String> = edges_through_volumes(&a, "Pod/default/host-read-exploit-pod")
         .into_iter()
         .filter(|(_, c)| *c == "escape-kubelet-pods-dir")
         .map(|(t, _)| t)
@@ -416,8 +485,7 @@ fn kubehound_identities_match_co_located_tokens() {
     }
     // TRAVERSE + TOKEN_STEAL: the host-write pod (hostPath `/`) reaches exactly the identities of the
     // other pods on its (virtual) node.
-    let got: BTreeSet<String> = g
-        .edges_from("Pod/default/host-write-exploit-pod")
+    let got: BTreeSet<String> = edges_through_volumes(&a, "Pod/default/host-write-exploit-pod")
         .into_iter()
         .filter(|(_, c)| *c == "escape-kubelet-pods-dir")
         .map(|(t, _)| t)

@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 use coder_sec_analyzer::catalog::Technique;
 use coder_sec_analyzer::present::json;
 
-use super::support::{analyse, check_expected, root, scenario_files, techniques_between};
+use super::support::{
+    analyse, check_expected, edges_through_volumes, root, scenario_files, techniques_between,
+};
 
 /// Scenario folders this test owns.
 const SCENARIOS: &[&str] = &["coder-hardened", "coder-shared-cluster", "escalations"];
@@ -71,6 +73,22 @@ fn coder_shared_cluster_central_edges() {
                 && p.target == "Pod/coder/coder-7d9f"
                 && p.steps[0].technique.code() == "escape-privileged")
     );
+    // The envbox workspace's hostPath escapes leave from its volume; a new workspace in the same
+    // namespace escapes directly to any node (its volumes do not exist yet).
+    assert_eq!(
+        techniques_between(
+            &a,
+            "Pod/coder/coder-alice-envbox",
+            "Volume/coder/coder-alice-envbox/usr-src"
+        ),
+        vec!["pod-host-path"]
+    );
+    let new_ws = a.analysis.graph.edges_from("Coder/new-workspace/coder");
+    assert!(
+        new_ws.contains(&("Virtual/any-node".to_string(), "escape-host-write")),
+        "{new_ws:?}"
+    );
+    assert!(!new_ws.iter().any(|(t, _)| t.starts_with("Volume/")));
     // A workspace's own Git credentials are not a path from that workspace.
     assert!(!r.attack_paths.iter().any(
         |p| p.steps.len() == 1 && p.steps[0].technique.code() == "coder-agent-git-credentials"
@@ -188,16 +206,16 @@ fn escalations_precision() {
             .contains(&("Node/worker-1".to_string(), "escape-ptrace"))
     );
     assert!(
-        g.edges_from("Pod/ops/core-pattern")
+        edges_through_volumes(&a, "Pod/ops/core-pattern")
             .contains(&("Node/worker-1".to_string(), "escape-core-pattern"))
     );
     // A non-root writer of /opt still writes the host; the ephemeral container's socket counts.
     assert!(
-        g.edges_from("Pod/ops/opt-writer")
+        edges_through_volumes(&a, "Pod/ops/opt-writer")
             .contains(&("Node/worker-2".to_string(), "escape-host-write"))
     );
     assert!(
-        g.edges_from("Pod/ops/containerd-client")
+        edges_through_volumes(&a, "Pod/ops/containerd-client")
             .contains(&("Node/worker-2".to_string(), "escape-runtime-socket"))
     );
     // hostNetwork bypasses the default-deny policy to the metadata endpoint; a plain pod does not.

@@ -129,3 +129,17 @@ pub fn techniques_between(a: &Analysed, from: &str, to: &str) -> Vec<&'static st
         .map(|(_, c)| c)
         .collect()
 }
+
+/// Outgoing edges of a pod together with those of the hostPath volumes it reaches by
+/// `pod-host-path` (where its hostPath escapes leave from), sorted.
+pub fn edges_through_volumes(a: &Analysed, pod: &str) -> Vec<(String, &'static str)> {
+    let g = &a.analysis.graph;
+    let mut out = g.edges_from(pod);
+    for (volume, code) in g.edges_from(pod) {
+        if code == "pod-host-path" {
+            out.extend(g.edges_from(&volume));
+        }
+    }
+    out.sort();
+    out
+}
