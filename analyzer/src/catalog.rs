@@ -612,6 +612,10 @@ findings! {
     NoPodSecurity = { code: "namespace-without-pod-security", area: SharedCluster, seed: SharedCluster,
         description: "a namespace has no Pod Security `enforce` label (or `privileged`): privileged pods are admitted",
         remediation: "label namespaces `pod-security.kubernetes.io/enforce: baseline` or `restricted`" },
+    /// Containers of a pod share a process namespace.
+    SharedProcessNamespace = { code: "shared-process-namespace", area: SharedCluster, seed: SharedCluster,
+        description: "a pod sets `shareProcessNamespace: true`: each of its containers sees the others' processes, their environment and (through `/proc/PID/root`) their files, so the pod is one trust boundary; medium where the containers differ (a privileged or capability-adding container, a volume only some mount)",
+        remediation: "drop `shareProcessNamespace` where sidecars hold credentials or privileges the main container must not have" },
     /// OIDC sign-ups open to anyone at the IdP.
     OidcOpenSignups = { code: "oidc-open-signups", area: External, seed: AuthMisconfiguration,
         description: "OIDC sign-ups are allowed without an email domain or group restriction",

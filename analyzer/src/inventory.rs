@@ -176,6 +176,8 @@ pub struct PodSpec {
     /// Host IPC.
     #[serde(rename = "hostIPC")]
     pub host_ipc: bool,
+    /// Containers share one process namespace (`shareProcessNamespace`).
+    pub share_process_namespace: bool,
     /// Pod security context.
     pub security_context: PodSecurityContext,
     /// Containers.

@@ -1,10 +1,10 @@
 //! Coder in a shared cluster: workspaces sharing nodes with other workloads, namespaces without Pod
-//! Security labels.
+//! Security labels, containers sharing a process namespace.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::FindingCode;
-use crate::inventory::pod_ref;
+use crate::inventory::{Container, Pod, pod_ref};
 use crate::paths::Severity;
 
 use super::{Finding, Input, capped};
@@ -91,5 +91,121 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             ),
             capped(other_open, 40),
         ));
+    }
+    shared_process_namespaces(input, out);
+}
+
+/// Whether a container holds something its siblings may lack: privileges, added capabilities, or a
+/// volume they do not mount.
+fn stronger_than_siblings(p: &Pod, c: &Container) -> bool {
+    let sc = &c.security_context;
+    sc.privileged == Some(true)
+        || !sc.capabilities.add.is_empty()
+        || c.volume_mounts.iter().any(|m| {
+            p.spec
+                .containers
+                .iter()
+                .any(|o| o.name != c.name && !o.volume_mounts.iter().any(|x| x.name == m.name))
+        })
+}
+
+/// KubeHound's SHARE_PS_NAMESPACE: with `shareProcessNamespace`, each container reaches every other
+/// one of its pod. The trust graph already treats a pod as one vertex (every container's escapes
+/// and credentials are the pod's), so this is a finding, not an edge: it names every directed pair
+/// of containers (`Pod/ns/name (a → b)`), the sidecars the weakest container reaches.
+fn shared_process_namespaces(input: &Input<'_>, out: &mut Vec<Finding>) {
+    let mut uneven = Vec::new();
+    let mut even = Vec::new();
+    let (mut n_uneven, mut n_even) = (0usize, 0usize);
+    for p in &input.inv.pods {
+        let cs = &p.spec.containers;
+        if !p.spec.share_process_namespace || cs.len() < 2 || p.finished() {
+            continue;
+        }
+        let r = pod_ref(p);
+        let pairs = cs.iter().flat_map(|a| {
+            cs.iter()
+                .filter(move |b| b.name != a.name)
+                .map(move |b| (a, b))
+        });
+        if cs.iter().any(|c| stronger_than_siblings(p, c)) {
+            n_uneven += 1;
+            uneven.extend(pairs.map(|(a, b)| format!("{r} ({} → {})", a.name, b.name)));
+        } else {
+            n_even += 1;
+            even.extend(pairs.map(|(a, b)| format!("{r} ({} → {})", a.name, b.name)));
+        }
+    }
+    for (severity, n, pairs, what) in [
+        (
+            Severity::Medium,
+            n_uneven,
+            uneven,
+            "containers that differ in privileges or volumes",
+        ),
+        (Severity::Low, n_even, even, "their containers"),
+    ] {
+        if n > 0 {
+            out.push(Finding::new(
+                FindingCode::SharedProcessNamespace,
+                severity,
+                format!("{n} pods share a process namespace between {what}"),
+                capped(pairs, 60),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::inventory::Inventory;
+    use crate::paths::Severity;
+    use crate::report::{Report, Settings};
+
+    #[test]
+    fn shared_process_namespace_is_medium_where_a_sidecar_is_stronger() {
+        let pod = |name: &str, share: bool, privileged: bool| {
+            (
+                "Pod".to_string(),
+                json!({"metadata": {"name": name, "namespace": "a"},
+                       "spec": {"shareProcessNamespace": share, "containers": [
+                           {"name": "app", "image": "x@sha256:0"},
+                           {"name": "agent", "image": "y@sha256:0",
+                            "securityContext": {"privileged": privileged}}]}}),
+            )
+        };
+        let inv = Inventory::from_objects(vec![
+            pod("sidecar", true, true),
+            pod("plain", true, false),
+            pod("apart", false, true),
+        ]);
+        let r = Report::generate(&inv, &Settings::default());
+        let found: Vec<(Severity, Vec<String>)> = r
+            .findings
+            .iter()
+            .filter(|f| f.code.code() == "shared-process-namespace")
+            .map(|f| (f.severity, f.objects.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    Severity::Medium,
+                    vec![
+                        "Pod/a/sidecar (agent → app)".to_string(),
+                        "Pod/a/sidecar (app → agent)".to_string()
+                    ]
+                ),
+                (
+                    Severity::Low,
+                    vec![
+                        "Pod/a/plain (agent → app)".to_string(),
+                        "Pod/a/plain (app → agent)".to_string()
+                    ]
+                ),
+            ]
+        );
     }
 }

@@ -492,3 +492,98 @@ fn kubehound_identities_match_co_located_tokens() {
         .collect();
     assert_eq!(got, expected_peers);
 }
+
+#[test]
+fn kubehound_shared_process_namespace() {
+    let Some(a) = kubehound() else { return };
+    // SHARE_PS_NAMESPACE: every directed pair of containers in a pod with `shareProcessNamespace`
+    // (3 containers: 6 pairs; 2 containers: 2), never across pods. Our graph keeps a pod as one
+    // vertex, so the pairs are the `shared-process-namespace` finding's objects.
+    let pairs: Vec<&String> = a
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.code.code() == "shared-process-namespace")
+        .flat_map(|f| &f.objects)
+        .collect();
+    let of = |pod: &str| -> BTreeSet<&str> {
+        pairs
+            .iter()
+            .filter_map(|o| o.strip_prefix(&format!("Pod/default/{pod} (")))
+            .map(|rest| rest.trim_end_matches(')'))
+            .collect()
+    };
+    assert_eq!(
+        of("sharedps-pod1"),
+        set(&[
+            "sharedps-pod1-a → sharedps-pod1-b",
+            "sharedps-pod1-a → sharedps-pod1-c",
+            "sharedps-pod1-b → sharedps-pod1-a",
+            "sharedps-pod1-b → sharedps-pod1-c",
+            "sharedps-pod1-c → sharedps-pod1-a",
+            "sharedps-pod1-c → sharedps-pod1-b",
+        ])
+    );
+    assert_eq!(
+        of("sharedps-pod2"),
+        set(&[
+            "sharedps-pod2-a → sharedps-pod2-b",
+            "sharedps-pod2-b → sharedps-pod2-a"
+        ])
+    );
+    assert_eq!(pairs.len(), 8, "{pairs:?}");
+}
+
+#[test]
+fn kubehound_permission_discover() {
+    let Some(a) = kubehound() else { return };
+    let rbac = &a.analysis.rbac;
+    // PERMISSION_DISCOVER (identity → permission set) is, for us, a subject's grants: every subject
+    // of every binding whose role exists holds that binding's role (the RBAC techniques read them).
+    let mut checked = 0;
+    for (b, kind) in a
+        .inv
+        .role_bindings
+        .iter()
+        .map(|b| (b, "RoleBinding"))
+        .chain(
+            a.inv
+                .cluster_role_bindings
+                .iter()
+                .map(|b| (b, "ClusterRoleBinding")),
+        )
+    {
+        let ns = &b.metadata.namespace;
+        let binding = if kind == "RoleBinding" {
+            format!("RoleBinding/{ns}/{}", b.metadata.name)
+        } else {
+            format!("ClusterRoleBinding/{}", b.metadata.name)
+        };
+        if rbac.dangling_bindings.contains(&binding) {
+            continue;
+        }
+        for s in b.subjects.iter().flatten() {
+            let Some(key) = coder_sec_analyzer::rbac::subject_key(s, ns) else {
+                continue;
+            };
+            assert!(
+                rbac.direct(&key).iter().any(|g| *g.binding == *binding),
+                "{key} lacks {binding}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 25, "only {checked} binding subjects");
+    // KubeHound's one PERMISSION_DISCOVER without a further edge: impersonate-sa holds its Role …
+    let grants = rbac.direct("ServiceAccount/default/impersonate-sa");
+    assert_eq!(grants.len(), 1);
+    assert_eq!(&*grants[0].binding, "RoleBinding/default/pod-impersonate");
+    assert_eq!(&*grants[0].role, "Role/default/impersonate");
+    // … which grants nothing: impersonating users and groups is a cluster-scoped request.
+    assert!(
+        a.analysis
+            .graph
+            .edges_from("ServiceAccount/default/impersonate-sa")
+            .is_empty()
+    );
+}
