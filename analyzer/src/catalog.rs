@@ -544,6 +544,10 @@ findings! {
     WorkspaceReachesTenants = { code: "workspace-reaches-other-tenants", area: Networking, seed: NetworkBoundaries,
         description: "NetworkPolicy lets workspace pods open connections to pods of non-Coder namespaces",
         remediation: "deny egress from workspaces to other namespaces" },
+    /// Pods reach coderd itself.
+    CoderdReachable = { code: "coderd-reachable-from-pods", area: Networking, seed: NetworkBoundaries,
+        description: "NetworkPolicy lets pods of namespaces outside Coder connect to coderd's pods directly (around its Ingress or load balancer), or lets workspaces and other pods reach coderd's Prometheus or pprof listener bound to a non-loopback address",
+        remediation: "select coderd's pods with an ingress NetworkPolicy that allows its port from the ingress controller and the workspace namespaces only; keep `CODER_PROMETHEUS_ADDRESS` and `CODER_PPROF_ADDRESS` on 127.0.0.1 or allow them from the monitoring namespace only" },
     /// Metadata endpoint reachable.
     MetadataReachable = { code: "metadata-endpoint-reachable", area: Networking, seed: CloudNodes,
         description: "pods on cloud nodes reach 169.254.169.254: the node's instance identity",

@@ -214,6 +214,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             capped(tenant_hits, 20),
         ));
     }
+    coderd_reach(input, &reps, out);
     // Metadata endpoint.
     let mut meta_ws = Vec::new();
     let mut meta_other = Vec::new();
@@ -492,6 +493,133 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
     }
 }
 
+/// The port of a listen address (`0.0.0.0:8080`, `[::]:8443`, `:2112`).
+fn listen_port(addr: &str) -> Option<u16> {
+    addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok())
+}
+
+/// Whether a listen address is loopback only.
+fn loopback(addr: &str) -> bool {
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h);
+    matches!(
+        host.trim_matches(['[', ']']),
+        "127.0.0.1" | "localhost" | "::1"
+    )
+}
+
+/// Which pods reach coderd itself: pods of namespaces outside Coder on its API port (workspaces are
+/// meant to), and workspaces or those pods on its Prometheus and pprof listeners when they bind a
+/// non-loopback address. Sources are one workspace pod per workspace namespace (`reps`) and up to
+/// three pods per other namespace, as for the other tenants.
+fn coderd_reach(input: &Input<'_>, reps: &[&Pod], out: &mut Vec<Finding>) {
+    let inv = input.inv;
+    let coder = input.coder;
+    if coder.coderd_pods.is_empty() {
+        return;
+    }
+    let ws = input.workspace_namespaces();
+    let addr = |name: &str, default: &str| {
+        coder
+            .setting(name)
+            .and_then(Setting::value)
+            .unwrap_or(default)
+            .to_string()
+    };
+    let api = if coder.flag("CODER_TLS_ENABLE", false) {
+        addr("CODER_TLS_ADDRESS", "0.0.0.0:8443")
+    } else {
+        addr("CODER_HTTP_ADDRESS", "0.0.0.0:8080")
+    };
+    let Some(api_port) = listen_port(&api) else {
+        return;
+    };
+    let mut tenants: Vec<&Pod> = Vec::new();
+    for ns in inv.namespace_names() {
+        if ws.contains(&ns)
+            || coder.coderd_namespaces.contains(&ns)
+            || SYSTEM_NS.contains(&ns.as_str())
+        {
+            continue;
+        }
+        tenants.extend(
+            inv.pods_in(&ns)
+                .iter()
+                .map(|&i| &inv.pods[i])
+                .filter(|p| !p.finished() && p.template_of.is_none())
+                .take(3),
+        );
+    }
+    let coderd: Vec<&Pod> = coder.coderd_pods.iter().map(|&i| &inv.pods[i]).collect();
+    let reaching = |sources: &[&Pod], port: u16| -> Vec<String> {
+        sources
+            .iter()
+            .filter(|s| {
+                coderd
+                    .iter()
+                    .any(|d| network::pod_can_reach(inv, s, d, port))
+            })
+            .map(|s| pod_ref(s))
+            .collect()
+    };
+    let coderd_refs = coderd.iter().map(|d| pod_ref(d));
+    let hits = reaching(&tenants, api_port);
+    if !hits.is_empty() {
+        let namespaces = hits
+            .iter()
+            .filter_map(|r| r.split('/').nth(1))
+            .collect::<BTreeSet<&str>>()
+            .len();
+        let mut objs = capped(hits, 20);
+        objs.extend(coderd_refs.clone());
+        out.push(Finding::new(
+            FindingCode::CoderdReachable,
+            Severity::Medium,
+            format!(
+                "pods of {namespaces} namespaces outside Coder can connect to coderd directly (`{api}`)"
+            ),
+            objs,
+        ));
+    }
+    let mut sources: Vec<&Pod> = reps.to_vec();
+    sources.extend(tenants.iter().copied());
+    for (flag, name, default, what, severity) in [
+        (
+            "CODER_PROMETHEUS_ENABLE",
+            "CODER_PROMETHEUS_ADDRESS",
+            "127.0.0.1:2112",
+            "Prometheus metrics (users, workspaces, templates, agent statistics)",
+            Severity::Medium,
+        ),
+        (
+            "CODER_PPROF_ENABLE",
+            "CODER_PPROF_ADDRESS",
+            "127.0.0.1:6060",
+            "pprof (goroutine stacks, heap and CPU profiles)",
+            Severity::High,
+        ),
+    ] {
+        let listen = addr(name, default);
+        if !coder.flag(flag, false) || loopback(&listen) {
+            continue;
+        }
+        let Some(port) = listen_port(&listen) else {
+            continue;
+        };
+        let hits = reaching(&sources, port);
+        if !hits.is_empty() {
+            let n = hits.len();
+            let mut objs = capped(hits, 20);
+            objs.extend(coderd_refs.clone());
+            out.push(Finding::new(
+                FindingCode::CoderdReachable,
+                severity,
+                format!("coderd's {what} on `{listen}` is reachable from {n} sampled pods"),
+                objs,
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,5 +633,15 @@ mod tests {
         assert_eq!(url_host("http://10.0.0.1").as_deref(), Some("10.0.0.1"));
         assert!(san_matches("*.example.com", "coder.example.com"));
         assert!(!san_matches("*.example.com", "a.b.example.com"));
+    }
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(listen_port("0.0.0.0:8080"), Some(8080));
+        assert_eq!(listen_port("[::]:8443"), Some(8443));
+        assert!(loopback("127.0.0.1:2112"));
+        assert!(loopback("[::1]:6060"));
+        assert!(!loopback("0.0.0.0:2112"));
+        assert!(!loopback(":2112"));
     }
 }

@@ -89,6 +89,36 @@ fn coder_shared_cluster_central_edges() {
         "{new_ws:?}"
     );
     assert!(!new_ws.iter().any(|(t, _)| t.starts_with("Volume/")));
+    // Which pods reach coderd itself: the CI tenant on coderd's API port, and workspaces and
+    // tenants on its metrics listener bound to 0.0.0.0 (no policy selects coderd).
+    let reach: Vec<&coder_sec_analyzer::findings::Finding> = r
+        .findings
+        .iter()
+        .filter(|f| f.code.code() == "coderd-reachable-from-pods")
+        .collect();
+    assert_eq!(reach.len(), 2, "{reach:?}");
+    let api = reach
+        .iter()
+        .find(|f| f.title.contains("directly"))
+        .expect("API reach");
+    assert!(api.objects.contains(&"Pod/ci/runner".to_string()));
+    assert!(api.objects.contains(&"Pod/coder/coder-7d9f".to_string()));
+    assert!(
+        !api.objects
+            .iter()
+            .any(|o| o.starts_with("Pod/coder/coder-alice"))
+    );
+    let metrics = reach
+        .iter()
+        .find(|f| f.title.contains("Prometheus"))
+        .expect("metrics reach");
+    assert!(metrics.title.contains("0.0.0.0:2112"), "{}", metrics.title);
+    assert!(
+        metrics
+            .objects
+            .iter()
+            .any(|o| o.starts_with("Pod/coder/coder-"))
+    );
     // A workspace's own Git credentials are not a path from that workspace.
     assert!(!r.attack_paths.iter().any(
         |p| p.steps.len() == 1 && p.steps[0].technique.code() == "coder-agent-git-credentials"
@@ -284,6 +314,8 @@ fn hardened_coder_keeps_only_what_is_left() {
         "external-token-encryption-missing",
         "password-login-beside-idp",
         "storage-class-unencrypted",
+        // The monitoring tenant is refused by coderd's ingress policy; metrics stay on loopback.
+        "coderd-reachable-from-pods",
     ] {
         assert!(!codes.contains(absent), "unexpected {absent}");
     }
