@@ -574,7 +574,7 @@ findings! {
         remediation: "expose through one TLS Ingress; restrict `loadBalancerSourceRanges`" },
     /// Pod IP capacity.
     PodIpCapacity = { code: "pod-ip-capacity", area: Networking, seed: IpDepletionPods,
-        description: "a node's pod CIDR holds fewer addresses than its max pods, or the cluster's pod addresses are mostly used",
+        description: "a node's pod CIDR holds fewer addresses than its max pods, or running pods use 75% or more (high from 90%) of the cluster's pod addresses (the sum of the nodes' pod CIDRs; nodes without one are left out)",
         remediation: "size pod CIDRs for max pods; cap workspaces per user" },
     /// Service (dev URL) capacity.
     ServiceIpUsage = { code: "service-ip-usage", area: Networking, seed: IpDepletionServices,

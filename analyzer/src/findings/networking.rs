@@ -439,35 +439,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             capped(exposed, 30),
         ));
     }
-    // Pod IP capacity per node.
-    let mut small = Vec::new();
-    for n in &inv.nodes {
-        let Some((_, len)) = n.spec.pod_cidr.as_deref().and_then(network::parse_cidr) else {
-            continue;
-        };
-        let addrs: u64 = (1u64 << (32 - u32::from(len))).saturating_sub(2);
-        let max_pods = n.status.capacity.get("pods").and_then(|v| {
-            v.as_str()
-                .and_then(|s| s.parse::<u64>().ok())
-                .or_else(|| v.as_u64())
-        });
-        if let Some(max) = max_pods
-            && addrs < max
-        {
-            small.push(format!(
-                "Node/{} (podCIDR /{len}: {addrs} addresses < {max} max pods)",
-                n.metadata.name
-            ));
-        }
-    }
-    if !small.is_empty() {
-        out.push(Finding::new(
-            FindingCode::PodIpCapacity,
-            Severity::Medium,
-            "nodes' pod CIDRs hold fewer addresses than their max pods",
-            capped(small, 20),
-        ));
-    }
+    pod_ip_capacity(input, out);
     // Services created in workspace namespaces without a `services` quota.
     for ns in ws {
         let n = inv
@@ -490,6 +462,76 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 [format!("Namespace/{ns}")],
             ));
         }
+    }
+}
+
+/// Pod IP capacity, per node (pod CIDR smaller than max pods) and across the cluster: the sum of the
+/// nodes' pod CIDR addresses against the sum of their max pods and the pods running there now
+/// (`hostNetwork` pods take no pod address). Nodes without a pod CIDR (cloud CNIs that hand out VPC
+/// addresses) are left out of both sums.
+fn pod_ip_capacity(input: &Input<'_>, out: &mut Vec<Finding>) {
+    let inv = input.inv;
+    let mut small = Vec::new();
+    let (mut addresses, mut max_total, mut used) = (0u64, 0u64, 0u64);
+    let mut counted = 0usize;
+    for n in &inv.nodes {
+        let Some((_, len)) = n.spec.pod_cidr.as_deref().and_then(network::parse_cidr) else {
+            continue;
+        };
+        let addrs: u64 = (1u64 << (32 - u32::from(len))).saturating_sub(2);
+        let max_pods = n.status.capacity.get("pods").and_then(|v| {
+            v.as_str()
+                .and_then(|s| s.parse::<u64>().ok())
+                .or_else(|| v.as_u64())
+        });
+        counted += 1;
+        addresses += addrs;
+        max_total += max_pods.unwrap_or(0);
+        used += inv
+            .pods_on(&n.metadata.name)
+            .iter()
+            .filter(|&&i| !inv.pods[i].finished() && !inv.pods[i].spec.host_network)
+            .count() as u64;
+        if let Some(max) = max_pods
+            && addrs < max
+        {
+            small.push(format!(
+                "Node/{} (podCIDR /{len}: {addrs} addresses < {max} max pods)",
+                n.metadata.name
+            ));
+        }
+    }
+    if counted == 0 || addresses == 0 {
+        return;
+    }
+    let cluster = format!(
+        "Cluster/pod-addresses ({counted} nodes: {addresses} pod addresses, {max_total} max pods, {used} pods running)"
+    );
+    if !small.is_empty() {
+        let mut objs = capped(small, 20);
+        objs.push(cluster.clone());
+        out.push(Finding::new(
+            FindingCode::PodIpCapacity,
+            Severity::Medium,
+            "nodes' pod CIDRs hold fewer addresses than their max pods",
+            objs,
+        ));
+    }
+    let percent = used * 100 / addresses;
+    if percent >= 75 {
+        let severity = if percent >= 90 {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        out.push(Finding::new(
+            FindingCode::PodIpCapacity,
+            severity,
+            format!(
+                "the cluster's pod addresses are {percent}% used ({used} of {addresses}): new workspaces will not start once they run out"
+            ),
+            [cluster],
+        ));
     }
 }
 
@@ -633,6 +675,65 @@ mod tests {
         assert_eq!(url_host("http://10.0.0.1").as_deref(), Some("10.0.0.1"));
         assert!(san_matches("*.example.com", "coder.example.com"));
         assert!(!san_matches("*.example.com", "a.b.example.com"));
+    }
+
+    /// Two /28 nodes (14 addresses each, 28 in all): 25 running pods is 89% (medium), 26 is 92%
+    /// (high); `hostNetwork` and finished pods take no address; a /24 node with room is fine alone.
+    #[test]
+    fn cluster_pod_addresses() {
+        use crate::inventory::Inventory;
+        use crate::report::{Report, Settings};
+        use serde_json::json;
+        let run = |pods: usize, extra: Vec<(String, Value)>| {
+            let mut objs: Vec<(String, Value)> = ["n1", "n2"]
+                .iter()
+                .map(|n| {
+                    (
+                        "Node".to_string(),
+                        json!({"metadata": {"name": n}, "spec": {"podCIDR": "10.0.0.0/28"},
+                               "status": {"capacity": {"pods": "14"}}}),
+                    )
+                })
+                .collect();
+            for i in 0..pods {
+                objs.push((
+                    "Pod".into(),
+                    json!({"metadata": {"name": format!("p{i:02}"), "namespace": "a"},
+                           "spec": {"nodeName": if i % 2 == 0 { "n1" } else { "n2" },
+                                    "containers": [{"name": "c", "image": "x@sha256:0"}]}}),
+                ));
+            }
+            objs.extend(extra);
+            let r = Report::generate(&Inventory::from_objects(objs), &Settings::default());
+            r.findings
+                .into_iter()
+                .filter(|f| f.code == FindingCode::PodIpCapacity)
+                .map(|f| (f.severity, f.title))
+                .collect::<Vec<_>>()
+        };
+        assert!(run(20, Vec::new()).is_empty());
+        let host_and_done = vec![
+            (
+                "Pod".to_string(),
+                json!({"metadata": {"name": "host", "namespace": "a"},
+                       "spec": {"nodeName": "n1", "hostNetwork": true}}),
+            ),
+            (
+                "Pod".to_string(),
+                json!({"metadata": {"name": "done", "namespace": "a"},
+                       "spec": {"nodeName": "n1"}, "status": {"phase": "Succeeded"}}),
+            ),
+        ];
+        let medium = run(25, host_and_done);
+        assert_eq!(medium.len(), 1, "{medium:?}");
+        assert_eq!(medium[0].0, Severity::Medium);
+        assert!(
+            medium[0].1.contains("89% used (25 of 28)"),
+            "{}",
+            medium[0].1
+        );
+        let high = run(26, Vec::new());
+        assert_eq!(high[0].0, Severity::High, "{high:?}");
     }
 
     #[test]
