@@ -404,6 +404,12 @@ impl Spooled {
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
+    /// Reads the spooled lines back (sorted, as they go into the archive), for a second pass over a
+    /// kind that does not hold it in memory.
+    pub fn reader(&self) -> Result<BufReader<File>, ArchiveError> {
+        let file = File::open(&self.file_path).map_err(io_err(&self.file_path))?;
+        Ok(BufReader::with_capacity(1 << 16, file))
+    }
 }
 
 /// Writes a snapshot atomically. Create it, fill spools (in parallel if wished), add them, then

@@ -452,3 +452,24 @@ fn json_lines_errors_name_entry_and_line() {
     let mut input = deep.as_bytes();
     assert!(read_json_lines(Path::new("s"), "e", &mut input, 1 << 20, |_, _| Ok(())).is_err());
 }
+
+#[test]
+fn spooled_reader_gives_the_sorted_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = SnapshotWriter::create(&dir.path().join("s.tar.zst")).unwrap();
+    let mut spool = writer.spool_kind(pods()).unwrap();
+    for (ns, name) in [("b", "x"), ("a", "z"), ("a", "y")] {
+        spool.push(&pod(ns, name)).unwrap();
+    }
+    let spooled = spool.finish().unwrap();
+    let names: Vec<String> = spooled
+        .reader()
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(&l.unwrap()).unwrap();
+            v["metadata"]["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(names, ["y", "z", "x"]);
+}

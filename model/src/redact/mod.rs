@@ -194,6 +194,22 @@ impl Redactor {
         *counts.entry(rule).or_default() += n;
     }
 
+    /// A redactor with the same key and counts of its own, for work that may be thrown away (a list
+    /// restarted after its continue token expired): [`Redactor::merge`] it once the work is kept, so
+    /// the manifest counts each kept value once.
+    pub fn fork(&self) -> Redactor {
+        Redactor::with_key(self.key)
+    }
+
+    /// Adds the counts of a [`Redactor::fork`] to this one.
+    pub fn merge(&self, fork: &Redactor) {
+        let theirs = fork.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ours = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        for (rule, n) in theirs.iter() {
+            *ours.entry(rule).or_default() += n;
+        }
+    }
+
     /// The counts so far, for the manifest.
     pub fn summary(&self) -> RedactionSummary {
         let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());

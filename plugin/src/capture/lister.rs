@@ -2,12 +2,14 @@
 //! moment the page arrives, then written; a 410 (expired continue token) throws the spool away and
 //! starts the kind again; 403 and 404 are answers, not failures.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use coder_sec_model::archive::{Spool, Spooled};
 use coder_sec_model::{KindSpec, KindStatus, Redactor, SnapshotWriter};
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::observe::Observer;
 use super::request::{RequestError, Requester};
@@ -56,18 +58,58 @@ pub struct SpoolError {
     pub source: coder_sec_model::archive::ArchiveError,
 }
 
-#[derive(Deserialize)]
+/// One page of a list, checked to be JSON, its items not yet parsed: only one item at a time is ever
+/// a [`Value`], so a page of 500 pods costs its body, not the body and a tree several times larger.
 struct Page {
+    body: bytes::Bytes,
+    /// Where each item lies in `body`.
+    items: Vec<Range<usize>>,
+    continue_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawPage<'a> {
     #[serde(default)]
     metadata: PageMeta,
-    #[serde(default)]
-    items: Vec<Value>,
+    #[serde(default, borrow)]
+    items: Option<Vec<&'a RawValue>>,
 }
 
 #[derive(Default, Deserialize)]
 struct PageMeta {
     #[serde(default, rename = "continue")]
     continue_token: Option<String>,
+}
+
+impl Page {
+    /// Checks the whole body (a cut-short page fails here, before any item is used) and notes where
+    /// the items are.
+    fn parse(body: bytes::Bytes) -> Result<Page, serde_json::Error> {
+        let raw: RawPage<'_> = serde_json::from_slice(&body)?;
+        let base = body.as_ptr() as usize;
+        let items = raw
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(|item| {
+                // A borrowed `RawValue` is a slice of `body`.
+                let start = item.get().as_ptr() as usize - base;
+                start..start + item.get().len()
+            })
+            .collect();
+        Ok(Page {
+            continue_token: raw.metadata.continue_token,
+            items,
+            body,
+        })
+    }
+
+    /// The items, each parsed when reached.
+    fn items(&self) -> impl Iterator<Item = Result<Value, serde_json::Error>> + '_ {
+        self.items
+            .iter()
+            .map(|range| serde_json::from_slice(&self.body[range.clone()]))
+    }
 }
 
 /// Everything a listing task shares with the others.
@@ -105,11 +147,17 @@ pub async fn list_kind(
     let mut chunk_size = ctx.paging.chunk_size;
     'restart: loop {
         let mut spool = ctx.writer.spool_kind(spec).map_err(spool_error)?;
+        // Counted apart until the kind is kept: a restart throws its counts away with its spool.
+        let redactor = ctx.redactor.fork();
         progress(0);
         let mut forbidden_namespaces = Vec::new();
         for scope in &scopes {
             let path = spec.list_path(*scope);
-            match list_scope(ctx, spec, &path, chunk_size, &mut spool, progress).await {
+            let mut sink = Sink {
+                spool: &mut spool,
+                redactor: &redactor,
+            };
+            match list_scope(ctx, spec, &path, chunk_size, &mut sink, progress).await {
                 Ok(Ok(())) => {}
                 Ok(Err(RequestError::Expired { message })) => {
                     if restarts >= ctx.paging.max_restarts {
@@ -167,6 +215,7 @@ pub async fn list_kind(
             });
         }
         let spooled = spool.finish().map_err(spool_error)?;
+        ctx.redactor.merge(&redactor);
         return Ok(KindOutcome::Complete {
             spooled,
             forbidden_namespaces,
@@ -175,14 +224,20 @@ pub async fn list_kind(
     }
 }
 
-/// Pages through one list path into `spool`. The outer `Result` is fatal, the inner one the API's
+/// Where one attempt at a kind's list goes: its spool, and the redactor counting for it.
+struct Sink<'a> {
+    spool: &'a mut Spool,
+    redactor: &'a Redactor,
+}
+
+/// Pages through one list path into the sink. The outer `Result` is fatal, the inner one the API's
 /// answer.
 async fn list_scope(
     ctx: &ListContext,
     spec: &'static KindSpec,
     path: &str,
     chunk_size: u32,
-    spool: &mut Spool,
+    sink: &mut Sink<'_>,
     progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<Result<(), RequestError>, SpoolError> {
     let mut continue_token: Option<String> = None;
@@ -193,25 +248,33 @@ async fn list_scope(
             url.push_str("&continue=");
             url.push_str(&percent_encode(token));
         }
-        let page: Page = match ctx.api.get_json(&url).await {
+        let page = match ctx.api.get_with(&url, Page::parse).await {
             Ok(page) => page,
             Err(e) => return Ok(Err(e)),
         };
-        for mut object in page.items {
+        for item in page.items() {
+            let mut object = match item {
+                Ok(object) => object,
+                Err(e) => {
+                    return Ok(Err(RequestError::Unreadable {
+                        message: format!("a list item of {path}: {e}"),
+                    }));
+                }
+            };
             // List items carry no `kind`/`apiVersion`; the redaction rules key on them.
             if let Some(map) = object.as_object_mut() {
                 map.insert("apiVersion".into(), Value::String(api_version.clone()));
                 map.insert("kind".into(), Value::String(spec.kind.to_string()));
             }
-            coder_sec_model::prepare_object(&mut object, &ctx.redactor);
+            coder_sec_model::prepare_object(&mut object, sink.redactor);
             ctx.observer.observe(spec, &object);
-            spool.push(&object).map_err(|source| SpoolError {
+            sink.spool.push(&object).map_err(|source| SpoolError {
                 kind: spec.label(),
                 source,
             })?;
         }
-        progress(spool.count());
-        match page.metadata.continue_token.filter(|t| !t.is_empty()) {
+        progress(sink.spool.count());
+        match page.continue_token.filter(|t| !t.is_empty()) {
             Some(token) => continue_token = Some(token),
             None => return Ok(Ok(())),
         }
@@ -345,6 +408,16 @@ mod tests {
         );
         // The counter restarted from zero with the new spool.
         assert!(seen.lock().unwrap().windows(2).any(|w| w[1] < w[0]));
+        // The redaction counts are those of the seven pods kept, not of the pages thrown away.
+        let once = Redactor::new();
+        for i in 0..7 {
+            let mut pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"namespace": "ns", "name": format!("pod-{i:03}")},
+                "spec": {"containers": [{"name": "c", "env": [{"name": "TOKEN", "value": "CANARY-unit-env"}]}]}});
+            coder_sec_model::prepare_object(&mut pod, &once);
+        }
+        assert!(!once.summary().rules.is_empty());
+        assert_eq!(ctx.redactor.summary().rules, once.summary().rules);
     }
 
     #[tokio::test]

@@ -30,6 +30,7 @@ use self::observe::Observer;
 use self::progress::Progress;
 use self::request::{RequestError, Requester};
 use crate::coder::detect::CoderDetector;
+use crate::coder::workspaces::{ScanError, WORKSPACE_KINDS, WorkspaceSummary};
 use crate::settings::CaptureSettings;
 
 /// The tool name written into manifests.
@@ -41,8 +42,10 @@ pub const RULES_PATH: &str = "identity/rules.jsonl";
 pub const DEPLOYMENTS_PATH: &str = "coder/deployments.json";
 /// Archive path of the redacted Helm releases of Coder's charts.
 pub const HELM_RELEASES_PATH: &str = "coder/helm-releases.jsonl";
-/// Archive path of the workspace summary.
+/// Archive path of the workspace counts.
 pub const WORKSPACES_PATH: &str = "coder/workspaces.json";
+/// Archive path of the workspace objects, one line each.
+pub const WORKSPACE_OBJECTS_PATH: &str = "coder/workspaces.jsonl";
 
 /// A capture that could not produce a snapshot. Nothing is left at the target.
 #[derive(Debug, thiserror::Error)]
@@ -237,6 +240,7 @@ pub async fn run(
     let mut writer =
         Arc::try_unwrap(writer).unwrap_or_else(|_| unreachable!("every listing task has ended"));
 
+    write_workspaces(&mut writer, &listed)?;
     record_kinds(&mut writer, listed, &mut blind_spots);
 
     let review_namespaces: Vec<String> = if settings.kube.namespaces.is_empty() {
@@ -488,7 +492,70 @@ async fn write_rules(
     Ok(())
 }
 
-/// Writes `coder/deployments.json`, `coder/helm-releases.jsonl` and `coder/workspaces.json`.
+/// Writes `coder/workspaces.jsonl` and `coder/workspaces.json` from the spooled workspace kinds,
+/// reading them back line by line (see [`crate::coder::workspaces`]).
+fn write_workspaces(writer: &mut SnapshotWriter, listed: &Listed) -> Result<(), CaptureError> {
+    let file_error = |source| CaptureError::File {
+        path: WORKSPACE_OBJECTS_PATH.to_string(),
+        source,
+    };
+    let mut spool = writer
+        .spool(WORKSPACE_OBJECTS_PATH.to_string())
+        .map_err(file_error)?;
+    let mut summary = WorkspaceSummary::default();
+    let mut line = Vec::new();
+    for (group, kind, _) in WORKSPACE_KINDS {
+        let Some((spec, spooled)) =
+            listed
+                .outcomes
+                .iter()
+                .find_map(|(spec, outcome)| match outcome {
+                    KindOutcome::Complete { spooled, .. }
+                        if (spec.group, spec.kind) == (group, kind) =>
+                    {
+                        Some((spec, spooled))
+                    }
+                    _ => None,
+                })
+        else {
+            continue;
+        };
+        let reader = spooled.reader().map_err(file_error)?;
+        summary
+            .scan(kind, reader, |object| {
+                line.clear();
+                serde_json::to_writer(&mut line, object).map_err(|source| {
+                    ArchiveError::Serialize {
+                        path: WORKSPACE_OBJECTS_PATH.to_string(),
+                        source,
+                    }
+                })?;
+                line.push(b'\n');
+                spool.push_raw(&line)
+            })
+            .map_err(|e| {
+                file_error(match e {
+                    ScanError::Read(source) => ArchiveError::Io {
+                        path: PathBuf::from(spec.archive_path()),
+                        source,
+                    },
+                    ScanError::Emit(e) => e,
+                })
+            })?;
+    }
+    writer.add_file(
+        spool.finish().map_err(file_error)?,
+        "Coder workspace objects (pods, deployments, volume claims), one line each with the workspace and owner labels",
+    );
+    add_document(
+        writer,
+        WORKSPACES_PATH,
+        "Coder workspaces: counts of workspaces and of their pods, deployments and volume claims",
+        &summary.document(),
+    )
+}
+
+/// Writes `coder/deployments.json` and `coder/helm-releases.jsonl`.
 fn write_coder_state(
     writer: &mut SnapshotWriter,
     coder: &CoderDetector,
@@ -504,12 +571,6 @@ fn write_coder_state(
         HELM_RELEASES_PATH,
         "Helm releases of Coder's charts, decoded and redacted",
         coder.helm_records(),
-    )?;
-    add_document(
-        writer,
-        WORKSPACES_PATH,
-        "Coder workspaces: counts and references to their pods, deployments and volume claims",
-        &coder.workspaces_document(),
     )?;
 
     Ok(())

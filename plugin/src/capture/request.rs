@@ -50,6 +50,13 @@ pub enum RequestError {
         /// The transport's error chain.
         message: String,
     },
+    /// The answer was JSON but not what was asked for (a list item that is not an object a
+    /// `Value` can hold, say).
+    #[error("unreadable answer: {message}")]
+    Unreadable {
+        /// What could not be read.
+        message: String,
+    },
     /// Every attempt failed with a transient error.
     #[error("gave up after {attempts} attempts (last: {last})")]
     GaveUp {
@@ -114,13 +121,34 @@ impl Requester {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<T, RequestError> {
+        self.send_with(method, path, body, |bytes| serde_json::from_slice(&bytes))
+            .await
+    }
+
+    /// `GET path`, with the answer turned into a `T` by `parse` (which may keep the body itself); a
+    /// body `parse` refuses counts as cut short, and is asked for again.
+    pub async fn get_with<T>(
+        &self,
+        path: &str,
+        parse: impl Fn(bytes::Bytes) -> Result<T, serde_json::Error>,
+    ) -> Result<T, RequestError> {
+        self.send_with(Method::GET, path, None, parse).await
+    }
+
+    async fn send_with<T>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        parse: impl Fn(bytes::Bytes) -> Result<T, serde_json::Error>,
+    ) -> Result<T, RequestError> {
         let body = body.map(|b| b.to_string().into_bytes());
         let mut attempt = 0;
         loop {
             attempt += 1;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let failure = match self.attempt(&method, path, body.as_deref()).await? {
-                Ok(bytes) => match serde_json::from_slice::<T>(&bytes) {
+                Ok(bytes) => match parse(bytes) {
                     Ok(value) => return Ok(value),
                     Err(e) => (Transient::Connection, format!("unreadable answer: {e}")),
                 },

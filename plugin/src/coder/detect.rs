@@ -1,9 +1,12 @@
 //! Finds Coder in the objects as they stream past (already trimmed and redacted): coderd, provisioner
-//! and workspace-proxy Deployments, their Helm releases, and the workspaces' pods, deployments and
-//! volume claims. Keeps small records keyed by object, so a list restarted after a 410 is seen twice
-//! without double counting, and never a whole list.
+//! and workspace-proxy Deployments and their Helm releases. Keeps small records keyed by object, so a
+//! list restarted after a 410 is seen twice without double counting, and never a whole list. The
+//! workspaces (one object each, many of them) are summarised after listing, from the spooled kinds:
+//! see [`crate::coder::workspaces`].
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use crate::coder::workspaces::is_workspace;
 
 use coder_sec_model::KindSpec;
 use serde::Serialize;
@@ -57,31 +60,11 @@ pub struct CoderDeployment {
     pub detected_by: Vec<String>,
 }
 
-/// One object of a workspace.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct ObjectRef {
-    /// Kind.
-    pub kind: String,
-    /// Namespace.
-    pub namespace: String,
-    /// Name.
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Default)]
-struct WorkspaceObject {
-    workspace_id: Option<String>,
-    workspace_name: Option<String>,
-    owner: Option<String>,
-    owner_id: Option<String>,
-}
-
 /// Classifies and records Coder objects. Feed it every object of the kinds it cares for.
 #[derive(Debug, Default)]
 pub struct CoderDetector {
     coder_namespace: Option<String>,
     deployments: BTreeMap<(String, String), CoderDeployment>,
-    workspace_objects: BTreeMap<ObjectRef, WorkspaceObject>,
     helm: BTreeMap<(String, String), Value>,
 }
 
@@ -97,14 +80,8 @@ impl CoderDetector {
     /// Looks at one (redacted) object.
     pub fn observe(&mut self, spec: &KindSpec, object: &Value) {
         match (spec.group, spec.kind) {
-            ("apps", "Deployment") if !self.observe_workspace(object, "Deployment") => {
+            ("apps", "Deployment") if !is_workspace(|key| label(object, key)) => {
                 self.observe_deployment(object);
-            }
-            ("", "Pod") => {
-                self.observe_workspace(object, "Pod");
-            }
-            ("", "PersistentVolumeClaim") => {
-                self.observe_workspace(object, "PersistentVolumeClaim");
             }
             ("", "Secret") => self.observe_secret(object),
             _ => {}
@@ -128,36 +105,6 @@ impl CoderDetector {
         if let Some(found) = classify_deployment(object) {
             self.deployments.insert((namespace, name), found);
         }
-    }
-
-    /// Records a workspace object; returns whether the object was one.
-    fn observe_workspace(&mut self, object: &Value, kind: &str) -> bool {
-        let label = |key: &str| label(object, key).map(str::to_string);
-        let name_label = label(NAME_LABEL);
-        let is_workspace = matches!(name_label.as_deref(), Some("coder-workspace" | "coder-pvc"))
-            || label("com.coder.workspace.id").is_some()
-            || (label("com.coder.resource").as_deref() == Some("true")
-                && name_label.as_deref() != Some("coder"));
-        if !is_workspace {
-            return false;
-        }
-        let key = ObjectRef {
-            kind: kind.to_string(),
-            namespace: str_at(object, "/metadata/namespace")
-                .unwrap_or("")
-                .to_string(),
-            name: str_at(object, "/metadata/name").unwrap_or("").to_string(),
-        };
-        self.workspace_objects.insert(
-            key,
-            WorkspaceObject {
-                workspace_id: label("com.coder.workspace.id"),
-                workspace_name: label("com.coder.workspace.name"),
-                owner: label("com.coder.user.username"),
-                owner_id: label("com.coder.user.id"),
-            },
-        );
-        true
     }
 
     fn observe_secret(&mut self, object: &Value) {
@@ -248,46 +195,6 @@ impl CoderDetector {
     /// The Helm release records for `coder/helm-releases.jsonl`, sorted by namespace and secret.
     pub fn helm_records(&self) -> impl Iterator<Item = &Value> {
         self.helm.values()
-    }
-
-    /// `coder/workspaces.json`: counts and references, grouped by workspace id.
-    pub fn workspaces_document(&self) -> Value {
-        #[derive(Default, Serialize)]
-        #[serde(rename_all = "kebab-case")]
-        struct Workspace<'a> {
-            id: Option<&'a str>,
-            name: Option<&'a str>,
-            owner: Option<&'a str>,
-            owner_id: Option<&'a str>,
-            objects: Vec<&'a ObjectRef>,
-        }
-        let mut by_id: BTreeMap<String, Workspace<'_>> = BTreeMap::new();
-        let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-        for (object, ws) in &self.workspace_objects {
-            *counts.entry(object.kind.as_str()).or_default() += 1;
-            let key = match &ws.workspace_id {
-                Some(id) => format!("id:{id}"),
-                None => format!(
-                    "object:{}/{}/{}",
-                    object.kind, object.namespace, object.name
-                ),
-            };
-            let entry = by_id.entry(key).or_default();
-            entry.id = entry.id.or(ws.workspace_id.as_deref());
-            entry.name = entry.name.or(ws.workspace_name.as_deref());
-            entry.owner = entry.owner.or(ws.owner.as_deref());
-            entry.owner_id = entry.owner_id.or(ws.owner_id.as_deref());
-            entry.objects.push(object);
-        }
-        json!({
-            "counts": {
-                "workspaces": by_id.len(),
-                "pods": counts.get("Pod").copied().unwrap_or(0),
-                "deployments": counts.get("Deployment").copied().unwrap_or(0),
-                "persistentvolumeclaims": counts.get("PersistentVolumeClaim").copied().unwrap_or(0),
-            },
-            "workspaces": by_id.into_values().collect::<Vec<_>>(),
-        })
     }
 }
 
@@ -495,31 +402,18 @@ mod tests {
     }
 
     #[test]
-    fn workspaces_and_scope() {
+    fn workspace_deployments_are_not_coderd_and_scope_holds() {
         let deployments = lookup("apps/v1", "Deployment").unwrap();
-        let pods = lookup("v1", "Pod").unwrap();
-        let pvcs = lookup("v1", "PersistentVolumeClaim").unwrap();
         let mut det = CoderDetector::new(Some("coder".into()));
-        let ws_labels = json!({
-            "app.kubernetes.io/name": "coder-workspace", "com.coder.resource": "true",
-            "com.coder.workspace.id": "w1", "com.coder.workspace.name": "dev",
-            "com.coder.user.id": "u1", "com.coder.user.username": "alice"
-        });
-        let mut ws = deployment(
-            "ws",
+        // A workspace running Coder's image (a dogfooding template) is a workspace, not coderd.
+        let ws = deployment(
+            "coder",
             "coder-w1",
-            ws_labels.clone(),
-            "codercom/enterprise-base",
-            &[],
+            json!({"app.kubernetes.io/name": "coder-workspace", "com.coder.workspace.id": "w1"}),
+            "ghcr.io/coder/coder:v2",
+            &["server"],
         );
-        ws["metadata"]["annotations"] = json!({"com.coder.user.email": "alice@example.com"});
         det.observe(deployments, &ws);
-        det.observe(deployments, &ws);
-        let pod = json!({"kind": "Pod", "metadata": {"namespace": "ws", "name": "coder-w1-abc", "labels": ws_labels}});
-        det.observe(pods, &pod);
-        let pvc = json!({"kind": "PersistentVolumeClaim", "metadata": {"namespace": "ws", "name": "coder-w1-home",
-            "labels": {"app.kubernetes.io/name": "coder-pvc", "com.coder.workspace.id": "w1"}}});
-        det.observe(pvcs, &pvc);
         let elsewhere = deployment(
             "other",
             "coder",
@@ -536,18 +430,11 @@ mod tests {
             &["server"],
         );
         det.observe(deployments, &here);
-
-        let doc = det.workspaces_document();
-        assert_eq!(
-            doc["counts"],
-            json!({"workspaces": 1, "pods": 1, "deployments": 1, "persistentvolumeclaims": 1})
-        );
-        assert_eq!(doc["workspaces"][0]["owner"], "alice");
-        assert_eq!(doc["workspaces"][0]["objects"].as_array().unwrap().len(), 3);
-        assert!(!doc.to_string().contains("alice@example.com"));
+        det.observe(deployments, &here);
 
         let doc = det.deployments_document();
         assert_eq!(doc["coderd"].as_array().unwrap().len(), 1, "{doc}");
+        assert_eq!(doc["coderd"][0]["name"], "coder");
         assert_eq!(doc["coderd"][0]["namespace"], "coder");
         assert_eq!(doc["namespaces"], json!(["coder"]));
     }

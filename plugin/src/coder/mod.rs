@@ -1,4 +1,6 @@
-//! Coder: detection in the cluster's objects, and the optional read of Coder's REST API.
+//! Coder: detection in the cluster's objects, the workspace summary, and the optional read of Coder's
+//! REST API.
 
 pub mod api;
 pub mod detect;
+pub mod workspaces;

@@ -65,7 +65,26 @@ fn check_complete(cluster: &Cluster, snap: &Snapshot) {
     assert_eq!(workspaces["counts"]["pods"], 6, "{workspaces:#}");
     assert_eq!(workspaces["counts"]["persistentvolumeclaims"], 6);
     assert_eq!(workspaces["counts"]["deployments"], 7);
+    let objects = snap.values("coder/workspaces.jsonl");
+    assert_eq!(objects.len(), 6 + 6 + 7, "{objects:#?}");
+    let pods: Vec<&Value> = objects.iter().filter(|o| o["kind"] == "Pod").collect();
+    assert_eq!(pods.len(), 6);
+    assert!(
+        pods.iter()
+            .all(|p| p["namespace"].is_string() && p["name"].is_string()),
+        "{pods:#?}"
+    );
+    assert!(
+        objects
+            .iter()
+            .any(|o| o["owner"].is_string() && o["workspace-id"].is_string())
+    );
     assert!(!workspaces.to_string().contains("@example.com"));
+    assert!(
+        !serde_json::to_string(&objects)
+            .unwrap()
+            .contains("@example.com")
+    );
 
     let rules = snap.values("identity/rules.jsonl");
     let namespaces: Vec<&str> = rules
