@@ -636,9 +636,13 @@ findings! {
     OwnerWorkspaceAccess = { code: "owner-workspace-access", area: External, seed: GitOauthAdmin,
         description: "`CODER_DISABLE_OWNER_WORKSPACE_ACCESS` is not true: owners reach every workspace, its agent token, Git key and OAuth tokens",
         remediation: "set `CODER_DISABLE_OWNER_WORKSPACE_ACCESS=true`" },
+    /// Many Coder owners.
+    CoderOwners = { code: "coder-owner-count", area: External, seed: GitOauthAdmin,
+        description: "more than 3 Coder users who can log in (not suspended) hold the `owner` role (from the Coder API capture): each reaches every workspace, template and the deployment's settings",
+        remediation: "keep `owner` to a few break-glass accounts; use `template-admin` and `user-admin` for the rest" },
     /// OIDC → password conversion.
     LoginTypeConversion = { code: "password-login-beside-idp", area: External, seed: AuthLoginConversion,
-        description: "password login stays enabled beside OIDC/GitHub: accounts created or converted to built-in login can be taken over by an administrator",
+        description: "password login stays enabled beside OIDC/GitHub: accounts created or converted to built-in login can be taken over by an administrator; medium when the Coder API capture shows users (not suspended) logging in with a password, high when owners are among them; none when the API's login methods show password login off",
         remediation: "set `CODER_DISABLE_PASSWORD_AUTH=true` once an IdP is configured" },
     /// Broad external-auth scopes.
     ExternalAuthScopes = { code: "external-auth-broad-scopes", area: External, seed: GitDotfilesAllRepos,

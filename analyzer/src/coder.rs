@@ -98,6 +98,41 @@ pub struct CoderFacts {
     pub external_auth: BTreeMap<String, ExternalAuth>,
     /// Whether the optional Coder API capture was present.
     pub api_captured: bool,
+    /// Users from `coder/api/users.json`, when captured.
+    pub users: Vec<CoderUser>,
+    /// Login methods from `coder/api/authmethods.json`, when captured.
+    pub auth_methods: Option<AuthMethods>,
+}
+
+/// A Coder user as the capture keeps it (no name, no e-mail).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CoderUser {
+    /// User id.
+    pub id: String,
+    /// `password`, `oidc`, `github`, `none`.
+    pub login_type: String,
+    /// `active`, `suspended`, `dormant`.
+    pub status: String,
+    /// Site role names (`owner`, `template-admin`, `user-admin`, `auditor`).
+    pub roles: Vec<String>,
+}
+
+impl CoderUser {
+    /// Whether the user can log in now (suspended users cannot).
+    pub fn active(&self) -> bool {
+        self.status != "suspended"
+    }
+}
+
+/// Which login methods coderd offers (`/api/v2/users/authmethods`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AuthMethods {
+    /// Built-in password login.
+    pub password: bool,
+    /// GitHub OAuth login.
+    pub github: bool,
+    /// OIDC login.
+    pub oidc: bool,
 }
 
 /// One external-auth provider.
@@ -227,6 +262,7 @@ impl CoderFacts {
             };
             f.external_auth.insert(id, entry);
         }
+        f.read_api_state(inv);
         for &i in &f.workspace_pods {
             f.workspace_namespaces
                 .insert(inv.pods[i].metadata.namespace.clone());
@@ -263,6 +299,96 @@ impl CoderFacts {
                     _ => continue,
                 };
                 self.settings.entry(env.to_string()).or_insert(v);
+            }
+        }
+    }
+}
+
+impl CoderFacts {
+    /// Users, login methods and external-auth providers from the Coder API capture
+    /// (`coder/api/users.json`, `authmethods.json`, `external-auth.json` and the `external_auth` list
+    /// of `deployment-config.json`). Providers the env did not name are added; scopes and URLs fill
+    /// in what the env did not show.
+    fn read_api_state(&mut self, inv: &Inventory) {
+        let file = |name: &str| inv.coder_files.get(&format!("coder/api/{name}.json"));
+        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        if let Some(users) = file("users")
+            .and_then(|u| u.get("users"))
+            .and_then(Value::as_array)
+        {
+            self.users = users
+                .iter()
+                .map(|u| CoderUser {
+                    id: text(u, "id"),
+                    login_type: text(u, "login_type"),
+                    status: text(u, "status"),
+                    roles: u
+                        .get("roles")
+                        .and_then(Value::as_array)
+                        .map(|r| {
+                            r.iter()
+                                .filter_map(|x| x.as_str().or_else(|| x.get("name")?.as_str()))
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect();
+            self.users.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        if let Some(m) = file("authmethods") {
+            let on = |k: &str| {
+                m.get(k)
+                    .and_then(|x| x.get("enabled"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            };
+            self.auth_methods = Some(AuthMethods {
+                password: on("password"),
+                github: on("github"),
+                oidc: on("oidc"),
+            });
+        }
+        let strings = |v: Option<&Value>| -> Option<String> {
+            match v? {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                Value::Array(a) if !a.is_empty() => Some(
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+                _ => None,
+            }
+        };
+        let configured = file("deployment-config")
+            .and_then(|d| d.pointer("/config/external_auth"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let listed = file("external-auth")
+            .and_then(|e| e.get("providers"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for p in configured.iter().chain(&listed) {
+            let id = text(p, "id");
+            if id.is_empty() {
+                continue;
+            }
+            let entry = self.external_auth.entry(id.clone()).or_default();
+            if entry.kind.is_empty() {
+                let kind = text(p, "type");
+                entry.kind = if kind.is_empty() { id } else { kind };
+            }
+            if entry.scopes.is_none() {
+                entry.scopes = strings(p.get("scopes"));
+            }
+            for k in ["auth_url", "token_url", "validate_url"] {
+                let u = text(p, k);
+                if !u.is_empty() && !entry.urls.contains(&u) {
+                    entry.urls.push(u);
+                }
             }
         }
     }

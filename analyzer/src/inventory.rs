@@ -1027,14 +1027,7 @@ impl Inventory {
                 } else if info.path.starts_with("coder/") || info.path.starts_with("identity/") {
                     let mut buf = Vec::new();
                     std::io::Read::read_to_end(r, &mut buf).map_err(|e| e.to_string())?;
-                    let value = serde_json::from_slice::<Value>(&buf).unwrap_or_else(|_| {
-                        Value::Array(
-                            buf.split(|b| *b == b'\n')
-                                .filter_map(|l| serde_json::from_slice(l).ok())
-                                .collect(),
-                        )
-                    });
-                    coder_files.insert(info.path.clone(), value);
+                    coder_files.insert(info.path.clone(), parse_state_file(&info.path, &buf));
                 }
                 Ok(())
             })
@@ -1043,6 +1036,13 @@ impl Inventory {
         inv.manifest = Some(manifest);
         inv.coder_files = coder_files;
         Ok(inv)
+    }
+
+    /// Adds a `coder/…` or `identity/…` file as [`Inventory::load`] reads it (tests, other front
+    /// ends).
+    pub fn add_state_file(&mut self, path: &str, bytes: &[u8]) {
+        self.coder_files
+            .insert(path.to_string(), parse_state_file(path, bytes));
     }
 
     /// Builds an inventory from `(kind, object)` pairs (tests, other front ends).
@@ -1447,6 +1447,23 @@ fn strip_nulls(v: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(strip_nulls),
         _ => {}
     }
+}
+
+/// Parses a `coder/…` or `identity/…` file: JSON, or JSON Lines (`.jsonl`, or JSON that does not
+/// parse as one document) as an array of the lines that parse.
+pub fn parse_state_file(path: &str, bytes: &[u8]) -> Value {
+    let lines = || {
+        Value::Array(
+            bytes
+                .split(|b| *b == b'\n')
+                .filter_map(|l| serde_json::from_slice(l).ok())
+                .collect(),
+        )
+    };
+    if path.ends_with(".jsonl") {
+        return lines();
+    }
+    serde_json::from_slice::<Value>(bytes).unwrap_or_else(|_| lines())
 }
 
 /// The object reference of a pod: `Pod/ns/name`, or the controller for a template pod.

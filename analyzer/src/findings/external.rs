@@ -121,14 +121,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 coderd.clone(),
             ));
         }
-        if (oidc || github) && !coder.flag("CODER_DISABLE_PASSWORD_AUTH", false) {
-            out.push(Finding::new(
-                FindingCode::LoginTypeConversion,
-                Severity::Low,
-                "password login stays enabled beside the identity provider",
-                coderd.clone(),
-            ));
-        }
+        coder_users(input, oidc, github, &coderd, out);
         // External auth.
         let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (id, ea) in &coder.external_auth {
@@ -318,6 +311,87 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             Severity::Medium,
             "registry credentials are reachable from workspaces or shared across namespaces",
             capped(scope, 30),
+        ));
+    }
+}
+
+/// Password login beside an identity provider, sharpened by the Coder API capture: which login
+/// methods coderd really offers (`authmethods`), which active users log in with a password, and
+/// how many hold `owner`. Users are named `CoderUser/ID` (the capture keeps no names).
+fn coder_users(
+    input: &Input<'_>,
+    oidc: bool,
+    github: bool,
+    coderd: &[String],
+    out: &mut Vec<Finding>,
+) {
+    let coder = input.coder;
+    let methods = coder.auth_methods;
+    let idp = methods.map_or(oidc || github, |m| m.oidc || m.github);
+    let password = methods.map_or(!coder.flag("CODER_DISABLE_PASSWORD_AUTH", false), |m| {
+        m.password
+    });
+    let user_ref = |u: &crate::coder::CoderUser| format!("CoderUser/{}", u.id);
+    let owner = |u: &crate::coder::CoderUser| u.roles.iter().any(|r| r == "owner");
+    if idp && password {
+        let by_password: Vec<&crate::coder::CoderUser> = coder
+            .users
+            .iter()
+            .filter(|u| u.active() && u.login_type == "password")
+            .collect();
+        let owners = by_password.iter().filter(|u| owner(u)).count();
+        let (severity, title) = if coder.users.is_empty() {
+            (
+                Severity::Low,
+                "password login stays enabled beside the identity provider".to_string(),
+            )
+        } else if by_password.is_empty() {
+            (
+                Severity::Low,
+                "password login stays enabled beside the identity provider (no user who can log in uses it)"
+                    .to_string(),
+            )
+        } else if owners > 0 {
+            (
+                Severity::High,
+                format!(
+                    "{} users log in with a password beside the identity provider, {owners} of them owners (suspended users left out)",
+                    by_password.len()
+                ),
+            )
+        } else {
+            (
+                Severity::Medium,
+                format!(
+                    "{} users log in with a password beside the identity provider (suspended users left out)",
+                    by_password.len()
+                ),
+            )
+        };
+        let mut objs = capped(by_password.iter().map(|u| user_ref(u)).collect(), 20);
+        objs.extend(coderd.iter().cloned());
+        out.push(Finding::new(
+            FindingCode::LoginTypeConversion,
+            severity,
+            title,
+            objs,
+        ));
+    }
+    let owners: Vec<String> = coder
+        .users
+        .iter()
+        .filter(|u| u.active() && owner(u))
+        .map(user_ref)
+        .collect();
+    if owners.len() > 3 {
+        out.push(Finding::new(
+            FindingCode::CoderOwners,
+            Severity::Medium,
+            format!(
+                "{} Coder users who can log in hold the owner role",
+                owners.len()
+            ),
+            capped(owners, 20),
         ));
     }
 }

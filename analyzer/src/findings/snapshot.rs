@@ -106,13 +106,191 @@ pub fn blind_spots(input: &Input<'_>) -> Vec<BlindSpot> {
             hides: "Coder users, roles, templates and settings set outside coderd's env (envFrom, defaults changed by flags)".into(),
         });
     }
+    out.extend(rules_blind_spots(input).into_iter().map(|r| r.spot));
     out.sort();
     out.dedup();
     out
 }
 
-/// Turns forbidden or failed kinds into findings.
+/// Namespaced kinds the analysis reads: (API group, plural, kind).
+const READ_KINDS: &[(&str, &str, &str)] = &[
+    ("", "pods", "Pod"),
+    ("", "secrets", "Secret"),
+    ("", "serviceaccounts", "ServiceAccount"),
+    ("", "configmaps", "ConfigMap"),
+    ("", "services", "Service"),
+    ("", "resourcequotas", "ResourceQuota"),
+    ("", "limitranges", "LimitRange"),
+    ("", "persistentvolumeclaims", "PersistentVolumeClaim"),
+    ("apps", "deployments", "Deployment"),
+    ("apps", "statefulsets", "StatefulSet"),
+    ("apps", "daemonsets", "DaemonSet"),
+    ("batch", "jobs", "Job"),
+    ("batch", "cronjobs", "CronJob"),
+    ("networking.k8s.io", "networkpolicies", "NetworkPolicy"),
+    ("networking.k8s.io", "ingresses", "Ingress"),
+    ("rbac.authorization.k8s.io", "roles", "Role"),
+    ("rbac.authorization.k8s.io", "rolebindings", "RoleBinding"),
+];
+
+/// A blind spot read from `identity/rules.jsonl`, with the kind and namespaces it names.
+struct RulesSpot {
+    spot: BlindSpot,
+    kind: Option<&'static str>,
+    namespaces: Vec<String>,
+}
+
+fn listed(names: &[String]) -> String {
+    if names.len() > 10 {
+        format!("{} and {} more", names[..10].join(", "), names.len() - 10)
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Whether a `SelfSubjectRulesReview` resource rule allows `list` of every `group/plural`.
+fn rule_lists(rule: &serde_json::Value, group: &str, plural: &str) -> bool {
+    let has = |k: &str, want: &str| {
+        rule.get(k)
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|a| a.iter().any(|v| v == "*" || v == want))
+    };
+    let names = rule
+        .get("resourceNames")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    has("verbs", "list") && has("apiGroups", group) && has("resources", plural) && !names
+}
+
+/// What the capturing identity's rules (`identity/rules.jsonl`, one `SelfSubjectRulesReview` per
+/// namespace) say it could not see: per kind the analysis reads, the namespaces where it may not
+/// list it (unless the manifest already names them), and the namespaces whose review failed or is
+/// incomplete (another authorizer decides too, so the rules are a lower bound).
+fn rules_blind_spots(input: &Input<'_>) -> Vec<RulesSpot> {
+    let Some(reviews) = input.inv.coder_files.get("identity/rules.jsonl") else {
+        return Vec::new();
+    };
+    let reviews: Vec<&serde_json::Value> = match reviews {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    let manifest_subjects: Vec<&str> = input
+        .inv
+        .manifest
+        .iter()
+        .flat_map(|m| &m.blind_spots)
+        .map(|b| b.subject.as_str())
+        .collect();
+    let kind_unread = |kind: &str| {
+        input.inv.manifest.as_ref().is_some_and(|m| {
+            m.kinds
+                .iter()
+                .any(|k| k.kind == kind && k.status != KindStatus::Complete)
+        })
+    };
+    let mut denied: Vec<Vec<String>> = vec![Vec::new(); READ_KINDS.len()];
+    let (mut failed, mut incomplete) = (Vec::new(), Vec::new());
+    for r in reviews {
+        let Some(ns) = r.get("namespace").and_then(serde_json::Value::as_str) else {
+            continue;
+        };
+        if r.get("error").is_some() {
+            failed.push(ns.to_string());
+            continue;
+        }
+        if r.get("incomplete").and_then(serde_json::Value::as_bool) == Some(true)
+            || r.get("evaluationError")
+                .is_some_and(|e| !e.is_null() && e != "")
+        {
+            incomplete.push(ns.to_string());
+        }
+        let rules = r
+            .get("resourceRules")
+            .and_then(serde_json::Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (i, (group, plural, kind)) in READ_KINDS.iter().enumerate() {
+            // The capture names namespaces it was refused as `plural[.group] in namespaces a, b`.
+            let label = if group.is_empty() {
+                plural.to_string()
+            } else {
+                format!("{plural}.{group}")
+            };
+            let known = manifest_subjects.iter().any(|s| {
+                s.strip_prefix(&format!("{label} in namespaces "))
+                    .is_some_and(|rest| rest.split(", ").any(|n| n == ns))
+            });
+            if !known && !kind_unread(kind) && !rules.iter().any(|x| rule_lists(x, group, plural)) {
+                denied[i].push(ns.to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, mut names) in denied.into_iter().enumerate() {
+        if names.is_empty() {
+            continue;
+        }
+        names.sort();
+        let (_, plural, kind) = READ_KINDS[i];
+        out.push(RulesSpot {
+            spot: BlindSpot {
+                subject: format!("{kind} in namespaces {}", listed(&names)),
+                reason: format!(
+                    "the capturing identity's rules (SelfSubjectRulesReview) grant no `list` of `{plural}` there"
+                ),
+                hides: weakens(kind).to_string(),
+            },
+            kind: Some(kind),
+            namespaces: names,
+        });
+    }
+    for (mut names, reason) in [
+        (failed, "SelfSubjectRulesReview failed there"),
+        (
+            incomplete,
+            "SelfSubjectRulesReview is incomplete there: an authorizer other than RBAC (a webhook) also decides",
+        ),
+    ] {
+        if names.is_empty() {
+            continue;
+        }
+        names.sort();
+        out.push(RulesSpot {
+            spot: BlindSpot {
+                subject: format!("identity rules in namespaces {}", listed(&names)),
+                reason: reason.to_string(),
+                hides: "which kinds the capture could not list there: blind spots from the identity's rules are a lower bound".into(),
+            },
+            kind: None,
+            namespaces: names,
+        });
+    }
+    out
+}
+
+/// Turns forbidden or failed kinds, and kinds the identity's rules say it could not list in some
+/// namespaces, into findings.
 pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
+    for r in rules_blind_spots(input) {
+        let Some(kind) = r.kind else { continue };
+        let mut objects = vec![format!("Kind/{kind}")];
+        objects.extend(
+            r.namespaces
+                .iter()
+                .take(20)
+                .map(|ns| format!("Namespace/{ns}")),
+        );
+        out.push(Finding::new(
+            FindingCode::BlindSpot,
+            Severity::Low,
+            format!(
+                "`{kind}` may be missing in {} namespaces (the capturing identity may not list it there): weakens {}",
+                r.namespaces.len(),
+                weakens(kind)
+            ),
+            objects,
+        ));
+    }
     let Some(m) = &input.inv.manifest else { return };
     for k in &m.kinds {
         if matches!(k.status, KindStatus::Forbidden | KindStatus::Error) {

@@ -2,6 +2,7 @@
 
 mod catalog_docs;
 mod cli;
+mod coder_state;
 mod external;
 mod network_free;
 mod scenarios;

@@ -60,8 +60,17 @@ pub struct Analysed {
 
 /// Imports and analyses.
 pub fn analyse(paths: &[PathBuf]) -> Analysed {
+    analyse_with_state(paths, &[])
+}
+
+/// Imports and analyses, with `coder/…` and `identity/…` files (path, contents) added to the
+/// loaded snapshot as a capture writes them.
+pub fn analyse_with_state(paths: &[PathBuf], files: &[(&str, &str)]) -> Analysed {
     let (_dir, snap) = import(paths);
-    let inv = Inventory::load(&snap, ReadLimits::default()).unwrap();
+    let mut inv = Inventory::load(&snap, ReadLimits::default()).unwrap();
+    for (path, text) in files {
+        inv.add_state_file(path, text.as_bytes());
+    }
     let analysis = Analysis::build(&inv);
     let report = Report::from_analysis(&inv, &analysis, &Settings::default());
     Analysed {
