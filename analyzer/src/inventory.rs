@@ -978,7 +978,8 @@ impl Inventory {
             source,
         };
         let reader = SnapshotReader::open(path, limits).map_err(wrap)?;
-        let mut parsed: Vec<Parsed> = Vec::new();
+        // Each batch goes straight into its place: no list of every parsed object is ever held.
+        let mut loader = Loader::default();
         let mut coder_files = BTreeMap::new();
         let max_line = limits.max_line_bytes;
         let (manifest, _mismatches) = reader
@@ -1011,19 +1012,18 @@ impl Inventory {
                         }
                         // Parsed in batches, so a large kind's raw lines are never all held.
                         if lines.len() >= BATCH {
-                            parsed.extend(
-                                lines
-                                    .par_drain(..)
-                                    .map(|l| parse_bytes(kind.kind, &l))
-                                    .collect::<Vec<Parsed>>(),
-                            );
+                            let batch: Vec<Parsed> = lines
+                                .par_drain(..)
+                                .map(|l| parse_bytes(kind.kind, &l))
+                                .collect();
+                            batch.into_iter().for_each(|p| loader.absorb(p));
                         }
                     }
-                    let chunk: Vec<Parsed> = lines
+                    let batch: Vec<Parsed> = lines
                         .par_iter()
                         .map(|l| parse_bytes(kind.kind, l))
                         .collect();
-                    parsed.extend(chunk);
+                    batch.into_iter().for_each(|p| loader.absorb(p));
                 } else if info.path.starts_with("coder/") || info.path.starts_with("identity/") {
                     let mut buf = Vec::new();
                     std::io::Read::read_to_end(r, &mut buf).map_err(|e| e.to_string())?;
@@ -1032,7 +1032,7 @@ impl Inventory {
                 Ok(())
             })
             .map_err(wrap)?;
-        let mut inv = Inventory::from_parsed(parsed);
+        let mut inv = loader.finish();
         inv.manifest = Some(manifest);
         inv.coder_files = coder_files;
         Ok(inv)
@@ -1047,119 +1047,41 @@ impl Inventory {
 
     /// Builds an inventory from `(kind, object)` pairs (tests, other front ends).
     pub fn from_objects(objects: impl IntoIterator<Item = (String, Value)>) -> Inventory {
-        let parsed: Vec<Parsed> = objects
-            .into_iter()
-            .map(|(k, v)| match known_kind(&k) {
+        let mut loader = Loader::default();
+        for (k, v) in objects {
+            loader.absorb(match known_kind(&k) {
                 Some(kind) => parse_one(kind, v),
                 None => Parsed::Ignored,
-            })
-            .collect();
-        Inventory::from_parsed(parsed)
-    }
-
-    fn from_parsed(parsed: Vec<Parsed>) -> Inventory {
-        let mut inv = Inventory::default();
-        let mut workloads: Vec<RawWorkload> = Vec::new();
-        for p in parsed {
-            match p {
-                Parsed::Namespace(x) => inv.namespaces.push(x),
-                Parsed::Node(x) => inv.nodes.push(x),
-                Parsed::Pod(x) => inv.pods.push(*x),
-                Parsed::ServiceAccount(x) => inv.service_accounts.push(x),
-                Parsed::Secret(x) => inv.secrets.push(x),
-                Parsed::ConfigMap(x) => inv.config_maps.push(x),
-                Parsed::Service(x) => inv.services.push(x),
-                Parsed::Ingress(x) => inv.ingresses.push(x),
-                Parsed::NetworkPolicy(x) => inv.network_policies.push(x),
-                Parsed::Role(x) => inv.roles.push(x),
-                Parsed::ClusterRole(x) => inv.cluster_roles.push(x),
-                Parsed::RoleBinding(x) => inv.role_bindings.push(x),
-                Parsed::ClusterRoleBinding(x) => inv.cluster_role_bindings.push(x),
-                Parsed::ResourceQuota(x) => inv.resource_quotas.push(x),
-                Parsed::LimitRange(x) => inv.limit_ranges.push(x),
-                Parsed::StorageClass(x) => inv.storage_classes.push(x),
-                Parsed::PersistentVolume(x) => inv.persistent_volumes.push(x),
-                Parsed::PersistentVolumeClaim(x) => inv.persistent_volume_claims.push(x),
-                Parsed::Webhook => inv.webhook_configurations += 1,
-                Parsed::Workload(w) => workloads.push(*w),
-                Parsed::Failed(kind) => *inv.unparsed.entry(kind.to_string()).or_default() += 1,
-                Parsed::Ignored => {}
-            }
-        }
-        inv.add_template_pods(workloads);
-        inv.sort_and_index();
-        inv
-    }
-
-    /// Controllers whose pods were not captured stand in for them (one template pod each). A
-    /// controller owned by another (ReplicaSet of a Deployment, Job of a CronJob) is skipped.
-    fn add_template_pods(&mut self, workloads: Vec<RawWorkload>) {
-        let owned_kinds = ["Deployment", "CronJob"];
-        let mut by_ns: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, p) in self.pods.iter().enumerate() {
-            by_ns
-                .entry(p.metadata.namespace.clone())
-                .or_default()
-                .push(i);
-        }
-        for w in workloads {
-            if w.metadata
-                .owner_references
-                .iter()
-                .any(|o| owned_kinds.contains(&o.kind.as_str()))
-            {
-                continue;
-            }
-            let template = w
-                .spec
-                .template
-                .or_else(|| w.spec.job_template.and_then(|j| j.spec.template));
-            let Some(template) = template else { continue };
-            let ns = &w.metadata.namespace;
-            let selector = w.spec.selector.clone().unwrap_or_else(|| LabelSelector {
-                match_labels: template.metadata.labels.clone(),
-                match_expressions: Vec::new(),
-            });
-            let has_pods = !selector.match_labels.is_empty()
-                && by_ns.get(ns.as_str()).is_some_and(|list| {
-                    list.iter()
-                        .any(|&i| selector.matches(&self.pods[i].metadata.labels))
-                });
-            if has_pods {
-                continue;
-            }
-            let mut metadata = template.metadata;
-            metadata.name = w.metadata.name.clone();
-            metadata.namespace = ns.clone();
-            for (k, v) in &w.metadata.labels {
-                metadata.labels.entry(k.clone()).or_insert(v.clone());
-            }
-            self.pods.push(Pod {
-                metadata,
-                spec: template.spec,
-                phase: None,
-                template_of: Some(format!("{}/{}/{}", w.kind, ns, w.metadata.name)),
             });
         }
+        loader.finish()
     }
 
     fn sort_and_index(&mut self) {
-        fn key(m: &Meta) -> (String, String) {
-            (m.namespace.clone(), m.name.clone())
+        fn key(m: &Meta) -> (&str, &str) {
+            (&m.namespace, &m.name)
         }
-        self.namespaces.sort_by_key(|o| key(&o.metadata));
-        self.nodes.sort_by_key(|o| key(&o.metadata));
-        self.pods
-            .sort_by_key(|o| (key(&o.metadata), o.template_of.clone()));
-        self.service_accounts.sort_by_key(|o| key(&o.metadata));
-        self.secrets.sort_by_key(|o| key(&o.metadata));
-        self.services.sort_by_key(|o| key(&o.metadata));
-        self.ingresses.sort_by_key(|o| key(&o.metadata));
-        self.network_policies.sort_by_key(|o| key(&o.metadata));
-        self.roles.sort_by_key(|o| key(&o.metadata));
-        self.cluster_roles.sort_by_key(|o| key(&o.metadata));
-        self.role_bindings.sort_by_key(|o| key(&o.metadata));
-        self.cluster_role_bindings.sort_by_key(|o| key(&o.metadata));
+        macro_rules! sort_by_meta {
+            ($($list:ident),*) => {
+                $(self.$list.sort_by(|a, b| key(&a.metadata).cmp(&key(&b.metadata)));)*
+            };
+        }
+        sort_by_meta!(
+            namespaces,
+            nodes,
+            service_accounts,
+            secrets,
+            services,
+            ingresses,
+            network_policies,
+            roles,
+            cluster_roles,
+            role_bindings,
+            cluster_role_bindings
+        );
+        self.pods.sort_by(|a, b| {
+            (key(&a.metadata), &a.template_of).cmp(&(key(&b.metadata), &b.template_of))
+        });
         for (i, p) in self.pods.iter().enumerate() {
             self.pods_by_ns
                 .entry(p.metadata.namespace.clone())
@@ -1176,10 +1098,12 @@ impl Inventory {
                 .push(i);
         }
         for (i, s) in self.service_accounts.iter().enumerate() {
-            self.sa_index.insert(key(&s.metadata), i);
+            self.sa_index
+                .insert((s.metadata.namespace.clone(), s.metadata.name.clone()), i);
         }
         for (i, s) in self.secrets.iter().enumerate() {
-            self.secret_index.insert(key(&s.metadata), i);
+            self.secret_index
+                .insert((s.metadata.namespace.clone(), s.metadata.name.clone()), i);
         }
         for (i, n) in self.namespaces.iter().enumerate() {
             self.ns_index.insert(n.metadata.name.clone(), i);
@@ -1269,6 +1193,142 @@ impl Inventory {
 }
 
 /// One parsed object.
+/// Puts parsed objects in their places as they come, dropping at once what the analysis never
+/// reads: controllers owned by another controller (their template is their owner's) and controllers
+/// whose pods are in (they stand for nothing). Controllers whose pods were not captured stand in for
+/// them, one template pod each.
+#[derive(Default)]
+struct Loader {
+    inv: Inventory,
+    /// Controllers with no pod seen yet; decided once every pod is in.
+    workloads: Vec<RawWorkload>,
+    /// Indices of `inv.pods` by namespace, for the first `indexed` pods.
+    pods_by_ns: HashMap<String, Vec<usize>>,
+    indexed: usize,
+}
+
+impl Loader {
+    fn absorb(&mut self, p: Parsed) {
+        let inv = &mut self.inv;
+        match p {
+            Parsed::Namespace(x) => inv.namespaces.push(x),
+            Parsed::Node(x) => inv.nodes.push(x),
+            Parsed::Pod(x) => inv.pods.push(*x),
+            Parsed::ServiceAccount(x) => inv.service_accounts.push(x),
+            Parsed::Secret(x) => inv.secrets.push(x),
+            Parsed::ConfigMap(x) => inv.config_maps.push(x),
+            Parsed::Service(x) => inv.services.push(x),
+            Parsed::Ingress(x) => inv.ingresses.push(x),
+            Parsed::NetworkPolicy(x) => inv.network_policies.push(x),
+            Parsed::Role(x) => inv.roles.push(x),
+            Parsed::ClusterRole(x) => inv.cluster_roles.push(x),
+            Parsed::RoleBinding(x) => inv.role_bindings.push(x),
+            Parsed::ClusterRoleBinding(x) => inv.cluster_role_bindings.push(x),
+            Parsed::ResourceQuota(x) => inv.resource_quotas.push(x),
+            Parsed::LimitRange(x) => inv.limit_ranges.push(x),
+            Parsed::StorageClass(x) => inv.storage_classes.push(x),
+            Parsed::PersistentVolume(x) => inv.persistent_volumes.push(x),
+            Parsed::PersistentVolumeClaim(x) => inv.persistent_volume_claims.push(x),
+            Parsed::Webhook => inv.webhook_configurations += 1,
+            Parsed::Workload(w) => {
+                let owned = w
+                    .metadata
+                    .owner_references
+                    .iter()
+                    .any(|o| matches!(o.kind.as_str(), "Deployment" | "CronJob"));
+                // Pods only ever add matches, so a controller with a pod now has one at the end.
+                if !owned && !self.has_pods(&w) {
+                    self.workloads.push(*w);
+                }
+            }
+            Parsed::Failed(kind) => *inv.unparsed.entry(kind.to_string()).or_default() += 1,
+            Parsed::Ignored => {}
+        }
+    }
+
+    /// The controller's pod template.
+    fn template(w: &RawWorkload) -> Option<&PodTemplate> {
+        w.spec.template.as_ref().or_else(|| {
+            w.spec
+                .job_template
+                .as_ref()
+                .and_then(|j| j.spec.template.as_ref())
+        })
+    }
+
+    /// Whether a captured pod of the controller's namespace matches its selector (or, without one,
+    /// its template's labels). A controller without a template counts as having pods: it stands
+    /// for nothing.
+    fn has_pods(&mut self, w: &RawWorkload) -> bool {
+        for (i, p) in self.inv.pods.iter().enumerate().skip(self.indexed) {
+            self.pods_by_ns
+                .entry(p.metadata.namespace.clone())
+                .or_default()
+                .push(i);
+        }
+        self.indexed = self.inv.pods.len();
+        let Some(template) = Self::template(w) else {
+            return true;
+        };
+        let default;
+        let selector = match &w.spec.selector {
+            Some(s) => s,
+            None => {
+                default = LabelSelector {
+                    match_labels: template.metadata.labels.clone(),
+                    match_expressions: Vec::new(),
+                };
+                &default
+            }
+        };
+        !selector.match_labels.is_empty()
+            && self
+                .pods_by_ns
+                .get(w.metadata.namespace.as_str())
+                .is_some_and(|list| {
+                    list.iter()
+                        .any(|&i| selector.matches(&self.inv.pods[i].metadata.labels))
+                })
+    }
+
+    fn finish(mut self) -> Inventory {
+        let workloads = std::mem::take(&mut self.workloads);
+        let mut templates = Vec::new();
+        for w in workloads {
+            if self.has_pods(&w) {
+                continue;
+            }
+            let RawWorkload {
+                kind,
+                metadata: owner,
+                spec,
+            } = w;
+            let Some(template) = spec
+                .template
+                .or_else(|| spec.job_template.and_then(|j| j.spec.template))
+            else {
+                continue;
+            };
+            let mut metadata = template.metadata;
+            metadata.name = owner.name.clone();
+            metadata.namespace = owner.namespace.clone();
+            for (k, v) in owner.labels {
+                metadata.labels.entry(k).or_insert(v);
+            }
+            templates.push(Pod {
+                metadata,
+                spec: template.spec,
+                phase: None,
+                template_of: Some(format!("{kind}/{}/{}", owner.namespace, owner.name)),
+            });
+        }
+        let mut inv = self.inv;
+        inv.pods.extend(templates);
+        inv.sort_and_index();
+        inv
+    }
+}
+
 enum Parsed {
     Namespace(Namespace),
     Node(Node),

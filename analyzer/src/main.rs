@@ -2,6 +2,11 @@
 
 use std::process::ExitCode;
 
+/// mimalloc: the analysis allocates millions of small strings from several threads; glibc's
+/// per-thread arenas fragment under that load (measured in docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     coder_sec_analyzer::cli::main_with_args(std::env::args_os())
 }

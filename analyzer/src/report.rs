@@ -352,14 +352,54 @@ impl Report {
         Report::from_analysis(inv, &analysis, settings)
     }
 
+    /// [`Report::generate`], dropping the inventory (the largest thing in memory) as soon as the
+    /// report has taken what it needs from it, before the path search: the same report, a lower peak.
+    pub fn generate_owned(inv: Inventory, settings: &Settings) -> Report {
+        let analysis = Analysis::build_for(&inv, settings);
+        let gathered = Gathered::new(&inv, &analysis, settings);
+        drop(inv);
+        gathered.into_report(&analysis, settings)
+    }
+
     /// Builds the report from an analysis already made.
     pub fn from_analysis(inv: &Inventory, a: &Analysis, settings: &Settings) -> Report {
+        Gathered::new(inv, a, settings).into_report(a, settings)
+    }
+    /// The worst severity among paths and findings, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.attack_paths
+            .iter()
+            .map(|p| p.severity)
+            .chain(self.findings.iter().map(|f| f.severity))
+            .max()
+    }
+
+    /// Findings grouped by seed area, in area order.
+    pub fn findings_by_area(&self) -> BTreeMap<Area, Vec<&Finding>> {
+        let mut m: BTreeMap<Area, Vec<&Finding>> = BTreeMap::new();
+        for f in &self.findings {
+            m.entry(f.area).or_default().push(f);
+        }
+        m
+    }
+}
+
+/// Everything a report takes from the inventory, gathered before the path search so that the
+/// inventory can be dropped first.
+struct Gathered {
+    entries: Vec<paths::Entry>,
+    jewels: BTreeMap<VertexId, paths::Tier>,
+    findings: Vec<Finding>,
+    blind_spots: Vec<crate::findings::snapshot::BlindSpot>,
+    snapshot: SnapshotSummary,
+}
+
+impl Gathered {
+    fn new(inv: &Inventory, a: &Analysis, settings: &Settings) -> Gathered {
         let t = Timer::start();
         let entries = a.entries(inv);
         let jewels = a.crown_jewels(inv, settings);
         t.lap("entries and crown jewels");
-        let attack_paths = paths::find(&a.graph, &entries, &jewels, settings.max_hops);
-        t.lap("paths");
         let now = inv
             .manifest
             .as_ref()
@@ -382,16 +422,6 @@ impl Report {
         let findings = findings::run(&input);
         t.lap("findings");
         let blind_spots = findings::snapshot::blind_spots(&input);
-        let seed_coverage = coverage(&attack_paths, &findings);
-        let mut summary: BTreeMap<&'static str, Counts> = BTreeMap::new();
-        for p in &attack_paths {
-            summary.entry("attack_paths").or_default().add(p.severity);
-        }
-        for f in &findings {
-            summary.entry("findings").or_default().add(f.severity);
-        }
-        summary.entry("attack_paths").or_default();
-        summary.entry("findings").or_default();
         let m = inv.manifest.as_ref();
         let mut objects = BTreeMap::new();
         for (k, n) in [
@@ -419,60 +449,73 @@ impl Report {
         }
         let refs =
             |v: &[usize]| -> Vec<String> { v.iter().map(|&i| pod_ref(&inv.pods[i])).collect() };
+        let snapshot = SnapshotSummary {
+            source: m.map(|m| m.source.to_string()),
+            captured_at: m.map(|m| m.captured_at.clone()),
+            format_version: m.map(|m| m.format_version.clone()),
+            server_version: m.and_then(|m| m.cluster.server_version.clone()),
+            platform: m.and_then(|m| m.cluster.platform.clone()),
+            objects,
+            coder: CoderSummary {
+                detected: a.coder.present(),
+                coderd: refs(&a.coder.coderd_pods),
+                service_accounts: a.coder.coderd_service_accounts.iter().cloned().collect(),
+                provisioners: refs(&a.coder.provisioner_pods),
+                workspace_namespaces: input.workspace_namespaces().iter().cloned().collect(),
+                workspace_pods: a.coder.workspace_pods.len(),
+                database_secret: a
+                    .coder
+                    .db_secret
+                    .as_ref()
+                    .map(|(ns, n)| format!("Secret/{ns}/{n}")),
+                api_captured: a.coder.api_captured,
+            },
+            graph: GraphSummary {
+                vertices: a.graph.vertex_count(),
+                edges: a.graph.edge_count(),
+                entry_points: entries.len(),
+                crown_jewels: jewels.len(),
+            },
+        };
+        Gathered {
+            entries,
+            jewels,
+            findings,
+            blind_spots,
+            snapshot,
+        }
+    }
+
+    fn into_report(self, a: &Analysis, settings: &Settings) -> Report {
+        let t = Timer::start();
+        let Gathered {
+            entries,
+            jewels,
+            findings,
+            blind_spots,
+            snapshot,
+        } = self;
+        let attack_paths = paths::find(&a.graph, &entries, &jewels, settings.max_hops);
+        t.lap("paths");
+        let seed_coverage = coverage(&attack_paths, &findings);
+        let mut summary: BTreeMap<&'static str, Counts> = BTreeMap::new();
+        for p in &attack_paths {
+            summary.entry("attack_paths").or_default().add(p.severity);
+        }
+        for f in &findings {
+            summary.entry("findings").or_default().add(f.severity);
+        }
+        summary.entry("attack_paths").or_default();
+        summary.entry("findings").or_default();
         Report {
             format_version: REPORT_FORMAT_VERSION,
-            snapshot: SnapshotSummary {
-                source: m.map(|m| m.source.to_string()),
-                captured_at: m.map(|m| m.captured_at.clone()),
-                format_version: m.map(|m| m.format_version.clone()),
-                server_version: m.and_then(|m| m.cluster.server_version.clone()),
-                platform: m.and_then(|m| m.cluster.platform.clone()),
-                objects,
-                coder: CoderSummary {
-                    detected: a.coder.present(),
-                    coderd: refs(&a.coder.coderd_pods),
-                    service_accounts: a.coder.coderd_service_accounts.iter().cloned().collect(),
-                    provisioners: refs(&a.coder.provisioner_pods),
-                    workspace_namespaces: input.workspace_namespaces().iter().cloned().collect(),
-                    workspace_pods: a.coder.workspace_pods.len(),
-                    database_secret: a
-                        .coder
-                        .db_secret
-                        .as_ref()
-                        .map(|(ns, n)| format!("Secret/{ns}/{n}")),
-                    api_captured: a.coder.api_captured,
-                },
-                graph: GraphSummary {
-                    vertices: a.graph.vertex_count(),
-                    edges: a.graph.edge_count(),
-                    entry_points: entries.len(),
-                    crown_jewels: jewels.len(),
-                },
-            },
+            snapshot,
             summary,
             attack_paths,
             findings,
             blind_spots,
             seed_coverage,
         }
-    }
-
-    /// The worst severity among paths and findings, if any.
-    pub fn worst(&self) -> Option<Severity> {
-        self.attack_paths
-            .iter()
-            .map(|p| p.severity)
-            .chain(self.findings.iter().map(|f| f.severity))
-            .max()
-    }
-
-    /// Findings grouped by seed area, in area order.
-    pub fn findings_by_area(&self) -> BTreeMap<Area, Vec<&Finding>> {
-        let mut m: BTreeMap<Area, Vec<&Finding>> = BTreeMap::new();
-        for f in &self.findings {
-            m.entry(f.area).or_default().push(f);
-        }
-        m
     }
 }
 
@@ -496,12 +539,27 @@ impl Timer {
         if self.on {
             let now = std::time::Instant::now();
             eprintln!(
-                "timing: {what}: {:.3}s",
-                (now - self.at.get()).as_secs_f64()
+                "timing: {what}: {:.3}s (rss {})",
+                (now - self.at.get()).as_secs_f64(),
+                resident_memory().unwrap_or_else(|| "?".into())
             );
             self.at.set(now);
         }
     }
+}
+
+/// The process' resident and peak resident memory, from `/proc/self/status` (Linux only).
+fn resident_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    Some(format!(
+        "{} MiB, peak {} MiB",
+        field("VmRSS:")? / 1024,
+        field("VmHWM:")? / 1024
+    ))
 }
 
 fn coverage(paths: &[AttackPath], findings: &[Finding]) -> Vec<SeedCoverage> {

@@ -54,7 +54,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         crown_jewels: args.crown_jewels.clone(),
         max_hops: args.max_hops.max(1),
     };
-    let report = Report::generate(&inv, &settings);
+    let report = Report::generate_owned(inv, &settings);
     let to_terminal = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-")
         && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
