@@ -409,7 +409,7 @@ fn run_groups(
     m: &Marks,
     max_hops: usize,
     portal: &PortalPaths,
-    mut sink: impl FnMut(&[usize], &Found),
+    mut sink: impl FnMut(&[usize], &Found) + Send,
 ) {
     let n = m.tier.len();
     // Entries with identical outgoing edges (and breadth) are searched once.
@@ -520,11 +520,28 @@ fn run_groups(
             )
             .collect()
     };
-    for chunk in groups.chunks(CHUNK) {
-        let found = search_chunk(chunk);
+    // The sink (sequential) takes one chunk's results while the next chunk is searched: the
+    // searches keep the other cores busy instead of waiting for it.
+    let mut drain = |chunk: &[Vec<usize>], found: Vec<Found>| {
         for (grp, f) in chunk.iter().zip(&found) {
             sink(grp, f);
         }
+    };
+    let mut pending: Option<(&[Vec<usize>], Vec<Found>)> = None;
+    for chunk in groups.chunks(CHUNK) {
+        let previous = pending.take();
+        let (found, ()) = rayon::join(
+            || search_chunk(chunk),
+            || {
+                if let Some((c, f)) = previous {
+                    drain(c, f);
+                }
+            },
+        );
+        pending = Some((chunk, found));
+    }
+    if let Some((c, f)) = pending {
+        drain(c, f);
     }
 }
 
