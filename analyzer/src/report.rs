@@ -356,9 +356,15 @@ impl Report {
     /// report has taken what it needs from it, before the path search: the same report, a lower peak.
     pub fn generate_owned(inv: Inventory, settings: &Settings) -> Report {
         let analysis = Analysis::build_for(&inv, settings);
-        let gathered = Gathered::new(&inv, &analysis, settings);
+        Report::from_analysis_owned(inv, &analysis, settings)
+    }
+
+    /// [`Report::from_analysis`], dropping the inventory before the path search (see
+    /// [`Report::generate_owned`]).
+    pub fn from_analysis_owned(inv: Inventory, a: &Analysis, settings: &Settings) -> Report {
+        let gathered = Gathered::new(&inv, a, settings);
         drop(inv);
-        gathered.into_report(&analysis, settings)
+        gathered.into_report(a, settings)
     }
 
     /// Builds the report from an analysis already made.

@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use coder_sec_bench::cli::Cli;
 
+/// The analyzer binary's allocator, so the in-process phases measure what `coder-sec` runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     match coder_sec_bench::run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,

@@ -145,7 +145,8 @@ pub fn analyze(snapshot: &Path, output: &Path) -> anyhow::Result<AnalyzeResult> 
     let graph_seconds = t.elapsed().as_secs_f64();
     lap("graph", graph_seconds);
     let t = Instant::now();
-    let report = Report::from_analysis(&inv, &analysis, &Settings::default());
+    // As the CLI does: the inventory is dropped before the path search.
+    let report = Report::from_analysis_owned(inv, &analysis, &Settings::default());
     let report_seconds = t.elapsed().as_secs_f64();
     lap("report", report_seconds);
     let t = Instant::now();
