@@ -168,6 +168,25 @@ impl CoderFacts {
         }
     }
 
+    /// The OIDC issuer when OIDC login is configured (`configured` when only a client id is set).
+    pub fn oidc_issuer(&self) -> Option<&str> {
+        self.setting("CODER_OIDC_ISSUER_URL")
+            .map(|s| s.value().unwrap_or("configured"))
+            .or_else(|| self.setting("CODER_OIDC_CLIENT_ID").map(|_| "configured"))
+    }
+
+    /// Whether OIDC sign-ups are open to every account of the identity provider: allowed (Coder's
+    /// default) with neither an email domain nor a group restriction.
+    pub fn oidc_signups_open(&self) -> bool {
+        let restricted = ["CODER_OIDC_EMAIL_DOMAIN", "CODER_OIDC_ALLOWED_GROUPS"]
+            .iter()
+            .any(|k| {
+                self.setting(k)
+                    .is_some_and(|s| s.value().is_none_or(|v| !v.trim().is_empty()))
+            });
+        self.flag("CODER_OIDC_ALLOW_SIGNUPS", true) && !restricted
+    }
+
     /// Detects Coder in an inventory.
     pub fn detect(inv: &Inventory) -> CoderFacts {
         let mut f = CoderFacts::default();

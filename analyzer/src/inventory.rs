@@ -78,14 +78,20 @@ pub struct SelectorRequirement {
 impl LabelSelector {
     /// Whether the selector matches `labels` (an empty selector matches everything).
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.matches_with(|k| labels.get(k).map(String::as_str))
+    }
+
+    /// [`LabelSelector::matches`] against labels looked up by `label` (labels with defaults, with
+    /// no map built).
+    pub fn matches_with<'a>(&self, label: impl Fn(&str) -> Option<&'a str>) -> bool {
         self.match_labels
             .iter()
-            .all(|(k, v)| labels.get(k) == Some(v))
+            .all(|(k, v)| label(k) == Some(v.as_str()))
             && self.match_expressions.iter().all(|e| {
-                let have = labels.get(&e.key);
+                let have = label(&e.key);
                 match e.operator.as_str() {
-                    "In" => have.is_some_and(|v| e.values.contains(v)),
-                    "NotIn" => have.is_none_or(|v| !e.values.contains(v)),
+                    "In" => have.is_some_and(|v| e.values.iter().any(|x| x == v)),
+                    "NotIn" => have.is_none_or(|v| !e.values.iter().any(|x| x == v)),
                     "Exists" => have.is_some(),
                     "DoesNotExist" => have.is_none(),
                     _ => false,
@@ -1151,6 +1157,15 @@ impl Inventory {
         self.ns_index.get(name).map(|i| &self.namespaces[*i])
     }
 
+    /// A Service by namespace and name (the first, as the list is sorted by both).
+    pub fn service(&self, ns: &str, name: &str) -> Option<&Service> {
+        fn key(s: &Service) -> (&str, &str) {
+            (&s.metadata.namespace, &s.metadata.name)
+        }
+        let i = self.services.partition_point(|s| key(s) < (ns, name));
+        self.services.get(i).filter(|s| key(s) == (ns, name))
+    }
+
     /// A node by name.
     pub fn node(&self, name: &str) -> Option<&Node> {
         self.node_index.get(name).map(|i| &self.nodes[*i])
@@ -1388,100 +1403,55 @@ fn known_kind(kind: &str) -> Option<&'static str> {
     KNOWN_KINDS.iter().copied().find(|k| *k == kind)
 }
 
-fn typed<T: DeserializeOwned>(
-    kind: &'static str,
-    mut v: Value,
-    f: impl FnOnce(T) -> Parsed,
-) -> Parsed {
-    strip_nulls(&mut v);
-    match serde_json::from_value::<T>(v) {
-        Ok(t) => f(t),
-        Err(_) => Parsed::Failed(kind),
+/// Where one object's JSON comes from: a snapshot line, or a `Value` (tests, other front ends).
+trait Source {
+    /// The object as `T`, or `None` where it does not fit.
+    fn typed<T: DeserializeOwned>(self) -> Option<T>;
+}
+
+impl Source for &[u8] {
+    fn typed<T: DeserializeOwned>(self) -> Option<T> {
+        serde_json::from_slice(self).ok()
     }
 }
 
-/// Parses one JSON line: straight into the typed object (the common case), or through a `Value`
-/// with `null`s dropped when that fails.
-fn parse_bytes(kind: &'static str, bytes: &[u8]) -> Parsed {
-    fn direct<T: DeserializeOwned>(b: &[u8], f: impl FnOnce(T) -> Parsed) -> Option<Parsed> {
-        serde_json::from_slice::<T>(b).ok().map(f)
+impl Source for Value {
+    fn typed<T: DeserializeOwned>(mut self) -> Option<T> {
+        strip_nulls(&mut self);
+        serde_json::from_value(self).ok()
     }
-    let fast = match kind {
-        "Namespace" => direct(bytes, Parsed::Namespace),
-        "Node" => direct(bytes, Parsed::Node),
-        "Pod" => direct(bytes, |p: RawPod| {
+}
+
+/// Parses one object of a kind the analysis reads (others are ignored); `None` where it does not
+/// fit its type.
+fn parse_from(kind: &'static str, source: impl Source) -> Option<Parsed> {
+    Some(match kind {
+        "Namespace" => Parsed::Namespace(source.typed()?),
+        "Node" => Parsed::Node(source.typed()?),
+        "Pod" => {
+            let p: RawPod = source.typed()?;
             Parsed::Pod(Box::new(Pod {
                 metadata: p.metadata,
                 spec: p.spec,
                 phase: p.status.phase,
                 template_of: None,
             }))
-        }),
-        "ServiceAccount" => direct(bytes, Parsed::ServiceAccount),
-        "Secret" => direct(bytes, Parsed::Secret),
-        "ConfigMap" => direct(bytes, Parsed::ConfigMap),
-        "Service" => direct(bytes, Parsed::Service),
-        "Ingress" => direct(bytes, Parsed::Ingress),
-        "NetworkPolicy" => direct(bytes, Parsed::NetworkPolicy),
-        "Role" => direct(bytes, Parsed::Role),
-        "ClusterRole" => direct(bytes, Parsed::ClusterRole),
-        "RoleBinding" => direct(bytes, Parsed::RoleBinding),
-        "ClusterRoleBinding" => direct(bytes, Parsed::ClusterRoleBinding),
-        "ResourceQuota" => direct(bytes, Parsed::ResourceQuota),
-        "LimitRange" => direct(bytes, Parsed::LimitRange),
-        "StorageClass" => direct(bytes, Parsed::StorageClass),
-        "PersistentVolume" => direct(bytes, Parsed::PersistentVolume),
-        "PersistentVolumeClaim" => direct(bytes, Parsed::PersistentVolumeClaim),
-        "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => Some(Parsed::Webhook),
-        "Deployment"
-        | "DaemonSet"
-        | "StatefulSet"
-        | "ReplicaSet"
-        | "Job"
-        | "CronJob"
-        | "ReplicationController" => direct(bytes, |mut w: RawWorkload| {
-            w.kind = kind.to_string();
-            Parsed::Workload(Box::new(w))
-        }),
-        _ => Some(Parsed::Ignored),
-    };
-    match fast {
-        Some(p) => p,
-        None => match serde_json::from_slice::<Value>(bytes) {
-            Ok(v) => parse_one(kind, v),
-            Err(_) => Parsed::Failed(kind),
-        },
-    }
-}
-
-/// Parses one object of a kind the analysis reads (others are ignored).
-fn parse_one(kind: &'static str, v: Value) -> Parsed {
-    match kind {
-        "Namespace" => typed(kind, v, Parsed::Namespace),
-        "Node" => typed(kind, v, Parsed::Node),
-        "Pod" => typed(kind, v, |p: RawPod| {
-            Parsed::Pod(Box::new(Pod {
-                metadata: p.metadata,
-                spec: p.spec,
-                phase: p.status.phase,
-                template_of: None,
-            }))
-        }),
-        "ServiceAccount" => typed(kind, v, Parsed::ServiceAccount),
-        "Secret" => typed(kind, v, Parsed::Secret),
-        "ConfigMap" => typed(kind, v, Parsed::ConfigMap),
-        "Service" => typed(kind, v, Parsed::Service),
-        "Ingress" => typed(kind, v, Parsed::Ingress),
-        "NetworkPolicy" => typed(kind, v, Parsed::NetworkPolicy),
-        "Role" => typed(kind, v, Parsed::Role),
-        "ClusterRole" => typed(kind, v, Parsed::ClusterRole),
-        "RoleBinding" => typed(kind, v, Parsed::RoleBinding),
-        "ClusterRoleBinding" => typed(kind, v, Parsed::ClusterRoleBinding),
-        "ResourceQuota" => typed(kind, v, Parsed::ResourceQuota),
-        "LimitRange" => typed(kind, v, Parsed::LimitRange),
-        "StorageClass" => typed(kind, v, Parsed::StorageClass),
-        "PersistentVolume" => typed(kind, v, Parsed::PersistentVolume),
-        "PersistentVolumeClaim" => typed(kind, v, Parsed::PersistentVolumeClaim),
+        }
+        "ServiceAccount" => Parsed::ServiceAccount(source.typed()?),
+        "Secret" => Parsed::Secret(source.typed()?),
+        "ConfigMap" => Parsed::ConfigMap(source.typed()?),
+        "Service" => Parsed::Service(source.typed()?),
+        "Ingress" => Parsed::Ingress(source.typed()?),
+        "NetworkPolicy" => Parsed::NetworkPolicy(source.typed()?),
+        "Role" => Parsed::Role(source.typed()?),
+        "ClusterRole" => Parsed::ClusterRole(source.typed()?),
+        "RoleBinding" => Parsed::RoleBinding(source.typed()?),
+        "ClusterRoleBinding" => Parsed::ClusterRoleBinding(source.typed()?),
+        "ResourceQuota" => Parsed::ResourceQuota(source.typed()?),
+        "LimitRange" => Parsed::LimitRange(source.typed()?),
+        "StorageClass" => Parsed::StorageClass(source.typed()?),
+        "PersistentVolume" => Parsed::PersistentVolume(source.typed()?),
+        "PersistentVolumeClaim" => Parsed::PersistentVolumeClaim(source.typed()?),
         "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration" => Parsed::Webhook,
         "Deployment"
         | "DaemonSet"
@@ -1489,12 +1459,26 @@ fn parse_one(kind: &'static str, v: Value) -> Parsed {
         | "ReplicaSet"
         | "Job"
         | "CronJob"
-        | "ReplicationController" => typed(kind, v, |mut w: RawWorkload| {
+        | "ReplicationController" => {
+            let mut w: RawWorkload = source.typed()?;
             w.kind = kind.to_string();
             Parsed::Workload(Box::new(w))
-        }),
+        }
         _ => Parsed::Ignored,
-    }
+    })
+}
+
+/// Parses one JSON line: straight into the typed object (the common case), or through a `Value`
+/// with `null`s dropped when that fails.
+fn parse_bytes(kind: &'static str, bytes: &[u8]) -> Parsed {
+    parse_from(kind, bytes)
+        .or_else(|| parse_from(kind, serde_json::from_slice::<Value>(bytes).ok()?))
+        .unwrap_or(Parsed::Failed(kind))
+}
+
+/// Parses one object given as a `Value`.
+fn parse_one(kind: &'static str, v: Value) -> Parsed {
+    parse_from(kind, v).unwrap_or(Parsed::Failed(kind))
 }
 
 /// Drops `null` members (`ports: null` in Helm renders), so absent and null read the same.

@@ -42,19 +42,10 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
         .map(|&i| pod_ref(&inv.pods[i]))
         .collect();
     if coder.present() {
-        let oidc = coder.setting("CODER_OIDC_ISSUER_URL").is_some()
-            || coder.setting("CODER_OIDC_CLIENT_ID").is_some();
+        let oidc = coder.oidc_issuer().is_some();
         let github = coder.setting("CODER_OAUTH2_GITHUB_CLIENT_ID").is_some();
         if oidc {
-            let signups = coder.flag("CODER_OIDC_ALLOW_SIGNUPS", true);
-            let restricted = ["CODER_OIDC_EMAIL_DOMAIN", "CODER_OIDC_ALLOWED_GROUPS"]
-                .iter()
-                .any(|k| {
-                    coder
-                        .setting(k)
-                        .is_some_and(|s| s.value().is_none_or(|v| !v.trim().is_empty()))
-                });
-            if signups && !restricted {
+            if coder.oidc_signups_open() {
                 out.push(Finding::new(
                     FindingCode::OidcOpenSignups,
                     Severity::High,

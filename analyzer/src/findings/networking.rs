@@ -270,17 +270,11 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             .iter()
             .filter(|ing| {
                 ing.backend_services().iter().any(|svc| {
-                    inv.services
-                        .iter()
-                        .find(|s| {
-                            s.metadata.namespace == ing.metadata.namespace
-                                && &s.metadata.name == svc
-                        })
-                        .is_some_and(|s| {
-                            network::service_pods(inv, &s.metadata.namespace, &s.spec.selector)
-                                .iter()
-                                .any(|&i| coderd_refs.contains(&pod_ref(&inv.pods[i])))
-                        })
+                    inv.service(&ing.metadata.namespace, svc).is_some_and(|s| {
+                        network::service_pods(inv, &s.metadata.namespace, &s.spec.selector)
+                            .iter()
+                            .any(|&i| coderd_refs.contains(&pod_ref(&inv.pods[i])))
+                    })
                 })
             })
             .collect();

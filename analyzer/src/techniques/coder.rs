@@ -114,25 +114,9 @@ pub fn add_principals(ctx: &mut Ctx<'_>) {
         );
     }
     // Identity providers with open sign-up.
-    let oidc = coder
-        .setting("CODER_OIDC_ISSUER_URL")
-        .map(|s| s.value().unwrap_or("configured").to_string())
-        .or_else(|| {
-            coder
-                .setting("CODER_OIDC_CLIENT_ID")
-                .map(|_| "configured".to_string())
-        });
-    if let Some(issuer) = oidc {
-        let signups = coder.flag("CODER_OIDC_ALLOW_SIGNUPS", true);
-        let restricted = ["CODER_OIDC_EMAIL_DOMAIN", "CODER_OIDC_ALLOWED_GROUPS"]
-            .iter()
-            .any(|k| {
-                coder
-                    .setting(k)
-                    .is_some_and(|s| s.value().is_none_or(|v| !v.trim().is_empty()))
-            });
+    if let Some(issuer) = coder.oidc_issuer() {
         let ov = ctx.g.vertex(VertexKind::Oidc, format!("OIDC/{issuer}"));
-        if signups && !restricted {
+        if coder.oidc_signups_open() {
             ctx.g.edge(
                 ov,
                 any_user,

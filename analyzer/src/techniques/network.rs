@@ -64,21 +64,16 @@ fn peer_matches_pod(inv: &Inventory, policy_ns: &str, peer: &NetworkPolicyPeer, 
     let ns_ok = match &peer.namespace_selector {
         None => pod.metadata.namespace == policy_ns,
         Some(sel) => {
-            let labels = inv
-                .namespace(&pod.metadata.namespace)
-                .map(|n| n.metadata.labels.clone())
-                .unwrap_or_else(|| {
-                    [(
-                        "kubernetes.io/metadata.name".to_string(),
-                        pod.metadata.namespace.clone(),
-                    )]
-                    .into()
-                });
-            let mut labels = labels;
-            labels
-                .entry("kubernetes.io/metadata.name".into())
-                .or_insert(pod.metadata.namespace.clone());
-            sel.matches(&labels)
+            // The namespace's labels, with the name label the API server always sets.
+            const NAME: &str = "kubernetes.io/metadata.name";
+            let ns = &pod.metadata.namespace;
+            let labels = inv.namespace(ns).map(|n| &n.metadata.labels);
+            sel.matches_with(|k| {
+                labels
+                    .and_then(|l| l.get(k))
+                    .map(String::as_str)
+                    .or_else(|| (k == NAME).then_some(ns.as_str()))
+            })
         }
     };
     let pod_ok = peer
@@ -95,25 +90,51 @@ fn selecting<'a>(inv: &'a Inventory, pod: &'a Pod) -> impl Iterator<Item = &'a N
 
 /// Whether `pod` may open a connection to an address outside the cluster (`ip:port`).
 pub fn egress_allowed(inv: &Inventory, pod: &Pod, ip: [u8; 4], port: u16) -> bool {
+    side_allows(inv, pod, Direction::Egress, port, |_, peer| {
+        peer.ip_block.as_ref().is_some_and(|b| {
+            cidr_contains(&b.cidr, ip) && !b.except.iter().any(|e| cidr_contains(e, ip))
+        })
+    })
+}
+
+/// Which side of a connection a policy rule speaks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// Whether the policies selecting `pod` let a connection through on one side: the pod is on the
+/// host network, or no policy isolates it in that direction, or a rule admits the port and a peer
+/// (`admits`, given the rule's policy).
+fn side_allows(
+    inv: &Inventory,
+    pod: &Pod,
+    direction: Direction,
+    port: u16,
+    admits: impl Fn(&NetworkPolicy, &NetworkPolicyPeer) -> bool,
+) -> bool {
     if pod.spec.host_network {
         return true;
     }
     let mut isolated = false;
     for np in selecting(inv, pod) {
-        if !policy_types(np).1 {
-            continue;
-        }
+        let (ingress, egress) = policy_types(np);
+        let rules = match direction {
+            Direction::Ingress if ingress => &np.spec.ingress,
+            Direction::Egress if egress => &np.spec.egress,
+            _ => continue,
+        };
         isolated = true;
-        for rule in np.spec.egress.iter().flatten() {
+        for rule in rules.iter().flatten() {
             if !port_matches(&rule.ports, port) {
                 continue;
             }
-            let peers_ok = peers_admit(rule.to.as_deref(), |peer| {
-                peer.ip_block.as_ref().is_some_and(|b| {
-                    cidr_contains(&b.cidr, ip) && !b.except.iter().any(|e| cidr_contains(e, ip))
-                })
-            });
-            if peers_ok {
+            let peers = match direction {
+                Direction::Ingress => rule.from.as_deref(),
+                Direction::Egress => rule.to.as_deref(),
+            };
+            if peers_admit(peers, |p| admits(np, p)) {
                 return true;
             }
         }
@@ -134,47 +155,11 @@ fn peers_admit(
 
 /// Whether pod `src` may open a connection to pod `dst` on `port` (both sides' policies).
 pub fn pod_can_reach(inv: &Inventory, src: &Pod, dst: &Pod, port: u16) -> bool {
-    // Egress of the source.
-    let mut isolated = false;
-    let mut allowed = false;
-    for np in selecting(inv, src) {
-        if !policy_types(np).1 {
-            continue;
-        }
-        isolated = true;
-        for rule in np.spec.egress.iter().flatten() {
-            if !port_matches(&rule.ports, port) {
-                continue;
-            }
-            if peers_admit(rule.to.as_deref(), |p| {
-                peer_matches_pod(inv, &np.metadata.namespace, p, dst)
-            }) {
-                allowed = true;
-            }
-        }
-    }
-    if isolated && !allowed && !src.spec.host_network {
-        return false;
-    }
-    // Ingress of the destination.
-    let mut isolated = false;
-    for np in selecting(inv, dst) {
-        if !policy_types(np).0 {
-            continue;
-        }
-        isolated = true;
-        for rule in np.spec.ingress.iter().flatten() {
-            if !port_matches(&rule.ports, port) {
-                continue;
-            }
-            if peers_admit(rule.from.as_deref(), |p| {
-                peer_matches_pod(inv, &np.metadata.namespace, p, src)
-            }) {
-                return true;
-            }
-        }
-    }
-    !isolated || dst.spec.host_network
+    side_allows(inv, src, Direction::Egress, port, |np, p| {
+        peer_matches_pod(inv, &np.metadata.namespace, p, dst)
+    }) && side_allows(inv, dst, Direction::Ingress, port, |np, p| {
+        peer_matches_pod(inv, &np.metadata.namespace, p, src)
+    })
 }
 
 /// Pods a Service selects.
@@ -256,11 +241,7 @@ pub fn add(ctx: &mut Ctx<'_>) {
             format!("Exposure/Ingress/{ns}/{}", ing.metadata.name),
         );
         for svc in ing.backend_services() {
-            let Some(s) = inv
-                .services
-                .iter()
-                .find(|s| &s.metadata.namespace == ns && s.metadata.name == svc)
-            else {
+            let Some(s) = inv.service(ns, &svc) else {
                 continue;
             };
             for i in service_pods(inv, ns, &s.spec.selector) {

@@ -6,13 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::coder::workspaces::is_workspace;
+use crate::coder::workspaces::{NAME_LABEL, is_workspace};
 
 use coder_sec_model::KindSpec;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-const NAME_LABEL: &str = "app.kubernetes.io/name";
 const INSTANCE_LABEL: &str = "app.kubernetes.io/instance";
 const CHART_LABEL: &str = "helm.sh/chart";
 const RELEASE_ANNOTATION: &str = "meta.helm.sh/release-name";

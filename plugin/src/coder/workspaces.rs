@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// `app.kubernetes.io/name`.
-const NAME_LABEL: &str = "app.kubernetes.io/name";
+pub(crate) const NAME_LABEL: &str = "app.kubernetes.io/name";
 const WORKSPACE_ID_LABEL: &str = "com.coder.workspace.id";
 
 /// The kinds a workspace is made of, in the order they are summarised: `(API group, kind, counts

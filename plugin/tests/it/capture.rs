@@ -196,19 +196,10 @@ async fn faults_give_the_same_snapshot() {
     let mut snapshots = Vec::new();
     for cluster in [&clean, &faulty] {
         let out = cluster.path("out.tar.zst");
-        let mut c = plugin(cluster.dir.path());
-        c.args([
-            "capture",
-            "--quiet",
-            "--chunk-size",
-            "2",
-            "--concurrency",
-            "4",
-            "--kubeconfig",
-        ])
-        .arg(&cluster.kubeconfig)
-        .arg("-o")
-        .arg(&out);
+        let c = cluster.capture(
+            &["--quiet", "--chunk-size", "2", "--concurrency", "4"],
+            &out,
+        );
         let output = run(c).await;
         assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
         let snap = Snapshot::read(&out);
@@ -234,11 +225,7 @@ async fn restricted_identity_completes_with_blind_spots_and_exit_3() {
     let viewer = parse_identity("viewer:viewer-token:user=viewer,deny=secrets;configmaps").unwrap();
     let cluster = Cluster::start(vec![viewer, IdentitySpec::admin()], Faults::default()).await;
     let out = cluster.path("viewer.tar.zst");
-    let mut c = plugin(cluster.dir.path());
-    c.args(["capture", "--context", "viewer", "--kubeconfig"])
-        .arg(&cluster.kubeconfig)
-        .arg("-o")
-        .arg(&out);
+    let c = cluster.capture(&["--context", "viewer"], &out);
     let output = run(c).await;
     assert_eq!(output.status.code(), Some(3), "{}", describe(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -271,19 +258,7 @@ async fn restricted_identity_completes_with_blind_spots_and_exit_3() {
 async fn namespaced_capture_keeps_cluster_kinds() {
     let cluster = Cluster::start(Vec::new(), Faults::default()).await;
     let out = cluster.path("ns.tar.zst");
-    let mut c = plugin(cluster.dir.path());
-    c.args([
-        "capture",
-        "-q",
-        "-n",
-        "coder-workspaces",
-        "-n",
-        "default",
-        "--kubeconfig",
-    ])
-    .arg(&cluster.kubeconfig)
-    .arg("-o")
-    .arg(&out);
+    let c = cluster.capture(&["-q", "-n", "coder-workspaces", "-n", "default"], &out);
     let output = run(c).await;
     assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
     let snap = Snapshot::read(&out);
@@ -324,16 +299,11 @@ async fn failing_coder_endpoint_is_a_blind_spot() {
     .await
     .unwrap();
     let out = cluster.path("api.tar.zst");
-    let mut c = plugin(cluster.dir.path());
-    c.args(["capture", "-q", "--kubeconfig"])
-        .arg(&cluster.kubeconfig)
-        .arg("-o")
-        .arg(&out)
-        .args(["--coder-url", &coder.url()])
-        .env(
-            "CODER_SESSION_TOKEN",
-            coder_sec_test_coder_api::DEFAULT_TOKEN,
-        );
+    let mut c = cluster.capture(&["-q"], &out);
+    c.args(["--coder-url", &coder.url()]).env(
+        "CODER_SESSION_TOKEN",
+        coder_sec_test_coder_api::DEFAULT_TOKEN,
+    );
     let output = run(c).await;
     assert_eq!(output.status.code(), Some(3), "{}", describe(&output));
     let snap = Snapshot::read(&out);
@@ -419,11 +389,7 @@ async fn ctrl_c_leaves_no_file() {
     let out_dir = cluster.path("out");
     std::fs::create_dir(&out_dir).unwrap();
     let out = out_dir.join("interrupted.tar.zst");
-    let mut c = plugin(cluster.dir.path());
-    c.args(["capture", "-q", "--chunk-size", "1", "--kubeconfig"])
-        .arg(&cluster.kubeconfig)
-        .arg("-o")
-        .arg(&out);
+    let mut c = cluster.capture(&["-q", "--chunk-size", "1"], &out);
     let watched = out_dir.clone();
     let output = tokio::task::spawn_blocking(move || {
         let child = c
@@ -513,19 +479,7 @@ async fn impersonation_flags_reach_the_server() {
     let viewer = parse_identity("viewer:viewer-token:user=viewer,deny=secrets").unwrap();
     let cluster = Cluster::start(vec![IdentitySpec::admin(), viewer], Faults::default()).await;
     let out = cluster.path("as.tar.zst");
-    let mut c = plugin(cluster.dir.path());
-    c.args([
-        "capture",
-        "-q",
-        "--as",
-        "viewer",
-        "--as-group",
-        "auditors",
-        "--kubeconfig",
-    ])
-    .arg(&cluster.kubeconfig)
-    .arg("-o")
-    .arg(&out);
+    let c = cluster.capture(&["-q", "--as", "viewer", "--as-group", "auditors"], &out);
     let output = run(c).await;
     assert_eq!(output.status.code(), Some(3), "{}", describe(&output));
     let snap = Snapshot::read(&out);
@@ -606,11 +560,7 @@ async fn namespace_restricted_identity_is_listed_namespace_by_namespace() {
     let ops = parse_identity("ops:ops-token:user=ops,deny=ns:kube-system").unwrap();
     let cluster = Cluster::start(vec![ops], Faults::default()).await;
     let out = cluster.path("ops.tar.zst");
-    let mut c = plugin(cluster.dir.path());
-    c.args(["capture", "-q", "--kubeconfig"])
-        .arg(&cluster.kubeconfig)
-        .arg("-o")
-        .arg(&out);
+    let c = cluster.capture(&["-q"], &out);
     let output = run(c).await;
     assert_eq!(output.status.code(), Some(3), "{}", describe(&output));
     let snap = Snapshot::read(&out);

@@ -87,6 +87,19 @@ impl Cluster {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+
+    /// `kubectl-coder_sec capture ARGS --kubeconfig K -o OUT` against this cluster, with its
+    /// private `HOME`.
+    pub fn capture(&self, args: &[&str], out: &Path) -> Command {
+        let mut c = plugin(self.dir.path());
+        c.arg("capture")
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("-o")
+            .arg(out);
+        c
+    }
 }
 
 /// Runs a command on a blocking thread, so the in-process servers keep serving.

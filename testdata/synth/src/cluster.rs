@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::emit::Emitter;
 use crate::nodes::{Nodes, Placement, Pool};
-use crate::objects::{self, binding, container, meta, role, rule, subject};
+use crate::objects::{self, ALL_VERBS, binding, container, meta, role, rule, subject};
 use crate::rng::Rng;
 use crate::workloads::{self, Workload};
 
@@ -58,16 +58,6 @@ const CONTROLLERS: &[&str] = &[
     "ttl-controller",
 ];
 
-const ALL_VERBS: &[&str] = &[
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
 const READ: &[&str] = &["get", "list", "watch"];
 
 fn bootstrap_labels() -> Value {

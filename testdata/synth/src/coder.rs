@@ -9,23 +9,12 @@ use serde_json::{Value, json};
 use crate::emit::Emitter;
 use crate::generate::Cluster;
 use crate::nodes::{Placement, Pool};
-use crate::objects::{self, HelmRelease, binding, container, meta, role, rule, subject};
+use crate::objects::{self, ALL_VERBS, HelmRelease, binding, container, meta, role, rule, subject};
 use crate::rng::Rng;
 use crate::workloads::{self, PodRef, Workload};
 
 /// Coder's release and chart version.
 pub const CODER_VERSION: &str = "2.18.0";
-const VERBS: &[&str] = &[
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
-
 /// What the Coder part tells the planted paths.
 #[derive(Debug)]
 pub struct CoderInfo {
@@ -49,9 +38,9 @@ fn chart_labels() -> Value {
 /// The chart's workspace Role, with `extra_rules` appended as `coder.serviceAccount.extraRules` does.
 pub fn workspace_perms_role(rng: &mut Rng, ns: &str, extra_rules: Vec<Value>) -> Value {
     let mut rules = vec![
-        rule(&[""], &["pods"], VERBS),
-        rule(&[""], &["persistentvolumeclaims"], VERBS),
-        rule(&["apps"], &["deployments"], VERBS),
+        rule(&[""], &["pods"], ALL_VERBS),
+        rule(&[""], &["persistentvolumeclaims"], ALL_VERBS),
+        rule(&["apps"], &["deployments"], ALL_VERBS),
     ];
     rules.extend(extra_rules);
     role(

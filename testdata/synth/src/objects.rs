@@ -345,6 +345,18 @@ pub fn namespace(rng: &mut Rng, name: &str, extra_labels: Value) -> Value {
     })
 }
 
+/// Every verb of a resource, as the bootstrap `admin`/`edit` roles and Coder's chart spell them out.
+pub const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
 /// A policy rule.
 pub fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> Value {
     json!({"apiGroups": groups, "resources": resources, "verbs": verbs})
