@@ -292,8 +292,10 @@ impl CoderFacts {
     /// Settings from the Coder API capture (`coder/api/*.json` with an `options` list of
     /// `{env, value}`), where present, fill in what the env did not show.
     fn overlay_api(&mut self, inv: &Inventory) {
+        // Only Coder API answers: every capture that finds Coder also writes `coder/deployments.json`
+        // and the workspace summary.
         for (path, value) in &inv.coder_files {
-            if !path.starts_with("coder/") {
+            if !path.starts_with("coder/api/") {
                 continue;
             }
             self.api_captured = true;

@@ -962,7 +962,8 @@ pub struct Inventory {
     pub persistent_volume_claims: Vec<PersistentVolumeClaim>,
     /// Number of admission webhook configurations.
     pub webhook_configurations: usize,
-    /// Optional Coder state files (`coder/...`), parsed JSON or JSON Lines (as an array).
+    /// Optional state files the analysis reads (see [`STATE_READ`]), parsed JSON or JSON Lines (as
+    /// an array).
     pub coder_files: BTreeMap<String, Value>,
     /// Objects whose shape could not be read, by kind.
     pub unparsed: BTreeMap<String, u64>,
@@ -1030,7 +1031,7 @@ impl Inventory {
                         .map(|l| parse_bytes(kind.kind, l))
                         .collect();
                     batch.into_iter().for_each(|p| loader.absorb(p));
-                } else if info.path.starts_with("coder/") || info.path.starts_with("identity/") {
+                } else if STATE_READ.iter().any(|p| info.path.starts_with(p)) {
                     let mut buf = Vec::new();
                     std::io::Read::read_to_end(r, &mut buf).map_err(|e| e.to_string())?;
                     coder_files.insert(info.path.clone(), parse_state_file(&info.path, &buf));
@@ -1208,6 +1209,11 @@ impl Inventory {
 }
 
 /// One parsed object.
+/// The state files [`Inventory::load`] reads, by path prefix: the Coder API's answers and the
+/// capturing identity's rules. The capture's own summaries (`coder/deployments.json`, the workspace
+/// summary, Helm records) restate objects the analysis reads from the kinds, so they are skipped.
+pub const STATE_READ: &[&str] = &["coder/api/", "identity/"];
+
 /// Puts parsed objects in their places as they come, dropping at once what the analysis never
 /// reads: controllers owned by another controller (their template is their owner's) and controllers
 /// whose pods are in (they stand for nothing). Controllers whose pods were not captured stand in for

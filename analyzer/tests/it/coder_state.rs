@@ -182,3 +182,60 @@ fn identity_rules_sharpen_blind_spots() {
             .all(|b| !b.subject.contains(" in namespaces "))
     );
 }
+
+#[test]
+fn only_coder_api_answers_count_as_an_api_capture() {
+    let api_spot = |a: &Analysed| {
+        a.report
+            .blind_spots
+            .iter()
+            .any(|s| s.subject == "Coder API")
+    };
+    // Every capture that finds Coder writes `coder/deployments.json` and the workspace summary;
+    // without `--coder-url` there is no `coder/api/` file, and the blind spot must say so.
+    let without_api = with(&[
+        (
+            "coder/deployments.json",
+            r#"{"coderd": [], "namespaces": ["coder"]}"#,
+        ),
+        ("coder/workspaces.json", r#"{"counts": {"workspaces": 0}}"#),
+        ("coder/workspaces.jsonl", ""),
+    ]);
+    assert!(!without_api.report.snapshot.coder.api_captured);
+    assert!(
+        api_spot(&without_api),
+        "{:?}",
+        without_api.report.blind_spots
+    );
+    let with_api = with(&[("coder/api/users.json", USERS)]);
+    assert!(with_api.report.snapshot.coder.api_captured);
+    assert!(!api_spot(&with_api), "{:?}", with_api.report.blind_spots);
+}
+
+#[test]
+fn load_keeps_the_state_files_it_reads_only() {
+    use coder_sec_analyzer::inventory::Inventory;
+    use coder_sec_model::SnapshotWriter;
+    use coder_sec_model::archive::ReadLimits;
+    use coder_sec_model::format::{Manifest, Source};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.tar.zst");
+    let mut writer = SnapshotWriter::create(&path).unwrap();
+    for (file, text) in [
+        ("coder/api/users.json", USERS),
+        ("coder/deployments.json", r#"{"coderd": []}"#),
+        ("coder/workspaces.jsonl", "{\"kind\": \"Pod\"}\n"),
+        ("identity/rules.jsonl", RULES),
+    ] {
+        let mut spool = writer.spool(file.to_string()).unwrap();
+        spool.push_raw(text.as_bytes()).unwrap();
+        writer.add_file(spool.finish().unwrap(), file);
+    }
+    writer
+        .finish(Manifest::new("test", "0", Source::Import))
+        .unwrap();
+    let inv = Inventory::load(&path, ReadLimits::default()).unwrap();
+    let kept: Vec<&str> = inv.coder_files.keys().map(String::as_str).collect();
+    assert_eq!(kept, ["coder/api/users.json", "identity/rules.jsonl"]);
+}
