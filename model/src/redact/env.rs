@@ -118,6 +118,17 @@ pub const ENV_ALLOW_LIST: &[&str] = &[
     "ENVBUILDER_GIT_URL",
     "ENVBUILDER_FALLBACK_IMAGE",
     "ENVBUILDER_CACHE_REPO",
+    // what cloud workload-identity webhooks inject (EKS pod identity, Azure workload identity): token
+    // file paths, role and client ids, regions; never a credential
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_STS_REGIONAL_ENDPOINTS",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_AUTHORITY_HOST",
     // generic, harmless settings
     "PATH",
     "HOME",
@@ -538,6 +549,8 @@ mod tests {
             "CODER_MAX_TOKEN_LIFETIME",
             "CODER_AGENT_AUTH",
             "PATH",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "AZURE_FEDERATED_TOKEN_FILE",
         ] {
             assert!(env_name_allowed(name), "{name}");
         }
