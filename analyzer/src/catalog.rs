@@ -162,10 +162,16 @@ techniques! {
         remediation: "bind nothing beyond discovery to implicit groups",
         seed: ClusterAdmins, attack: None, cost: 1 },
     /// A pod's mounted service-account token.
-    PodServiceAccount = { code: "pod-service-account", family: Identity, edge: "Pod → ServiceAccount",
+    PodServiceAccount = { code: "pod-service-account", family: Identity, edge: "Pod or Volume (projected token) → ServiceAccount",
         precondition: "the pod mounts a token of its service account (automount not disabled on pod or SA, or a projected token volume)",
         remediation: "set `automountServiceAccountToken: false` where the workload does not call the API; trim the SA's roles",
         seed: CoderServiceAccounts, attack: Some("T1528"), cost: 1 },
+    /// A projected service-account-token volume the pod spec declares (not the `kube-api-access-*`
+    /// one admission adds): the step into the token it holds (cost 0: not an attacker's step).
+    PodTokenVolume = { code: "pod-token-volume", family: Identity, edge: "Pod → Volume (projected token)",
+        precondition: "the pod spec declares a projected `serviceAccountToken` volume (a custom audience such as `sts.amazonaws.com` or `vault`); the `Volume/NS/POD/VOLUME` vertex leads on by `pod-service-account`",
+        remediation: "declare a token volume only where the workload calls the audience's service; keep its `expirationSeconds` short",
+        seed: CoderServiceAccounts, attack: Some("T1528"), cost: 0 },
     /// A Secret mounted as a volume or passed through env in a pod.
     PodSecret = { code: "pod-secret", family: Identity, edge: "Pod → Secret",
         precondition: "the pod mounts the Secret (volume, projected source) or reads it into env (`secretKeyRef`, `envFrom`)",
@@ -704,8 +710,8 @@ pub fn techniques_markdown() -> String {
         "Generated from `analyzer/src/catalog.rs` (a test fails when this file drifts; rewrite it with \
          `CODER_SEC_BLESS=1 cargo test -p coder-sec-analyzer`). Every edge of the trust graph names a \
          technique; the path search adds up the costs (1 = trivial, 10 = needs an exploit; `pod-host-path` \
-         costs 0: it names the hostPath volume an escape leaves from, so a hostPath escape costs what \
-         its escape technique costs). See \
+         and `pod-token-volume` cost 0: they name the volume the next step leaves from, so a path \
+         through a volume costs what the step after it costs). See \
          `docs/analysis.md` for the cost and severity model.\n\n",
     );
     s.push_str("## Techniques\n\n");
@@ -770,7 +776,7 @@ mod tests {
             assert!(t.code().chars().all(|c| c.is_ascii_lowercase() || c == '-'));
             assert!(Technique::from_code(t.code()) == Some(*t));
             assert!(
-                t.cost() >= 1 || *t == Technique::PodHostPath,
+                t.cost() >= 1 || matches!(t, Technique::PodHostPath | Technique::PodTokenVolume),
                 "{}",
                 t.code()
             );

@@ -248,17 +248,33 @@ pub fn add_pods_and_nodes(ctx: &mut Ctx<'_>) {
                 ctx.subject(&key);
             }
             if let Some(sv) = ctx.g.get(&key).filter(|v| jewel || ctx.g.has_out_edges(*v)) {
-                // The token volume is this edge, not a vertex (docs/analysis.md): the detail names
-                // a projected token volume the spec declares, but not the `kube-api-access-*` one
-                // admission gives every pod (naming it would add a string per pod, and nothing else).
-                let volume = p.spec.volumes.iter().find(|v| {
-                    !v.name.starts_with("kube-api-access-")
-                        && v.projected.as_ref().is_some_and(|pr| {
-                            pr.sources.iter().any(|s| s.service_account_token.is_some())
-                        })
+                // A projected token volume the spec declares is a vertex on the way
+                // (docs/analysis.md); the `kube-api-access-*` one admission gives every pod is not
+                // (a vertex and a hop for nearly every pod, and no new conclusion).
+                let declared = p.spec.volumes.iter().find_map(|v| {
+                    if v.name.starts_with("kube-api-access-") {
+                        return None;
+                    }
+                    let token = v
+                        .projected
+                        .as_ref()?
+                        .sources
+                        .iter()
+                        .find_map(|s| s.service_account_token.as_ref())?;
+                    Some((v.name.as_str(), token))
                 });
-                let detail = volume.map(|v| format!("projected token volume `{}`", v.name));
-                ctx.g.edge(pv, sv, Technique::PodServiceAccount, detail);
+                let from = match declared {
+                    Some((name, token)) => {
+                        let audience = token
+                            .get("audience")
+                            .and_then(|a| a.as_str())
+                            .unwrap_or("the API server");
+                        let detail = format!("projected serviceAccountToken for {audience}");
+                        ctx.token_volume(i, name, detail)
+                    }
+                    None => pv,
+                };
+                ctx.g.edge(from, sv, Technique::PodServiceAccount, None);
             }
         }
         let mut secrets: Vec<(String, &'static str)> = Vec::new();
@@ -337,10 +353,10 @@ mod tests {
     use crate::inventory::Inventory;
     use crate::report::Analysis;
 
-    /// The pod → service account edge names a projected token volume the spec declares, and not the
-    /// `kube-api-access-*` one admission adds to every pod; neither becomes a vertex.
+    /// A projected token volume the spec declares is a vertex between the pod and its service
+    /// account; the `kube-api-access-*` one admission adds to every pod is not.
     #[test]
-    fn projected_token_volume_is_named_on_the_service_account_edge() {
+    fn projected_token_volume_is_a_vertex_on_the_way_to_the_service_account() {
         let token = json!([{"serviceAccountToken": {"path": "token", "audience": "vault"}}]);
         let pod = |name: &str, volume: &str| {
             (
@@ -372,21 +388,34 @@ mod tests {
         ]);
         let a = Analysis::build(&inv);
         let g = &a.graph;
-        let detail = |pod: &str| {
-            let v = g.get(pod).unwrap();
+        let reaches = |from: &str, technique: Technique, to: &str| {
+            let v = g.get(from).unwrap();
             g.out_edges(v)
-                .find(|(t, e)| {
-                    e.technique == Technique::PodServiceAccount
-                        && g.reference(*t) == "ServiceAccount/a/bot"
-                })
+                .find(|(t, e)| e.technique == technique && g.reference(*t) == to)
                 .map(|(_, e)| e.detail.clone())
-                .expect("pod-service-account edge")
         };
+        let volume = "Volume/a/custom/vault-token";
         assert_eq!(
-            detail("Pod/a/custom").as_deref(),
-            Some("projected token volume `vault-token`")
+            reaches("Pod/a/custom", Technique::PodTokenVolume, volume),
+            Some(Some("projected serviceAccountToken for vault".into()))
         );
-        assert_eq!(detail("Pod/a/injected"), None);
-        assert!(g.get("Volume/a/custom/vault-token").is_none());
+        assert!(reaches(volume, Technique::PodServiceAccount, "ServiceAccount/a/bot").is_some());
+        assert!(
+            reaches(
+                "Pod/a/custom",
+                Technique::PodServiceAccount,
+                "ServiceAccount/a/bot"
+            )
+            .is_none()
+        );
+        assert!(
+            reaches(
+                "Pod/a/injected",
+                Technique::PodServiceAccount,
+                "ServiceAccount/a/bot"
+            )
+            .is_some()
+        );
+        assert!(g.get("Volume/a/injected/kube-api-access-x1y2z").is_none());
     }
 }

@@ -288,6 +288,23 @@ impl<'a> Ctx<'a> {
         vv
     }
 
+    /// The vertex of projected token volume `volume` of pod `i`, and the pod's `pod-token-volume`
+    /// edge into it.
+    pub fn token_volume(&mut self, i: usize, volume: &str, detail: String) -> VertexId {
+        let pv = self.pod(i);
+        let vv = self.g.vertex(
+            VertexKind::Volume,
+            escape::volume_ref(&self.inv.pods[i], volume),
+        );
+        self.g.edge(
+            pv,
+            vv,
+            crate::catalog::Technique::PodTokenVolume,
+            Some(detail),
+        );
+        vv
+    }
+
     /// `Virtual/any-node`.
     pub fn any_node(&mut self) -> VertexId {
         self.g.vertex(VertexKind::Virtual, ANY_NODE)
