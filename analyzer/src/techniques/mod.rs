@@ -274,34 +274,34 @@ impl<'a> Ctx<'a> {
     /// The vertex of hostPath volume `volume` of pod `i`, and the pod's `pod-host-path` edge into it
     /// (made on first use, so only volumes an escape leaves from become vertices).
     pub fn host_path_volume(&mut self, i: usize, volume: &str, path: &str) -> VertexId {
-        let pv = self.pod(i);
-        let vv = self.g.vertex(
-            VertexKind::Volume,
-            escape::volume_ref(&self.inv.pods[i], volume),
-        );
-        self.g.edge(
-            pv,
-            vv,
+        self.volume(
+            i,
+            volume,
             crate::catalog::Technique::PodHostPath,
-            Some(format!("hostPath `{path}`")),
-        );
-        vv
+            format!("hostPath `{path}`"),
+        )
     }
 
     /// The vertex of projected token volume `volume` of pod `i`, and the pod's `pod-token-volume`
     /// edge into it.
     pub fn token_volume(&mut self, i: usize, volume: &str, detail: String) -> VertexId {
+        self.volume(i, volume, crate::catalog::Technique::PodTokenVolume, detail)
+    }
+
+    /// The vertex of volume `volume` of pod `i`, and the pod's `technique` edge into it.
+    fn volume(
+        &mut self,
+        i: usize,
+        volume: &str,
+        technique: crate::catalog::Technique,
+        detail: String,
+    ) -> VertexId {
         let pv = self.pod(i);
         let vv = self.g.vertex(
             VertexKind::Volume,
             escape::volume_ref(&self.inv.pods[i], volume),
         );
-        self.g.edge(
-            pv,
-            vv,
-            crate::catalog::Technique::PodTokenVolume,
-            Some(detail),
-        );
+        self.g.edge(pv, vv, technique, Some(detail));
         vv
     }
 
