@@ -630,25 +630,78 @@ struct Acc {
     cost: u32,
     tier: Tier,
     breadth: Breadth,
-    /// Entry vertices (repeats are compacted away as the list grows).
-    members: Vec<u32>,
-    members_compact: usize,
-    /// Target vertices (likewise).
-    targets: Vec<u32>,
-    targets_compact: usize,
+    /// Entry vertices.
+    members: IdSet,
+    /// Target vertices.
+    targets: IdSet,
     /// The example target and its steps.
     example: (u32, Vec<(u32, Technique)>),
 }
 
-/// Pushes `x`, sorting and deduplicating once the list has doubled since the last time (the same
-/// entry and target recur for every target and entry of a group, so raw lists would grow with their
-/// product).
-fn push_compacting(list: &mut Vec<u32>, compact: &mut usize, x: u32) {
-    list.push(x);
-    if list.len() >= (*compact * 2).max(4096) {
-        list.sort_unstable();
-        list.dedup();
-        *compact = list.len();
+/// A set of vertex ids filled by many repeated inserts (the same entry recurs for every target of
+/// its group, the same target for every entry): a list that skips an immediate repeat and is sorted
+/// and deduplicated each time it has doubled, then, once it holds many distinct ids, a bitset over
+/// all vertices (so a set of 20,000 workspace pods met from 5,000 entries is not sorted again and
+/// again).
+enum IdSet {
+    List { items: Vec<u32>, compact: usize },
+    Bits(Vec<u64>),
+}
+
+impl IdSet {
+    /// Distinct ids from which a list becomes a bitset (a bitset costs a bit per vertex).
+    const BITS_FROM: usize = 1024;
+
+    fn new() -> IdSet {
+        IdSet::List {
+            items: Vec::new(),
+            compact: 0,
+        }
+    }
+
+    /// Adds `x`, one of `n` vertices.
+    fn insert(&mut self, x: u32, n: usize) {
+        match self {
+            IdSet::Bits(bits) => bits[x as usize / 64] |= 1 << (x % 64),
+            IdSet::List { items, compact } => {
+                if items.last() == Some(&x) {
+                    return;
+                }
+                items.push(x);
+                if items.len() >= (*compact * 2).max(4096) {
+                    items.sort_unstable();
+                    items.dedup();
+                    *compact = items.len();
+                    if *compact >= Self::BITS_FROM {
+                        let mut bits = vec![0u64; n.div_ceil(64)];
+                        for &i in items.iter() {
+                            bits[i as usize / 64] |= 1 << (i % 64);
+                        }
+                        *self = IdSet::Bits(bits);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The distinct ids, in id order.
+    fn into_vec(self) -> Vec<u32> {
+        match self {
+            IdSet::List { mut items, .. } => {
+                items.sort_unstable();
+                items.dedup();
+                items
+            }
+            IdSet::Bits(bits) => bits
+                .iter()
+                .enumerate()
+                .flat_map(|(w, &word)| {
+                    (0..64u32)
+                        .filter(move |b| word & (1 << b) != 0)
+                        .map(move |b| w as u32 * 64 + b)
+                })
+                .collect(),
+        }
     }
 }
 
@@ -713,6 +766,18 @@ pub fn find(
             })
         })
         .collect();
+    // Each vertex's position in reference order (references are unique): examples compare by it,
+    // members and targets sort by it.
+    let mut by_ref: Vec<u32> = (0..g.vertex_count() as u32).collect();
+    by_ref.par_sort_unstable_by(|a, b| {
+        g.reference(VertexId::new(*a as usize))
+            .cmp(g.reference(VertexId::new(*b as usize)))
+    });
+    let mut rank = vec![0u32; by_ref.len()];
+    for (i, v) in by_ref.into_iter().enumerate() {
+        rank[v as usize] = i as u32;
+    }
+    let n = g.vertex_count();
     let mut acc: HashMap<Key, HashMap<u32, Acc, Fx>, Fx> = HashMap::default();
     run_groups(&csr, entries, &m, max_hops, &portal, |grp, f| {
         for (t, cost, edges) in f.iter() {
@@ -724,10 +789,9 @@ pub fn find(
             if edges.len() == 1 && csr.tech[edges[0] as usize].is_own_asset() {
                 continue;
             }
-            let target_ref = g.reference(VertexId::new(*t as usize));
             let class = match target_class_of[*t as usize] {
                 NONE => {
-                    let name = target_class(target_ref);
+                    let name = target_class(g.reference(VertexId::new(*t as usize)));
                     let next = target_class_names.len() as u32;
                     let id = *target_class_ids.entry(name.clone()).or_insert(next);
                     if id == next {
@@ -783,36 +847,21 @@ pub fn find(
                     cost: *cost,
                     tier: t_tier,
                     breadth: entry.breadth,
-                    members: Vec::new(),
-                    members_compact: 0,
-                    targets: Vec::new(),
-                    targets_compact: 0,
+                    members: IdSet::new(),
+                    targets: IdSet::new(),
                     example: (*t, steps()),
                 });
-                let current = (
-                    slot.cost,
-                    g.reference(VertexId::new(slot.example.0 as usize)),
-                );
-                if (*cost, target_ref) < current {
+                let current = (slot.cost, rank[slot.example.0 as usize]);
+                if (*cost, rank[*t as usize]) < current {
                     slot.cost = *cost;
                     slot.example = (*t, steps());
                 }
                 slot.breadth = slot.breadth.max(entry.breadth);
-                push_compacting(&mut slot.members, &mut slot.members_compact, e);
-                push_compacting(&mut slot.targets, &mut slot.targets_compact, *t);
+                slot.members.insert(e, n);
+                slot.targets.insert(*t, n);
             }
         }
     });
-    // Each vertex's position in reference order: members and targets sort by it.
-    let mut by_ref: Vec<u32> = (0..g.vertex_count() as u32).collect();
-    by_ref.par_sort_unstable_by(|a, b| {
-        g.reference(VertexId::new(*a as usize))
-            .cmp(g.reference(VertexId::new(*b as usize)))
-    });
-    let mut rank = vec![0u32; by_ref.len()];
-    for (i, v) in by_ref.into_iter().enumerate() {
-        rank[v as usize] = i as u32;
-    }
     let mut paths: Vec<AttackPath> = acc
         .into_iter()
         .flat_map(|((_, target_class, _), by_class)| {
@@ -824,14 +873,12 @@ pub fn find(
         })
         .map(|(class, target_class, a)| {
             // Sorted by reference (through `rank`), deduplicated.
-            let mut members = a.members;
+            let mut members = a.members.into_vec();
             members.sort_unstable_by_key(|&v| rank[v as usize]);
-            members.dedup();
             let reference = |v: &u32| g.reference(VertexId::new(*v as usize)).to_string();
             let refs: Vec<String> = members.iter().take(5).map(reference).collect();
-            let mut targets = a.targets;
+            let mut targets = a.targets.into_vec();
             targets.sort_unstable_by_key(|&t| rank[t as usize]);
-            targets.dedup();
             let count = members.len();
             let target_count = targets.len();
             let targets: Vec<String> = targets.iter().take(5).map(reference).collect();
