@@ -165,6 +165,8 @@ pub struct AttackPath {
 
 /// Flattened adjacency.
 struct Csr {
+    /// The largest edge cost.
+    max_cost: u32,
     offsets: Vec<u32>,
     from: Vec<u32>,
     to: Vec<u32>,
@@ -176,6 +178,7 @@ impl Csr {
     fn build(g: &TrustGraph) -> Csr {
         let n = g.vertex_count();
         let mut csr = Csr {
+            max_cost: 0,
             offsets: Vec::with_capacity(n + 1),
             from: Vec::with_capacity(g.edge_count()),
             to: Vec::with_capacity(g.edge_count()),
@@ -196,6 +199,7 @@ impl Csr {
             }
         }
         csr.offsets.push(csr.to.len() as u32);
+        csr.max_cost = csr.cost.iter().copied().max().unwrap_or(0);
         csr
     }
 
@@ -255,12 +259,92 @@ struct Slot {
     via_jewel: bool,
 }
 
+/// The search frontier, popped in (cost, hops, vertex) order. Costs are small integers and hops
+/// are bounded, so where there are few enough (cost, hops) pairs each gets a bucket instead of a
+/// place in a binary heap: a bucket is sorted by vertex once, when the search reaches it, and
+/// nothing is pushed into it after (every step adds a hop), so the order is the heap's exactly.
+struct Frontier {
+    /// Keys from [`heap_key`]: smallest (cost, hops, vertex) first (when buckets would be too many).
+    heap: BinaryHeap<Reverse<u128>>,
+    /// Vertices by `cost × width + hops`.
+    buckets: Vec<Vec<u32>>,
+    use_buckets: bool,
+    /// Hop limit + 1.
+    width: usize,
+    /// The bucket being popped (sorted, largest vertex first).
+    cur: usize,
+    /// Vertices in the buckets.
+    len: usize,
+}
+
+impl Frontier {
+    /// The most buckets kept (beyond, the heap is used).
+    const MAX_BUCKETS: usize = 1 << 16;
+
+    fn new() -> Frontier {
+        Frontier {
+            heap: BinaryHeap::new(),
+            buckets: Vec::new(),
+            use_buckets: false,
+            width: 1,
+            cur: 0,
+            len: 0,
+        }
+    }
+
+    /// Empties the frontier for a search with these bounds.
+    fn reset(&mut self, max_cost: u32, max_hops: u16) {
+        self.heap.clear();
+        if self.len > 0 {
+            self.buckets.iter_mut().for_each(Vec::clear);
+            self.len = 0;
+        }
+        self.width = max_hops as usize + 1;
+        let needed = (max_cost as usize)
+            .saturating_mul(max_hops as usize)
+            .saturating_add(1)
+            .saturating_mul(self.width);
+        self.use_buckets = needed <= Self::MAX_BUCKETS;
+        if self.use_buckets && self.buckets.len() < needed {
+            self.buckets.resize_with(needed, Vec::new);
+        }
+        self.cur = 0;
+    }
+
+    fn push(&mut self, d: u32, h: u16, v: u32) {
+        if self.use_buckets {
+            self.buckets[d as usize * self.width + h as usize].push(v);
+            self.len += 1;
+        } else {
+            self.heap.push(Reverse(heap_key(d, h, v)));
+        }
+    }
+
+    fn pop(&mut self) -> Option<(u32, u16, u32)> {
+        if !self.use_buckets {
+            let Reverse(key) = self.heap.pop()?;
+            return Some(((key >> 48) as u32, (key >> 32) as u16, key as u32));
+        }
+        if self.len == 0 {
+            return None;
+        }
+        loop {
+            if let Some(v) = self.buckets[self.cur].pop() {
+                self.len -= 1;
+                let (d, h) = (self.cur / self.width, self.cur % self.width);
+                return Some((d as u32, h as u16, v));
+            }
+            self.cur += 1;
+            self.buckets[self.cur].sort_unstable_by(|a, b| b.cmp(a));
+        }
+    }
+}
+
 /// Per-worker search state, reused across searches.
 struct Scratch {
     generation: u32,
     slot: Vec<Slot>,
-    /// Keys from [`heap_key`]: smallest (cost, hops, vertex) first.
-    heap: BinaryHeap<Reverse<u128>>,
+    frontier: Frontier,
     reached: Vec<u32>,
 }
 
@@ -279,7 +363,7 @@ impl Scratch {
                 };
                 n
             ],
-            heap: BinaryHeap::new(),
+            frontier: Frontier::new(),
             reached: Vec::new(),
         }
     }
@@ -335,15 +419,14 @@ fn search(
         s.slot.iter_mut().for_each(|x| x.stamp = 0);
         s.generation = 1;
     }
-    s.heap.clear();
+    s.frontier.reset(csr.max_cost, max_hops);
     s.reached.clear();
     s.touch(src);
     s.slot[src as usize].dist = 0;
     s.slot[src as usize].hops = 0;
     s.slot[src as usize].via_jewel = src_via_jewel;
-    s.heap.push(Reverse(heap_key(0, 0, src)));
-    while let Some(Reverse(key)) = s.heap.pop() {
-        let (d, h, v) = ((key >> 48) as u32, (key >> 32) as u16, key as u32);
+    s.frontier.push(0, 0, src);
+    while let Some((d, h, v)) = s.frontier.pop() {
         let vi = v as usize;
         if s.slot[vi].done || d != s.slot[vi].dist || h != s.slot[vi].hops {
             continue;
@@ -380,7 +463,7 @@ fn search(
                 s.slot[ti].hops = nh;
                 s.slot[ti].prev = e as u32;
                 s.slot[ti].via_jewel = via;
-                s.heap.push(Reverse(heap_key(nd, nh, t)));
+                s.frontier.push(nd, nh, t);
             }
         }
     }
