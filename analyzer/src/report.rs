@@ -529,6 +529,7 @@ impl Gathered {
 pub struct Timer {
     on: bool,
     at: std::cell::Cell<std::time::Instant>,
+    cpu: std::cell::Cell<f64>,
 }
 
 impl Timer {
@@ -537,6 +538,7 @@ impl Timer {
         Timer {
             on: std::env::var_os("CODER_SEC_TIMINGS").is_some(),
             at: std::cell::Cell::new(std::time::Instant::now()),
+            cpu: std::cell::Cell::new(cpu_seconds().unwrap_or(0.0)),
         }
     }
 
@@ -544,14 +546,29 @@ impl Timer {
     pub fn lap(&self, what: &str) {
         if self.on {
             let now = std::time::Instant::now();
+            let cpu = cpu_seconds().unwrap_or(0.0);
             eprintln!(
-                "timing: {what}: {:.3}s (rss {})",
+                "timing: {what}: {:.3}s (cpu {:.3}s, rss {})",
                 (now - self.at.get()).as_secs_f64(),
+                cpu - self.cpu.get(),
                 resident_memory().unwrap_or_else(|| "?".into())
             );
             self.at.set(now);
+            self.cpu.set(cpu);
         }
     }
+}
+
+/// The process' user and system CPU time so far, from `/proc/self/stat` (Linux only; assumes
+/// the usual 100 clock ticks per second).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
 }
 
 /// The process' resident and peak resident memory, from `/proc/self/status` (Linux only).
