@@ -216,34 +216,37 @@ fn heap_key(d: u32, h: u16, v: u32) -> u128 {
     ((d as u128) << 48) | ((h as u128) << 32) | v as u128
 }
 
-/// A scratch buffer borrowed from a pool, returned when dropped.
-struct Pooled<'a> {
-    scratch: Option<Scratch>,
-    pool: &'a Mutex<Vec<Scratch>>,
+/// A worker's state borrowed from a pool, returned when dropped.
+struct Pooled<'a, T> {
+    item: Option<T>,
+    pool: &'a Mutex<Vec<T>>,
 }
 
-impl<'a> Pooled<'a> {
-    fn take(pool: &'a Mutex<Vec<Scratch>>, n: usize) -> Pooled<'a> {
-        let scratch = pool
+impl<'a, T> Pooled<'a, T> {
+    /// The last state returned to the pool, or a new one from `make`.
+    fn take(pool: &'a Mutex<Vec<T>>, make: impl FnOnce() -> T) -> Pooled<'a, T> {
+        let item = pool
             .lock()
             .ok()
             .and_then(|mut p| p.pop())
-            .unwrap_or_else(|| Scratch::new(n));
+            .unwrap_or_else(make);
         Pooled {
-            scratch: Some(scratch),
+            item: Some(item),
             pool,
         }
     }
 
-    fn get(&mut self) -> &mut Scratch {
-        self.scratch.get_or_insert_with(|| Scratch::new(0))
+    /// The state (always there until dropped).
+    fn get(&mut self) -> Option<&mut T> {
+        self.item.as_mut()
     }
 }
 
-impl Drop for Pooled<'_> {
+impl<T> Drop for Pooled<'_, T> {
     fn drop(&mut self) {
-        if let (Some(s), Ok(mut p)) = (self.scratch.take(), self.pool.lock()) {
-            p.push(s);
+        if let Some(item) = self.item.take() {
+            let mut p = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            p.push(item);
         }
     }
 }
@@ -469,31 +472,58 @@ fn search(
     }
 }
 
-/// Raw result of one search group: (target, cost, edge indices from the source), by target; the
-/// edge lists of all targets share one buffer.
-#[derive(Default)]
-struct Found {
-    /// (target, cost, start and end in `edges`).
-    items: Vec<(u32, u32, u32, u32)>,
-    edges: Vec<u32>,
+#[cfg(test)]
+thread_local! {
+    /// Tests: [`run_groups`] splits the work as badly as it can (see there).
+    static ADVERSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-impl Found {
-    fn iter(&self) -> impl Iterator<Item = (&u32, &u32, &[u32])> + '_ {
-        self.items
+/// One jewel a search reached: the entries searched together, the group's place in search order,
+/// the target, the cost and the edge indices from the source.
+struct Hit<'a> {
+    group: &'a [usize],
+    order: u32,
+    target: u32,
+    cost: u32,
+    edges: &'a [u32],
+}
+
+impl Hit<'_> {
+    /// The steps: (vertex reached, technique) per edge.
+    fn steps(&self, csr: &Csr) -> Vec<(u32, Technique)> {
+        self.edges
             .iter()
-            .map(|(t, c, a, b)| (t, c, &self.edges[*a as usize..*b as usize]))
+            .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
+            .collect()
     }
 }
 
-fn run_groups(
+/// A worker's state: its search scratch, its share of the results and reused buffers.
+struct Worker<A> {
+    scratch: Scratch,
+    acc: A,
+    edges: Vec<u32>,
+    /// The vertex before the last target and the path to it (this search's).
+    parent: u32,
+    prefix: Vec<u32>,
+    portal_only: Vec<u32>,
+    via_portal: HashMap<u32, (u32, usize), Fx>,
+}
+
+/// Searches every group of entries with identical outgoing edges once, in parallel, and hands each
+/// reached jewel to `visit` with the worker's own accumulator (made by `init`): nothing is
+/// collected between the searches and the grouping, and no worker waits for another. Returns the
+/// accumulators, to be merged (a result must not depend on which worker saw which group: `Hit::order`
+/// breaks ties).
+fn run_groups<A: Send>(
     csr: &Csr,
     entries: &[Entry],
     m: &Marks,
     max_hops: usize,
     portal: &PortalPaths,
-    mut sink: impl FnMut(&[usize], &Found) + Send,
-) {
+    init: impl Fn() -> A + Sync,
+    visit: impl Fn(&mut A, &Hit) + Sync,
+) -> Vec<A> {
     let n = m.tier.len();
     // Entries with identical outgoing edges (and breadth) are searched once.
     // An entry that is also a jewel searches alone: a group's shared search never reaches its own
@@ -522,110 +552,120 @@ fn run_groups(
             groups.len()
         );
     }
-    // Searches run in chunks so that only one chunk's raw results are held at a time. Scratch
-    // buffers outlive chunks (a pool): a fresh one would fault in its pages again.
-    const CHUNK: usize = 256;
-    let pool: Mutex<Vec<Scratch>> = Mutex::new(Vec::new());
-    let search_chunk = |chunk: &[Vec<usize>]| -> Vec<Found> {
-        chunk
-            .par_iter()
-            .map_init(
-                || Pooled::take(&pool, n),
-                |pooled, grp| {
-                    let s = pooled.get();
-                    let first = &entries[grp[0]];
-                    let src = first.vertex.index() as u32;
-                    search(csr, src, first.breadth as u8, false, hops, m, s);
-                    let reached = std::mem::take(&mut s.reached);
-                    // Appends the path to `t` (edges from the source) to `buf`.
-                    let path_to = |s: &Scratch, t: u32, buf: &mut Vec<u32>| {
-                        let start = buf.len();
-                        let mut v = t;
-                        while s.slot[v as usize].prev != NONE {
-                            let e = s.slot[v as usize].prev;
-                            buf.push(e);
-                            v = csr.from[e as usize];
-                        }
-                        buf[start..].reverse();
-                    };
-                    // Through the portal: its own paths, appended to the path to it, where cheaper
-                    // than the direct one (every portal target is a jewel, so it was reached
-                    // directly exactly when it was settled here).
-                    let mut via_portal: HashMap<u32, (u32, usize), Fx> = HashMap::default();
-                    let mut portal_only: Vec<u32> = Vec::new();
-                    let mut portal_at = None;
-                    if let Some(p) = m.portal {
-                        let pi = p as usize;
-                        if p != src && s.slot[pi].stamp == s.generation && s.slot[pi].done {
-                            let (pd, ph) = (s.slot[pi].dist, s.slot[pi].hops);
-                            portal_at = Some(p);
-                            for (i, (t, c, h, _)) in portal.iter().enumerate() {
-                                if *t == src || ph.saturating_add(*h) > hops {
-                                    continue;
-                                }
-                                let ti = *t as usize;
-                                let total = (pd.saturating_add(*c), ph + *h);
-                                let direct = s.slot[ti].stamp == s.generation && s.slot[ti].done;
-                                if !direct {
-                                    portal_only.push(*t);
-                                }
-                                if !direct || total < (s.slot[ti].dist, s.slot[ti].hops) {
-                                    via_portal.insert(*t, (total.0, i));
-                                }
-                            }
-                        }
-                    }
-                    let mut targets: Vec<u32> = reached.clone();
-                    targets.extend_from_slice(&portal_only);
-                    targets.sort_unstable();
-                    let mut out = Found {
-                        items: Vec::with_capacity(targets.len()),
-                        edges: Vec::new(),
-                    };
-                    for &t in &targets {
-                        let start = out.edges.len() as u32;
-                        let cost = match (via_portal.get(&t), portal_at) {
-                            (Some(&(c, i)), Some(p)) => {
-                                path_to(s, p, &mut out.edges);
-                                out.edges.extend_from_slice(&portal[i].3);
-                                c
-                            }
-                            _ => {
-                                path_to(s, t, &mut out.edges);
-                                s.slot[t as usize].dist
-                            }
-                        };
-                        out.items.push((t, cost, start, out.edges.len() as u32));
-                    }
-                    s.reached = reached;
-                    out
-                },
-            )
-            .collect()
+    // Workers outlive rayon's splits (a pool): a fresh scratch would fault in its pages again, and
+    // each accumulator is merged once at the end.
+    let pool: Mutex<Vec<Worker<A>>> = Mutex::new(Vec::new());
+    let make = || Worker {
+        scratch: Scratch::new(n),
+        acc: init(),
+        edges: Vec::new(),
+        parent: NONE,
+        prefix: Vec::new(),
+        portal_only: Vec::new(),
+        via_portal: HashMap::default(),
     };
-    // The sink (sequential) takes one chunk's results while the next chunk is searched: the
-    // searches keep the other cores busy instead of waiting for it.
-    let mut drain = |chunk: &[Vec<usize>], found: Vec<Found>| {
-        for (grp, f) in chunk.iter().zip(&found) {
-            sink(grp, f);
+    let one = |w: &mut Worker<A>, order: usize, grp: &[usize]| {
+        let first = &entries[grp[0]];
+        let src = first.vertex.index() as u32;
+        let s = &mut w.scratch;
+        search(csr, src, first.breadth as u8, false, hops, m, s);
+        // Appends the path to `t` (edges from the source) to `buf`.
+        let path_to = |s: &Scratch, t: u32, buf: &mut Vec<u32>| {
+            let start = buf.len();
+            let mut v = t;
+            while s.slot[v as usize].prev != NONE {
+                let e = s.slot[v as usize].prev;
+                buf.push(e);
+                v = csr.from[e as usize];
+            }
+            buf[start..].reverse();
+        };
+        // Through the portal: its own paths, appended to the path to it, where cheaper than
+        // the direct one (every portal target is a jewel, so it was reached directly exactly
+        // when it was settled here).
+        w.via_portal.clear();
+        w.portal_only.clear();
+        w.parent = NONE;
+        let mut portal_at = None;
+        if let Some(p) = m.portal {
+            let pi = p as usize;
+            if p != src && s.slot[pi].stamp == s.generation && s.slot[pi].done {
+                let (pd, ph) = (s.slot[pi].dist, s.slot[pi].hops);
+                portal_at = Some(p);
+                for (i, (t, c, h, _)) in portal.iter().enumerate() {
+                    if *t == src || ph.saturating_add(*h) > hops {
+                        continue;
+                    }
+                    let ti = *t as usize;
+                    let total = (pd.saturating_add(*c), ph + *h);
+                    let direct = s.slot[ti].stamp == s.generation && s.slot[ti].done;
+                    if !direct {
+                        w.portal_only.push(*t);
+                    }
+                    if !direct || total < (s.slot[ti].dist, s.slot[ti].hops) {
+                        w.via_portal.insert(*t, (total.0, i));
+                    }
+                }
+            }
+        }
+        for &t in s.reached.iter().chain(&w.portal_only) {
+            w.edges.clear();
+            let cost = match (w.via_portal.get(&t), portal_at) {
+                (Some(&(c, i)), Some(p)) => {
+                    path_to(s, p, &mut w.edges);
+                    w.edges.extend_from_slice(&portal[i].3);
+                    c
+                }
+                _ => {
+                    // Targets met one after another often share the vertex before them (the
+                    // pods behind one hub): the path to it is walked once.
+                    let last = s.slot[t as usize].prev;
+                    if last != NONE {
+                        let parent = csr.from[last as usize];
+                        if parent != w.parent {
+                            w.prefix.clear();
+                            path_to(s, parent, &mut w.prefix);
+                            w.parent = parent;
+                        }
+                        w.edges.extend_from_slice(&w.prefix);
+                        w.edges.push(last);
+                    }
+                    s.slot[t as usize].dist
+                }
+            };
+            let hit = Hit {
+                group: grp,
+                order: order as u32,
+                target: t,
+                cost,
+                edges: &w.edges,
+            };
+            visit(&mut w.acc, &hit);
         }
     };
-    let mut pending: Option<(&[Vec<usize>], Vec<Found>)> = None;
-    for chunk in groups.chunks(CHUNK) {
-        let previous = pending.take();
-        let (found, ()) = rayon::join(
-            || search_chunk(chunk),
-            || {
-                if let Some((c, f)) = previous {
-                    drain(c, f);
-                }
-            },
-        );
-        pending = Some((chunk, found));
+    #[cfg(test)]
+    if ADVERSE.with(std::cell::Cell::get) {
+        // Two workers, even and odd groups, each taking its groups last first: the visit's and
+        // the merge's tie-breaks must make up for any split.
+        let mut workers = [make(), make()];
+        for order in (0..groups.len()).rev() {
+            one(&mut workers[order % 2], order, &groups[order]);
+        }
+        return workers.into_iter().map(|w| w.acc).collect();
     }
-    if let Some((c, f)) = pending {
-        drain(c, f);
-    }
+    groups.par_iter().enumerate().for_each_init(
+        || Pooled::take(&pool, &make),
+        |pooled, (order, grp)| {
+            if let Some(w) = pooled.get() {
+                one(w, order, grp);
+            }
+        },
+    );
+    pool.into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|w| w.acc)
+        .collect()
 }
 
 fn marks(
@@ -673,25 +713,31 @@ pub fn cheapest_costs(
         .collect();
     let jewels: BTreeMap<VertexId, Tier> = jewels.iter().map(|j| (*j, Tier::High)).collect();
     let m = marks(g, &entries, &jewels, false);
-    let mut out = BTreeMap::new();
-    run_groups(&csr, &entries, &m, max_hops, &Vec::new(), |grp, f| {
-        for &k in grp {
-            let e = entries[k].vertex.index() as u32;
-            for (t, cost, edges) in f.iter() {
-                if *t == e || edges.iter().skip(1).any(|&x| csr.from[x as usize] == e) {
+    let parts = run_groups(
+        &csr,
+        &entries,
+        &m,
+        max_hops,
+        &Vec::new(),
+        BTreeMap::new,
+        |out: &mut BTreeMap<(String, String), u32>, h: &Hit| {
+            for &k in h.group {
+                let e = entries[k].vertex.index() as u32;
+                if h.target == e || h.edges.iter().skip(1).any(|&x| csr.from[x as usize] == e) {
                     continue;
                 }
                 out.insert(
                     (
                         g.reference(entries[k].vertex).to_string(),
-                        g.reference(VertexId::new(*t as usize)).to_string(),
+                        g.reference(VertexId::new(h.target as usize)).to_string(),
                     ),
-                    *cost,
+                    h.cost,
                 );
             }
-        }
-    });
-    out
+        },
+    );
+    // An entry is searched in one group, and a search reaches a target once: keys never collide.
+    parts.into_iter().flatten().collect()
 }
 
 /// The class a target is grouped under: namespaced objects by kind and namespace (`Pod/ns/*`,
@@ -709,6 +755,84 @@ pub fn target_class(reference: &str) -> String {
     }
 }
 
+/// The technique sequence of a path, as grouping compares it: packed into one integer when the path
+/// is short (one byte per step, never zero), spelled out otherwise.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Shape {
+    Packed(u128),
+    Long(Box<[Technique]>),
+}
+
+// A technique's number plus one fits a byte.
+const _: () = assert!(Technique::ALL.len() < u8::MAX as usize);
+
+impl Shape {
+    fn of(edges: &[u32], csr: &Csr) -> Shape {
+        if edges.len() < 16 {
+            let key = edges.iter().fold(0u128, |k, &x| {
+                (k << 8) | (csr.tech[x as usize] as u8 as u128 + 1)
+            });
+            Shape::Packed(key)
+        } else {
+            Shape::Long(edges.iter().map(|&x| csr.tech[x as usize]).collect())
+        }
+    }
+}
+
+/// A path group's key: (technique sequence, target class, tier, entry class).
+type GroupKey = (Shape, u32, Tier, u32);
+
+/// What a path's edges but the last decide for every target behind them.
+struct PrefixState {
+    /// Their technique sequence.
+    shape: Shape,
+    /// The highest jewel tier among the vertices they reach (0: none).
+    max_tier: u8,
+    /// Whether one of those vertices is an entry at least as broad as the source, met before any
+    /// jewel.
+    blocked: bool,
+}
+
+impl PrefixState {
+    fn of(prefix: &[u32], breadth: Breadth, csr: &Csr, m: &Marks) -> PrefixState {
+        let mut state = PrefixState {
+            shape: Shape::of(prefix, csr),
+            max_tier: 0,
+            blocked: false,
+        };
+        for &x in prefix {
+            let v = csr.to[x as usize] as usize;
+            state.blocked |= state.max_tier == 0 && m.breadth[v] >= breadth as u8;
+            state.max_tier = state.max_tier.max(m.tier[v]);
+        }
+        state
+    }
+}
+
+impl Default for PrefixState {
+    fn default() -> PrefixState {
+        PrefixState {
+            shape: Shape::Packed(0),
+            max_tier: 0,
+            blocked: false,
+        }
+    }
+}
+
+/// One worker's path groups, with what consecutive hits share kept at hand.
+#[derive(Default)]
+struct Grouping {
+    index: HashMap<GroupKey, u32, Fx>,
+    groups: Vec<(GroupKey, Acc)>,
+    /// The last key looked up and its place.
+    last: Option<(GroupKey, u32)>,
+    /// The last hit's search, its edges but the last, and what they decide.
+    order: u32,
+    prefix: Vec<u32>,
+    state: PrefixState,
+}
+
+/// One path group as it accumulates.
 struct Acc {
     cost: u32,
     tier: Tier,
@@ -717,8 +841,23 @@ struct Acc {
     members: IdSet,
     /// Target vertices.
     targets: IdSet,
-    /// The example target and its steps.
-    example: (u32, Vec<(u32, Technique)>),
+    /// The example: the cheapest path, then the first target in reference order, then the first
+    /// search in search order: (target, search order, steps).
+    example: (u32, u32, Vec<(u32, Technique)>),
+}
+
+impl Acc {
+    /// Takes in what another worker gathered for the same group.
+    fn merge(&mut self, other: Acc, rank: &[u32], n: usize) {
+        let key = |a: &Acc| (a.cost, rank[a.example.0 as usize], a.example.1);
+        if key(&other) < key(self) {
+            self.cost = other.cost;
+            self.example = other.example;
+        }
+        self.breadth = self.breadth.max(other.breadth);
+        self.members.union(other.members, n);
+        self.targets.union(other.targets, n);
+    }
 }
 
 /// A set of vertex ids filled by many repeated inserts (the same entry recurs for every target of
@@ -764,6 +903,14 @@ impl IdSet {
                     }
                 }
             }
+        }
+    }
+
+    /// Adds every id of `other`.
+    fn union(&mut self, other: IdSet, n: usize) {
+        match (self, other) {
+            (IdSet::Bits(a), IdSet::Bits(b)) => a.iter_mut().zip(b).for_each(|(x, y)| *x |= y),
+            (me, other) => other.into_vec().into_iter().for_each(|x| me.insert(x, n)),
         }
     }
 
@@ -826,18 +973,9 @@ pub fn find(
         None => Vec::new(),
     };
 
-    // (entry class, techniques, target class, tier) → entries and targets; the steps shown are the
-    // cheapest example's (then the first target by reference).
-    // Two levels, so the per-entry lookup takes no allocation: (techniques, target class, tier),
-    // then the entry class by number.
-    // Target classes by number too, computed once per target vertex.
-    // Technique sequences by number as well (looked up through a reused buffer).
-    type Key = (u32, u32, Tier);
-    let mut shape_ids: HashMap<Vec<Technique>, u32, Fx> = HashMap::default();
-    let mut shape_buf: Vec<Technique> = Vec::new();
-    let mut target_class_of: Vec<u32> = vec![NONE; g.vertex_count()];
-    let mut target_class_ids: HashMap<String, u32, Fx> = HashMap::default();
-    let mut target_class_names: Vec<String> = Vec::new();
+    // (techniques, target class, tier, entry class) → entries and targets; the steps shown are the
+    // cheapest example's (then the first target by reference). Classes by number, computed before
+    // the searches: every target is a jewel.
     let mut class_ids: HashMap<&str, u32> = HashMap::new();
     let mut class_names: Vec<&str> = Vec::new();
     let entry_class: Vec<u32> = entries
@@ -849,6 +987,20 @@ pub fn find(
             })
         })
         .collect();
+    let mut target_class_of: Vec<u32> = vec![NONE; g.vertex_count()];
+    let mut target_class_ids: HashMap<String, u32, Fx> = HashMap::default();
+    let mut target_class_names: Vec<String> = Vec::new();
+    for (v, class) in target_class_of.iter_mut().enumerate() {
+        if m.tier[v] == 0 {
+            continue;
+        }
+        let name = target_class(g.reference(VertexId::new(v)));
+        let next = target_class_names.len() as u32;
+        *class = *target_class_ids.entry(name.clone()).or_insert(next);
+        if *class == next {
+            target_class_names.push(name);
+        }
+    }
     // Each vertex's position in reference order (references are unique): examples compare by it,
     // members and targets sort by it.
     let mut by_ref: Vec<u32> = (0..g.vertex_count() as u32).collect();
@@ -861,100 +1013,106 @@ pub fn find(
         rank[v as usize] = i as u32;
     }
     let n = g.vertex_count();
-    let mut acc: HashMap<Key, HashMap<u32, Acc, Fx>, Fx> = HashMap::default();
-    run_groups(&csr, entries, &m, max_hops, &portal, |grp, f| {
-        for (t, cost, edges) in f.iter() {
-            let t_tier = match m.tier[*t as usize] {
-                3 => Tier::Critical,
-                2 => Tier::High,
-                _ => Tier::Medium,
-            };
-            if edges.len() == 1 && csr.tech[edges[0] as usize].is_own_asset() {
+    let visit = |w: &mut Grouping, h: &Hit| {
+        let t = h.target;
+        let t_tier = match m.tier[t as usize] {
+            3 => Tier::Critical,
+            2 => Tier::High,
+            _ => Tier::Medium,
+        };
+        let Some((&last, prefix)) = h.edges.split_last() else {
+            return;
+        };
+        if prefix.is_empty() && csr.tech[last as usize].is_own_asset() {
+            return;
+        }
+        if h.order != w.order || prefix != w.prefix.as_slice() {
+            w.order = h.order;
+            w.prefix.clear();
+            w.prefix.extend_from_slice(prefix);
+            w.state = PrefixState::of(prefix, entries[h.group[0]].breadth, &csr, &m);
+        }
+        // Minimal: no intermediate jewel at least as valuable, no intermediate entry at least as
+        // broad reached before any jewel (its own path is reported), no cycle through the entry.
+        // Members of a group share their breadth, so only the cycle check is per member.
+        if w.state.max_tier >= t_tier as u8 || w.state.blocked {
+            return;
+        }
+        let shape = match (&w.state.shape, h.edges.len() < 16) {
+            (Shape::Packed(k), true) => {
+                Shape::Packed((k << 8) | (csr.tech[last as usize] as u8 as u128 + 1))
+            }
+            _ => Shape::of(h.edges, &csr),
+        };
+        let class = target_class_of[t as usize];
+        for (i, &k) in h.group.iter().enumerate() {
+            let entry = &entries[k];
+            let e = entry.vertex.index() as u32;
+            // The searched entry (the first) is never on its own paths.
+            if i > 0 && (t == e || w.prefix.iter().any(|&x| csr.to[x as usize] == e)) {
                 continue;
             }
-            let class = match target_class_of[*t as usize] {
-                NONE => {
-                    let name = target_class(g.reference(VertexId::new(*t as usize)));
-                    let next = target_class_names.len() as u32;
-                    let id = *target_class_ids.entry(name.clone()).or_insert(next);
-                    if id == next {
-                        target_class_names.push(name);
+            let key = (shape.clone(), class, t_tier, entry_class[k]);
+            let at = match &w.last {
+                Some((k, at)) if *k == key => *at,
+                _ => {
+                    let next = w.groups.len() as u32;
+                    let at = *w.index.entry(key.clone()).or_insert(next);
+                    if at == next {
+                        w.groups.push((
+                            key.clone(),
+                            Acc {
+                                cost: h.cost,
+                                tier: t_tier,
+                                breadth: entry.breadth,
+                                members: IdSet::new(),
+                                targets: IdSet::new(),
+                                example: (t, h.order, h.steps(&csr)),
+                            },
+                        ));
                     }
-                    target_class_of[*t as usize] = id;
-                    id
-                }
-                id => id,
-            };
-            shape_buf.clear();
-            shape_buf.extend(edges.iter().map(|&x| csr.tech[x as usize]));
-            let shape = match shape_ids.get(shape_buf.as_slice()) {
-                Some(&id) => id,
-                None => {
-                    let id = shape_ids.len() as u32;
-                    shape_ids.insert(shape_buf.clone(), id);
-                    id
+                    w.last = Some((key, at));
+                    at
                 }
             };
-            let by_class = acc.entry((shape, class, t_tier)).or_default();
-            for &k in grp {
-                let entry = &entries[k];
-                let e = entry.vertex.index() as u32;
-                if *t == e {
-                    continue;
+            let slot = &mut w.groups[at as usize].1;
+            let current = (slot.cost, rank[slot.example.0 as usize], slot.example.1);
+            if (h.cost, rank[t as usize], h.order) < current {
+                slot.cost = h.cost;
+                slot.example = (t, h.order, h.steps(&csr));
+            }
+            slot.breadth = slot.breadth.max(entry.breadth);
+            slot.members.insert(e, n);
+            slot.targets.insert(t, n);
+        }
+    };
+    let parts = run_groups(
+        &csr,
+        entries,
+        &m,
+        max_hops,
+        &portal,
+        Grouping::default,
+        visit,
+    );
+    let mut acc: HashMap<GroupKey, Acc, Fx> = HashMap::default();
+    for part in parts {
+        for (key, a) in part.groups {
+            match acc.entry(key) {
+                std::collections::hash_map::Entry::Occupied(mut slot) => {
+                    slot.get_mut().merge(a, &rank, n)
                 }
-                // Minimal: no intermediate jewel at least as valuable, no intermediate entry at
-                // least as broad reached before any jewel (its own path is reported), no cycle.
-                let mut extends = false;
-                let mut via_jewel = false;
-                for &x in edges.iter().skip(1) {
-                    let v = csr.from[x as usize] as usize;
-                    if v as u32 == e
-                        || m.tier[v] >= t_tier as u8
-                        || (!via_jewel && m.breadth[v] >= entry.breadth as u8)
-                    {
-                        extends = true;
-                        break;
-                    }
-                    via_jewel |= m.tier[v] > 0;
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(a);
                 }
-                if extends {
-                    continue;
-                }
-                let steps = || -> Vec<(u32, Technique)> {
-                    edges
-                        .iter()
-                        .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
-                        .collect()
-                };
-                let slot = by_class.entry(entry_class[k]).or_insert_with(|| Acc {
-                    cost: *cost,
-                    tier: t_tier,
-                    breadth: entry.breadth,
-                    members: IdSet::new(),
-                    targets: IdSet::new(),
-                    example: (*t, steps()),
-                });
-                let current = (slot.cost, rank[slot.example.0 as usize]);
-                if (*cost, rank[*t as usize]) < current {
-                    slot.cost = *cost;
-                    slot.example = (*t, steps());
-                }
-                slot.breadth = slot.breadth.max(entry.breadth);
-                slot.members.insert(e, n);
-                slot.targets.insert(*t, n);
             }
         }
-    });
+    }
     let mut paths: Vec<AttackPath> = acc
         .into_iter()
-        .flat_map(|((_, target_class, _), by_class)| {
-            let target_class = &target_class_names[target_class as usize];
-            by_class
-                .into_iter()
-                .map(|(c, a)| (class_names[c as usize].to_string(), target_class.clone(), a))
-                .collect::<Vec<_>>()
-        })
-        .map(|(class, target_class, a)| {
+        .map(|((_, target_class, _, c), a)| {
+            let class = class_names[c as usize].to_string();
+            let target_class = target_class_names[target_class as usize].clone();
             // Sorted by reference (through `rank`), deduplicated.
             let mut members = a.members.into_vec();
             members.sort_unstable_by_key(|&v| rank[v as usize]);
@@ -971,12 +1129,12 @@ pub fn find(
             } else {
                 target_class
             };
-            let techniques: Vec<Technique> = a.example.1.iter().map(|s| s.1).collect();
-            let last = a.example.1.len().saturating_sub(1);
+            let techniques: Vec<Technique> = a.example.2.iter().map(|s| s.1).collect();
+            let last = a.example.2.len().saturating_sub(1);
             let mut from = entry.clone();
             let steps: Vec<Step> = a
                 .example
-                .1
+                .2
                 .iter()
                 .enumerate()
                 .map(|(i, &(to, tech))| {
@@ -1015,6 +1173,13 @@ pub fn find(
             .then(a.entry.cmp(&b.entry))
             .then(a.target.cmp(&b.target))
             .then(a.steps.cmp(&b.steps))
+            // Groups that tie on all of the above still come out in one order.
+            .then(a.tier.cmp(&b.tier))
+            .then(a.breadth.cmp(&b.breadth))
+            .then(a.count.cmp(&b.count))
+            .then(a.target_count.cmp(&b.target_count))
+            .then(a.examples.cmp(&b.examples))
+            .then(a.target_examples.cmp(&b.target_examples))
     });
     for (i, p) in paths.iter_mut().enumerate() {
         p.id = format!("AP-{:03}", i + 1);
@@ -1084,6 +1249,48 @@ mod tests {
                 }
             }
             prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Workers gather path groups in any order; the merged report must not show it.
+        #[test]
+        fn grouping_does_not_depend_on_how_work_is_split(
+            n in 4usize..40,
+            raw_edges in proptest::collection::vec((0usize..40, 0usize..40, 0usize..2), 0..160),
+            roles in proptest::collection::vec(0u8..8, 40),
+        ) {
+            // Few techniques and sparse entries and jewels: many paths tie on cost, shape and
+            // target, which is where a split could show.
+            let mut g = TrustGraph::new();
+            let ids: Vec<VertexId> = (0..n)
+                .map(|i| g.vertex(VertexKind::Pod, format!("Pod/ns{}/{i:02}", i % 2)))
+                .collect();
+            for (a, b, t) in raw_edges {
+                if a < n && b < n {
+                    g.edge(ids[a], ids[b], [Technique::RbacExecPods, Technique::RbacPatchPods][t], None);
+                }
+            }
+            let entries: Vec<Entry> = (0..n)
+                .filter(|i| roles[*i] < 2)
+                .map(|i| Entry {
+                    vertex: ids[i],
+                    breadth: [Breadth::Named, Breadth::Broad][roles[i] as usize],
+                    class: format!("Pod/ns{}/*", i % 2),
+                })
+                .collect();
+            let jewels: BTreeMap<VertexId, Tier> = (0..n)
+                .filter(|i| (2..4).contains(&roles[*i]))
+                .map(|i| (ids[i], [Tier::High, Tier::Critical][roles[i] as usize - 2]))
+                .collect();
+            let run = |adverse: bool| {
+                ADVERSE.with(|a| a.set(adverse));
+                let paths = find(&g, &entries, &jewels, 6);
+                ADVERSE.with(|a| a.set(false));
+                serde_json::to_string(&paths).unwrap()
+            };
+            prop_assert_eq!(run(false), run(true));
         }
     }
 
