@@ -977,7 +977,8 @@ pub struct Inventory {
 }
 
 impl Inventory {
-    /// Loads a snapshot. Each kind's JSON Lines are parsed in parallel into the typed objects.
+    /// Loads a snapshot. One thread reads (decompresses, checks and splits the archive into
+    /// batches of lines) while the others parse the previous batch into the typed objects.
     pub fn load(path: &Path, limits: ReadLimits) -> Result<Inventory, InventoryError> {
         use rayon::prelude::*;
         let wrap = |source| InventoryError::Archive {
@@ -988,57 +989,35 @@ impl Inventory {
         // Each batch goes straight into its place: no list of every parsed object is ever held.
         let mut loader = Loader::default();
         let mut coder_files = BTreeMap::new();
-        let max_line = limits.max_line_bytes;
-        let (manifest, _mismatches) = reader
-            .read_entries(|info, r| {
-                if let Some(kind) = info.kind {
-                    const BATCH: usize = 8192;
-                    let mut lines: Vec<Vec<u8>> = Vec::new();
-                    let mut seen = 0usize;
-                    loop {
-                        let mut line = Vec::new();
-                        let n = std::io::BufRead::read_until(
-                            &mut std::io::Read::take(&mut *r, max_line + 1),
-                            b'\n',
-                            &mut line,
-                        )
-                        .map_err(|e| e.to_string())?;
-                        if n == 0 {
-                            break;
-                        }
-                        if line.len() as u64 > max_line {
-                            return Err(format!(
-                                "`{}`: line {} is longer than {max_line} bytes",
-                                info.path,
-                                seen + 1
-                            ));
-                        }
-                        if !line.iter().all(u8::is_ascii_whitespace) {
-                            lines.push(line);
-                            seen += 1;
-                        }
-                        // Parsed in batches, so a large kind's raw lines are never all held.
-                        if lines.len() >= BATCH {
-                            let batch: Vec<Parsed> = lines
-                                .par_drain(..)
-                                .map(|l| parse_bytes(kind.kind, &l))
-                                .collect();
-                            batch.into_iter().for_each(|p| loader.absorb(p));
-                        }
+        let (batches, received) = std::sync::mpsc::sync_channel::<Read>(2);
+        // Parsed batches' buffers go back to the reader, so their pages are not faulted in again.
+        let (spent, recycled) = std::sync::mpsc::channel::<Batch>();
+        let read = std::thread::scope(|scope| {
+            let reading = scope.spawn(move || read_batches(reader, limits, batches, recycled));
+            for item in received {
+                match item {
+                    Read::Lines(batch) => {
+                        let parsed: Vec<Parsed> = batch
+                            .lines
+                            .par_iter()
+                            .map(|&(a, b)| parse_bytes(batch.kind, &batch.buf[a..b]))
+                            .collect();
+                        parsed.into_iter().for_each(|p| loader.absorb(p));
+                        // The reader may be done already; the buffer is then simply dropped.
+                        let _ = spent.send(batch);
                     }
-                    let batch: Vec<Parsed> = lines
-                        .par_iter()
-                        .map(|l| parse_bytes(kind.kind, l))
-                        .collect();
-                    batch.into_iter().for_each(|p| loader.absorb(p));
-                } else if STATE_READ.iter().any(|p| info.path.starts_with(p)) {
-                    let mut buf = Vec::new();
-                    std::io::Read::read_to_end(r, &mut buf).map_err(|e| e.to_string())?;
-                    coder_files.insert(info.path.clone(), parse_state_file(&info.path, &buf));
+                    Read::State(path, bytes) => {
+                        let value = parse_state_file(&path, &bytes);
+                        coder_files.insert(path, value);
+                    }
                 }
-                Ok(())
-            })
-            .map_err(wrap)?;
+            }
+            reading.join()
+        });
+        let (manifest, _mismatches) = match read {
+            Ok(result) => result.map_err(wrap)?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
         let mut inv = loader.finish();
         inv.manifest = Some(manifest);
         inv.coder_files = coder_files;
@@ -1213,6 +1192,104 @@ impl Inventory {
 /// capturing identity's rules. The capture's own summaries (`coder/deployments.json`, the workspace
 /// summary, Helm records) restate objects the analysis reads from the kinds, so they are skipped.
 pub const STATE_READ: &[&str] = &["coder/api/", "identity/"];
+
+/// Lines of one kind, read and not yet parsed: one buffer, and where each line lies in it.
+struct Batch {
+    kind: &'static str,
+    buf: Vec<u8>,
+    lines: Vec<(usize, usize)>,
+}
+
+impl Batch {
+    /// Lines per batch at most.
+    const LINES: usize = 4096;
+    /// Bytes per batch from which it is sent (a line is never split).
+    const BYTES: usize = 8 << 20;
+
+    fn is_full(&self) -> bool {
+        self.lines.len() >= Self::LINES || self.buf.len() >= Self::BYTES
+    }
+}
+
+/// What the reading thread hands over.
+enum Read {
+    /// Lines of a kind's file.
+    Lines(Batch),
+    /// A state file the analysis reads (see [`STATE_READ`]): its path and bytes.
+    State(String, Vec<u8>),
+}
+
+/// Reads every entry of the archive into batches of lines and state files, sent to `out`;
+/// buffers come back through `recycled`. Stops early (with an error) when nobody receives.
+fn read_batches(
+    reader: SnapshotReader,
+    limits: ReadLimits,
+    out: std::sync::mpsc::SyncSender<Read>,
+    recycled: std::sync::mpsc::Receiver<Batch>,
+) -> Result<
+    (Manifest, Vec<coder_sec_model::archive::Mismatch>),
+    coder_sec_model::archive::ArchiveError,
+> {
+    let max_line = limits.max_line_bytes;
+    let gone = || "the loader stopped".to_string();
+    reader.read_entries(|info, r| {
+        let Some(kind) = info.kind else {
+            if STATE_READ.iter().any(|p| info.path.starts_with(p)) {
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(r, &mut buf).map_err(|e| e.to_string())?;
+                out.send(Read::State(info.path.clone(), buf))
+                    .map_err(|_| gone())?;
+            }
+            return Ok(());
+        };
+        let fresh = || {
+            let mut b = recycled.try_recv().unwrap_or(Batch {
+                kind: kind.kind,
+                buf: Vec::new(),
+                lines: Vec::new(),
+            });
+            b.kind = kind.kind;
+            b.buf.clear();
+            b.lines.clear();
+            b
+        };
+        let mut batch = fresh();
+        let mut seen = 0usize;
+        loop {
+            let start = batch.buf.len();
+            let n = std::io::BufRead::read_until(
+                &mut std::io::Read::take(&mut *r, max_line + 1),
+                b'\n',
+                &mut batch.buf,
+            )
+            .map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            if n as u64 > max_line {
+                return Err(format!(
+                    "`{}`: line {} is longer than {max_line} bytes",
+                    info.path,
+                    seen + 1
+                ));
+            }
+            if batch.buf[start..].iter().all(u8::is_ascii_whitespace) {
+                batch.buf.truncate(start);
+                continue;
+            }
+            batch.lines.push((start, batch.buf.len()));
+            seen += 1;
+            if batch.is_full() {
+                let full = std::mem::replace(&mut batch, fresh());
+                out.send(Read::Lines(full)).map_err(|_| gone())?;
+            }
+        }
+        if !batch.lines.is_empty() {
+            out.send(Read::Lines(batch)).map_err(|_| gone())?;
+        }
+        Ok(())
+    })
+}
 
 /// Puts parsed objects in their places as they come, dropping at once what the analysis never
 /// reads: controllers owned by another controller (their template is their owner's) and controllers
