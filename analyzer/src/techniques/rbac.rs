@@ -51,40 +51,193 @@ fn patch_workloads_reach(p: &Permissions) -> Reach {
     union(union(a, b), c)
 }
 
-/// Adds RBAC edges for every subject with direct grants, in sorted order.
+/// Adds RBAC edges for every subject with direct grants, in sorted order. What each subject's
+/// grants reach is worked out in parallel, a chunk of subjects ahead of the edges being added (the
+/// graph grows on one thread, in the same order as ever).
 pub fn add(ctx: &mut Ctx<'_>) {
     let subjects = ctx.rbac.named_subjects.clone();
     let masters = ctx.g.vertex(VertexKind::Group, "Group/system:masters");
     let admin = ctx.cluster_admin();
     ctx.g.edge(masters, admin, Technique::SystemMasters, None);
-    for key in subjects {
-        let perms = Permissions {
-            grants: ctx.rbac.direct(&key).to_vec(),
-        };
-        if perms.is_empty() {
-            continue;
+    const CHUNK: usize = 2048;
+    let (rbac, eks) = (ctx.rbac, ctx.eks);
+    let work = |chunk: &[String]| -> Vec<Option<Reaches>> {
+        use rayon::prelude::*;
+        chunk
+            .par_iter()
+            .map(|key| {
+                let perms = Permissions {
+                    grants: rbac.direct(key).to_vec(),
+                };
+                (!perms.is_empty()).then(|| Reaches::of(&perms, eks))
+            })
+            .collect()
+    };
+    let chunks: Vec<&[String]> = subjects.chunks(CHUNK).collect();
+    let mut ready = chunks.first().map(|c| work(c)).unwrap_or_default();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let next = chunks.get(i + 1);
+        let (upcoming, ()) = rayon::join(
+            || next.map(|c| work(c)).unwrap_or_default(),
+            || {
+                for (key, reaches) in chunk.iter().zip(std::mem::take(&mut ready)) {
+                    if let Some(r) = reaches {
+                        let v = ctx.subject(key);
+                        apply(ctx, v, &r);
+                    }
+                }
+            },
+        );
+        ready = upcoming;
+    }
+}
+
+/// What one permission set reaches, for every edge RBAC gives (worked out apart from the graph,
+/// so that subjects can be worked out in parallel). Each field is named for the request it answers.
+#[derive(Default)]
+pub struct Reaches {
+    /// `*` on `*` in `*` cluster-wide.
+    wildcard_admin: bool,
+    create_pods: Reach,
+    patch_workloads: Reach,
+    patch_ns: Reach,
+    read_pods: Reach,
+    secrets: Reach,
+    tokens: Reach,
+    users: Reach,
+    groups: Reach,
+    sas: Reach,
+    write_crb: Reach,
+    write_rb: Reach,
+    bind_cr: Reach,
+    bind_r: Reach,
+    esc_cr: Reach,
+    esc_r: Reach,
+    write_cr: Reach,
+    write_r: Reach,
+    nodes_proxy: Reach,
+    csr_create: Reach,
+    csr_approve: Reach,
+    signer: Reach,
+    hooks: Reach,
+    pv: Reach,
+    patch_pods: Reach,
+    exec_pods: Reach,
+    ephemeral_containers: Reach,
+    cm: Reach,
+}
+
+impl Reaches {
+    /// Works out what `p` reaches (the `aws-auth` ConfigMap only on EKS).
+    pub fn of(p: &Permissions, eks: bool) -> Reaches {
+        if p.is_wildcard_admin() {
+            // Everything: one edge to cluster-admin says it all.
+            return Reaches {
+                wildcard_admin: true,
+                ..Reaches::default()
+            };
         }
-        let v = ctx.subject(&key);
-        add_for(ctx, v, &perms);
+        Reaches {
+            wildcard_admin: false,
+            create_pods: create_pods_reach(p),
+            patch_workloads: patch_workloads_reach(p),
+            patch_ns: p.reach(&["patch", "update"], &[""], &["namespaces"]),
+            read_pods: union(
+                p.reach(&["get", "list", "watch"], &[""], &["pods"]),
+                p.reach(&["get", "list", "watch"], &["apps"], &["deployments"]),
+            ),
+            secrets: p.reach(&["get", "list", "watch"], &[""], &["secrets"]),
+            tokens: p.reach(&["create"], &[""], &["serviceaccounts/token"]),
+            users: p.reach(&["impersonate"], &[""], &["users"]),
+            groups: p.reach(&["impersonate"], &[""], &["groups"]),
+            sas: p.reach(&["impersonate"], &[""], &["serviceaccounts"]),
+            write_crb: p.reach(
+                &["create", "update", "patch"],
+                &["rbac.authorization.k8s.io"],
+                &["clusterrolebindings"],
+            ),
+            write_rb: p.reach(
+                &["create", "update", "patch"],
+                &["rbac.authorization.k8s.io"],
+                &["rolebindings"],
+            ),
+            bind_cr: p.reach(&["bind"], &["rbac.authorization.k8s.io"], &["clusterroles"]),
+            bind_r: p.reach(&["bind"], &["rbac.authorization.k8s.io"], &["roles"]),
+            esc_cr: p.reach(
+                &["escalate"],
+                &["rbac.authorization.k8s.io"],
+                &["clusterroles"],
+            ),
+            esc_r: p.reach(&["escalate"], &["rbac.authorization.k8s.io"], &["roles"]),
+            write_cr: p.reach(
+                &["create", "update", "patch"],
+                &["rbac.authorization.k8s.io"],
+                &["clusterroles"],
+            ),
+            write_r: p.reach(
+                &["create", "update", "patch"],
+                &["rbac.authorization.k8s.io"],
+                &["roles"],
+            ),
+            nodes_proxy: p.reach(&["get", "create"], &[""], &["nodes/proxy"]),
+            csr_create: p.reach(
+                &["create"],
+                &["certificates.k8s.io"],
+                &["certificatesigningrequests"],
+            ),
+            csr_approve: p.reach(
+                &["update", "patch"],
+                &["certificates.k8s.io"],
+                &["certificatesigningrequests/approval"],
+            ),
+            signer: p.reach(&["approve"], &["certificates.k8s.io"], &["signers"]),
+            hooks: p.reach(
+                &["create", "update", "patch"],
+                &["admissionregistration.k8s.io"],
+                &[
+                    "mutatingwebhookconfigurations",
+                    "validatingwebhookconfigurations",
+                ],
+            ),
+            pv: p.reach(&["create"], &[""], &["persistentvolumes"]),
+            patch_pods: p.reach(&["patch", "update"], &[""], &["pods"]),
+            exec_pods: p.reach(&["create", "get"], &[""], &["pods/exec", "pods/attach"]),
+            ephemeral_containers: p.reach(
+                &["patch", "update"],
+                &[""],
+                &["pods/ephemeralcontainers"],
+            ),
+            cm: if eks {
+                p.reach(&["update", "patch"], &[""], &["configmaps"])
+            } else {
+                Reach::default()
+            },
+        }
     }
 }
 
 /// Adds the edges one permission set gives to vertex `v`.
 pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
+    let r = Reaches::of(p, ctx.eks);
+    apply(ctx, v, &r);
+}
+
+/// Adds the edges that what a permission set reaches gives to vertex `v`.
+fn apply(ctx: &mut Ctx<'_>, v: VertexId, r: &Reaches) {
     let inv = ctx.inv;
     let admin_crs = ctx.admin_cluster_roles.clone();
     let admin = ctx.cluster_admin();
-    if p.is_wildcard_admin() {
+    if r.wildcard_admin {
         ctx.g.edge(v, admin, Technique::RbacWildcardAdmin, None);
         return;
     }
     let namespaces = ctx.namespaces.clone();
-    let patch_ns = p.reach(&["patch", "update"], &[""], &["namespaces"]);
+    let patch_ns = &r.patch_ns;
 
     // Pod creation and controller writes: every SA and Secret of the namespace, and a node.
     for (reach, tech) in [
-        (create_pods_reach(p), Technique::RbacCreatePods),
-        (patch_workloads_reach(p), Technique::RbacPatchWorkloads),
+        (&r.create_pods, Technique::RbacCreatePods),
+        (&r.patch_workloads, Technique::RbacPatchWorkloads),
     ] {
         for ns in reach.namespaces_in(&namespaces) {
             for sa in ctx.useful_sas_in(ns).iter() {
@@ -123,18 +276,9 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
 
     // Existing pods: patch, exec/attach, ephemeral containers.
     let pod_reaches = [
-        (
-            p.reach(&["patch", "update"], &[""], &["pods"]),
-            Technique::RbacPatchPods,
-        ),
-        (
-            p.reach(&["create", "get"], &[""], &["pods/exec", "pods/attach"]),
-            Technique::RbacExecPods,
-        ),
-        (
-            p.reach(&["patch", "update"], &[""], &["pods/ephemeralcontainers"]),
-            Technique::RbacEphemeralContainers,
-        ),
+        (&r.patch_pods, Technique::RbacPatchPods),
+        (&r.exec_pods, Technique::RbacExecPods),
+        (&r.ephemeral_containers, Technique::RbacEphemeralContainers),
     ];
     for (reach, tech) in pod_reaches {
         if reach.is_empty() {
@@ -153,10 +297,7 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     }
 
     // Coder agent tokens readable from pod or deployment specs.
-    let read_pods = union(
-        p.reach(&["get", "list", "watch"], &[""], &["pods"]),
-        p.reach(&["get", "list", "watch"], &["apps"], &["deployments"]),
-    );
+    let read_pods = &r.read_pods;
     if !read_pods.is_empty() && !ctx.agent_token_pods.is_empty() {
         // Every token of a namespace: one edge to its hub; by name: straight to the pods.
         let namespaces: Vec<String> = ctx
@@ -184,7 +325,7 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     }
 
     // Secrets.
-    let secrets = p.reach(&["get", "list", "watch"], &[""], &["secrets"]);
+    let secrets = &r.secrets;
     if !secrets.is_empty() {
         for ns in secrets.namespaces_in(&namespaces) {
             for s in ctx.useful_secrets_in(ns).iter() {
@@ -197,7 +338,7 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     }
 
     // Tokens for service accounts.
-    let tokens = p.reach(&["create"], &[""], &["serviceaccounts/token"]);
+    let tokens = &r.tokens;
     if !tokens.is_empty() {
         for ns in tokens.namespaces_in(&namespaces) {
             for sa in ctx.useful_sas_in(ns).iter() {
@@ -210,9 +351,9 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     }
 
     // Impersonation: users and groups are cluster-scoped requests, so only cluster grants count.
-    let users = p.reach(&["impersonate"], &[""], &["users"]);
-    let groups = p.reach(&["impersonate"], &[""], &["groups"]);
-    let sas = p.reach(&["impersonate"], &[""], &["serviceaccounts"]);
+    let users = &r.users;
+    let groups = &r.groups;
+    let sas = &r.sas;
     match &groups.cluster {
         Some(None) => {
             let m = ctx.g.vertex(VertexKind::Group, "Group/system:masters");
@@ -265,34 +406,14 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     }
 
     // Role bindings: bind, escalate.
-    let write_crb = p.reach(
-        &["create", "update", "patch"],
-        &["rbac.authorization.k8s.io"],
-        &["clusterrolebindings"],
-    );
-    let write_rb = p.reach(
-        &["create", "update", "patch"],
-        &["rbac.authorization.k8s.io"],
-        &["rolebindings"],
-    );
-    let bind_cr = p.reach(&["bind"], &["rbac.authorization.k8s.io"], &["clusterroles"]);
-    let bind_r = p.reach(&["bind"], &["rbac.authorization.k8s.io"], &["roles"]);
-    let esc_cr = p.reach(
-        &["escalate"],
-        &["rbac.authorization.k8s.io"],
-        &["clusterroles"],
-    );
-    let esc_r = p.reach(&["escalate"], &["rbac.authorization.k8s.io"], &["roles"]);
-    let write_cr = p.reach(
-        &["create", "update", "patch"],
-        &["rbac.authorization.k8s.io"],
-        &["clusterroles"],
-    );
-    let write_r = p.reach(
-        &["create", "update", "patch"],
-        &["rbac.authorization.k8s.io"],
-        &["roles"],
-    );
+    let write_crb = &r.write_crb;
+    let write_rb = &r.write_rb;
+    let bind_cr = &r.bind_cr;
+    let bind_r = &r.bind_r;
+    let esc_cr = &r.esc_cr;
+    let esc_r = &r.esc_r;
+    let write_cr = &r.write_cr;
+    let write_r = &r.write_r;
     let powerful_cr = |name: &str| admin_crs.contains(name);
     let cluster_bind = write_crb.cluster.is_some()
         && match &bind_cr.cluster {
@@ -347,7 +468,7 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     }
 
     // Cluster-scoped escalations.
-    let nodes_proxy = p.reach(&["get", "create"], &[""], &["nodes/proxy"]);
+    let nodes_proxy = &r.nodes_proxy;
     if nodes_proxy.cluster.is_some() {
         for n in inv.nodes.iter().map(|n| n.metadata.name.clone()) {
             if nodes_proxy.covers("", &n) {
@@ -360,39 +481,24 @@ pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
             ctx.g.edge(v, any, Technique::RbacNodesProxy, None);
         }
     }
-    let csr_create = p.reach(
-        &["create"],
-        &["certificates.k8s.io"],
-        &["certificatesigningrequests"],
-    );
-    let csr_approve = p.reach(
-        &["update", "patch"],
-        &["certificates.k8s.io"],
-        &["certificatesigningrequests/approval"],
-    );
-    let signer = p.reach(&["approve"], &["certificates.k8s.io"], &["signers"]);
+    let csr_create = &r.csr_create;
+    let csr_approve = &r.csr_approve;
+    let signer = &r.signer;
     if csr_create.cluster.is_some() && csr_approve.cluster.is_some() && signer.cluster.is_some() {
         ctx.g.edge(v, admin, Technique::RbacCsrApprove, None);
     }
-    let hooks = p.reach(
-        &["create", "update", "patch"],
-        &["admissionregistration.k8s.io"],
-        &[
-            "mutatingwebhookconfigurations",
-            "validatingwebhookconfigurations",
-        ],
-    );
+    let hooks = &r.hooks;
     if hooks.cluster.is_some() {
         ctx.g.edge(v, admin, Technique::RbacAdmissionWebhook, None);
     }
-    let pv = p.reach(&["create"], &[""], &["persistentvolumes"]);
+    let pv = &r.pv;
     if pv.cluster.is_some() {
         let any = ctx.any_node();
         ctx.g
             .edge(v, any, Technique::RbacCreatePersistentVolume, None);
     }
     if ctx.eks {
-        let cm = p.reach(&["update", "patch"], &[""], &["configmaps"]);
+        let cm = &r.cm;
         if cm.covers("kube-system", "aws-auth") {
             ctx.g.edge(v, admin, Technique::RbacAwsAuth, None);
         }
