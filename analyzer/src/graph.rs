@@ -62,14 +62,19 @@ pub struct Vertex {
     pub reference: String,
 }
 
-/// An edge: a technique, with an optional detail (container, volume, binding).
-#[derive(Debug, Clone)]
+/// An edge: a technique, with an optional detail (container, volume, binding) that
+/// [`TrustGraph::detail`] reads. Kept to eight bytes: a large cluster has millions of edges, and
+/// few of them carry a detail.
+#[derive(Debug, Clone, Copy)]
 pub struct Edge {
     /// The technique.
     pub technique: Technique,
-    /// What made the edge (`container dev: hostPath /`), for people.
-    pub detail: Option<String>,
+    /// The detail's place in the graph's detail list ([`NO_DETAIL`]: none).
+    detail: u32,
 }
+
+/// [`Edge::detail`] of an edge without one.
+const NO_DETAIL: u32 = u32::MAX;
 
 /// A graph error.
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +141,8 @@ pub struct TrustGraph {
     graph: DiGraph<Vertex, Edge>,
     index: HashMap<String, NodeIndex, Fx>,
     seen: HashSet<(NodeIndex, NodeIndex, Technique), Fx>,
+    /// What made an edge, for the edges that say (`Edge::detail` indexes it).
+    details: Vec<String>,
 }
 
 /// A vertex id (stable within one graph).
@@ -172,7 +179,19 @@ impl TrustGraph {
         if from == to || !self.seen.insert((from, to, technique)) {
             return;
         }
+        let detail = match detail {
+            Some(text) => {
+                self.details.push(text);
+                self.details.len() as u32 - 1
+            }
+            None => NO_DETAIL,
+        };
         self.graph.add_edge(from, to, Edge { technique, detail });
+    }
+
+    /// What made an edge (`container dev: hostPath /`), for people, where it says.
+    pub fn detail(&self, e: &Edge) -> Option<&str> {
+        self.details.get(e.detail as usize).map(String::as_str)
     }
 
     /// Adds an edge by references; both vertices must exist.

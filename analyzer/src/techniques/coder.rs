@@ -198,10 +198,10 @@ pub fn add_workspaces(ctx: &mut Ctx<'_>) {
                     if ctx.g.vertex_at(to).kind == VertexKind::Volume {
                         ctx.g
                             .out_edges(to)
-                            .map(|(t, e)| (t, e.technique, e.detail.clone()))
+                            .map(|(t, e)| (t, e.technique, ctx.g.detail(e).map(str::to_string)))
                             .collect()
                     } else {
-                        vec![(to, e.technique, e.detail.clone())]
+                        vec![(to, e.technique, ctx.g.detail(e).map(str::to_string))]
                     };
                 for (to, technique, detail) in via {
                     let to = if ctx.g.vertex_at(to).kind == VertexKind::Node {

@@ -392,7 +392,7 @@ mod tests {
             let v = g.get(from).unwrap();
             g.out_edges(v)
                 .find(|(t, e)| e.technique == technique && g.reference(*t) == to)
-                .map(|(_, e)| e.detail.clone())
+                .map(|(_, e)| g.detail(e).map(str::to_string))
         };
         let volume = "Volume/a/custom/vault-token";
         assert_eq!(
