@@ -103,16 +103,31 @@ impl Input<'_> {
     }
 }
 
-/// Runs every check; findings sorted by severity (worst first), area, code, title.
+/// Runs every check, in parallel; findings sorted by severity (worst first), area, code, title
+/// (ties in the order of the checks, as if run one after another).
 pub fn run(input: &Input<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    storage::check(input, &mut out);
-    networking::check(input, &mut out);
-    roles::check(input, &mut out);
-    nodes::check(input, &mut out);
-    shared::check(input, &mut out);
-    external::check(input, &mut out);
-    snapshot::check(input, &mut out);
+    use rayon::prelude::*;
+    type Check = fn(&Input<'_>, &mut Vec<Finding>);
+    const CHECKS: [Check; 7] = [
+        storage::check,
+        networking::check,
+        roles::check,
+        nodes::check,
+        shared::check,
+        external::check,
+        snapshot::check,
+    ];
+    let mut out: Vec<Finding> = CHECKS
+        .par_iter()
+        .map(|check| {
+            let mut found = Vec::new();
+            check(input, &mut found);
+            found
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
