@@ -486,6 +486,8 @@ struct Hit<'a> {
     target: u32,
     cost: u32,
     edges: &'a [u32],
+    /// Whether the edges but the last are the previous hit's (same worker, same search).
+    same_prefix: bool,
 }
 
 impl Hit<'_> {
@@ -610,19 +612,24 @@ fn run_groups<A: Send>(
         }
         for &t in s.reached.iter().chain(&w.portal_only) {
             w.edges.clear();
-            let cost = match (w.via_portal.get(&t), portal_at) {
+            let (cost, same_prefix) = match (w.via_portal.get(&t), portal_at) {
                 (Some(&(c, i)), Some(p)) => {
                     path_to(s, p, &mut w.edges);
                     w.edges.extend_from_slice(&portal[i].3);
-                    c
+                    w.parent = NONE;
+                    (c, false)
                 }
                 _ => {
                     // Targets met one after another often share the vertex before them (the
                     // pods behind one hub): the path to it is walked once.
                     let last = s.slot[t as usize].prev;
-                    if last != NONE {
+                    let mut same = false;
+                    if last == NONE {
+                        w.parent = NONE;
+                    } else {
                         let parent = csr.from[last as usize];
-                        if parent != w.parent {
+                        same = parent == w.parent;
+                        if !same {
                             w.prefix.clear();
                             path_to(s, parent, &mut w.prefix);
                             w.parent = parent;
@@ -630,7 +637,7 @@ fn run_groups<A: Send>(
                         w.edges.extend_from_slice(&w.prefix);
                         w.edges.push(last);
                     }
-                    s.slot[t as usize].dist
+                    (s.slot[t as usize].dist, same)
                 }
             };
             let hit = Hit {
@@ -639,6 +646,7 @@ fn run_groups<A: Send>(
                 target: t,
                 cost,
                 edges: &w.edges,
+                same_prefix,
             };
             visit(&mut w.acc, &hit);
         }
@@ -826,9 +834,7 @@ struct Grouping {
     groups: Vec<(GroupKey, Acc)>,
     /// The last key looked up and its place.
     last: Option<(GroupKey, u32)>,
-    /// The last hit's search, its edges but the last, and what they decide.
-    order: u32,
-    prefix: Vec<u32>,
+    /// What the last hit's edges but the last decide (see [`Hit::same_prefix`]).
     state: PrefixState,
 }
 
@@ -1023,14 +1029,11 @@ pub fn find(
         let Some((&last, prefix)) = h.edges.split_last() else {
             return;
         };
+        if !h.same_prefix {
+            w.state = PrefixState::of(prefix, entries[h.group[0]].breadth, &csr, &m);
+        }
         if prefix.is_empty() && csr.tech[last as usize].is_own_asset() {
             return;
-        }
-        if h.order != w.order || prefix != w.prefix.as_slice() {
-            w.order = h.order;
-            w.prefix.clear();
-            w.prefix.extend_from_slice(prefix);
-            w.state = PrefixState::of(prefix, entries[h.group[0]].breadth, &csr, &m);
         }
         // Minimal: no intermediate jewel at least as valuable, no intermediate entry at least as
         // broad reached before any jewel (its own path is reported), no cycle through the entry.
@@ -1049,7 +1052,7 @@ pub fn find(
             let entry = &entries[k];
             let e = entry.vertex.index() as u32;
             // The searched entry (the first) is never on its own paths.
-            if i > 0 && (t == e || w.prefix.iter().any(|&x| csr.to[x as usize] == e)) {
+            if i > 0 && (t == e || prefix.iter().any(|&x| csr.to[x as usize] == e)) {
                 continue;
             }
             let key = (shape.clone(), class, t_tier, entry_class[k]);
