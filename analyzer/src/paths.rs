@@ -399,6 +399,9 @@ struct Marks {
     prune: bool,
     /// `Virtual/any-node`, searched once: entry searches stop there and take its results.
     portal: Option<u32>,
+    /// Whether a vertex is a jewel or leads to one: a search never steps onto any other vertex,
+    /// since nothing it reports can lie beyond it (see [`leads_to_jewels`]).
+    useful: Vec<bool>,
 }
 
 /// What the portal vertex reaches: (critical jewel, cost, hops, edges from the portal).
@@ -454,6 +457,9 @@ fn search(
         let via = s.slot[vi].via_jewel || (v != src && m.tier[vi] > 0);
         for e in csr.edges(v) {
             let t = csr.to[e];
+            if !m.useful[t as usize] {
+                continue;
+            }
             s.touch(t);
             let ti = t as usize;
             if s.slot[ti].done {
@@ -678,6 +684,7 @@ fn run_groups<A: Send>(
 
 fn marks(
     g: &TrustGraph,
+    csr: &Csr,
     entries: &[Entry],
     jewels: &BTreeMap<VertexId, Tier>,
     prune: bool,
@@ -691,6 +698,7 @@ fn marks(
             .collect(),
         prune,
         portal: None,
+        useful: Vec::new(),
     };
     for (v, t) in jewels {
         m.tier[v.index()] = *t as u8;
@@ -699,7 +707,41 @@ fn marks(
         let b = &mut m.breadth[e.vertex.index()];
         *b = (*b).max(e.breadth as u8);
     }
+    m.useful = leads_to_jewels(csr, &m.tier);
     m
+}
+
+/// Marks every vertex that is a jewel or has a path to one (a walk back along the edges from
+/// every jewel). Leaving the others out of a search changes nothing it reports: no path to a
+/// jewel passes through them, and the order in which the rest is settled stays the same.
+fn leads_to_jewels(csr: &Csr, tier: &[u8]) -> Vec<bool> {
+    let n = tier.len();
+    // Incoming edges by target, as compressed arrays.
+    let mut offsets = vec![0u32; n + 1];
+    for &t in &csr.to {
+        offsets[t as usize + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut fill = offsets.clone();
+    let mut sources = vec![0u32; csr.to.len()];
+    for (e, &t) in csr.to.iter().enumerate() {
+        sources[fill[t as usize] as usize] = csr.from[e];
+        fill[t as usize] += 1;
+    }
+    let mut useful: Vec<bool> = tier.iter().map(|&t| t > 0).collect();
+    let mut stack: Vec<u32> = (0..n as u32).filter(|&v| useful[v as usize]).collect();
+    while let Some(v) = stack.pop() {
+        let (a, b) = (offsets[v as usize] as usize, offsets[v as usize + 1] as usize);
+        for &f in &sources[a..b] {
+            if !useful[f as usize] {
+                useful[f as usize] = true;
+                stack.push(f);
+            }
+        }
+    }
+    useful
 }
 
 /// The cheapest cost from each entry to each reachable jewel, with no minimal-path pruning (for
@@ -720,7 +762,7 @@ pub fn cheapest_costs(
         })
         .collect();
     let jewels: BTreeMap<VertexId, Tier> = jewels.iter().map(|j| (*j, Tier::High)).collect();
-    let m = marks(g, &entries, &jewels, false);
+    let m = marks(g, &csr, &entries, &jewels, false);
     let parts = run_groups(
         &csr,
         &entries,
@@ -949,7 +991,7 @@ pub fn find(
     max_hops: usize,
 ) -> Vec<AttackPath> {
     let csr = Csr::build(g);
-    let mut m = marks(g, entries, jewels, true);
+    let mut m = marks(g, &csr, entries, jewels, true);
     // `Virtual/any-node` leads to every node and pod: search past it once, keep only critical
     // jewels (a path through it to anything less is not minimal), and let entry searches stop there.
     let portal: PortalPaths = match g.get(crate::techniques::ANY_NODE) {
