@@ -1121,8 +1121,12 @@ pub fn find(
                 }
             };
             let slot = &mut w.groups[at as usize].1;
-            let current = (slot.cost, rank[slot.example.0 as usize], slot.example.1);
-            if (h.cost, rank[t as usize], h.order) < current {
+            // (cost, rank, search order) is smaller; ranks are looked up only on a tie in cost.
+            let better = h.cost < slot.cost
+                || (h.cost == slot.cost
+                    && (rank[t as usize], h.order)
+                        < (rank[slot.example.0 as usize], slot.example.1));
+            if better {
                 slot.cost = h.cost;
                 slot.example = (t, h.order, h.steps(&csr));
             }
