@@ -733,7 +733,10 @@ fn leads_to_jewels(csr: &Csr, tier: &[u8]) -> Vec<bool> {
     let mut useful: Vec<bool> = tier.iter().map(|&t| t > 0).collect();
     let mut stack: Vec<u32> = (0..n as u32).filter(|&v| useful[v as usize]).collect();
     while let Some(v) = stack.pop() {
-        let (a, b) = (offsets[v as usize] as usize, offsets[v as usize + 1] as usize);
+        let (a, b) = (
+            offsets[v as usize] as usize,
+            offsets[v as usize + 1] as usize,
+        );
         for &f in &sources[a..b] {
             if !useful[f as usize] {
                 useful[f as usize] = true;
