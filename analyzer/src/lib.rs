@@ -14,6 +14,7 @@ pub mod commands;
 pub mod findings;
 pub mod graph;
 pub mod inventory;
+pub mod memory;
 pub mod output;
 pub mod paths;
 pub mod present;
