@@ -254,12 +254,14 @@ impl<T> Drop for Pooled<'_, T> {
 /// One vertex's search state (kept together: a search step touches all of it).
 #[derive(Clone, Copy)]
 struct Slot {
-    stamp: u32,
+    stamp: u16,
+    hops: u16,
     dist: u32,
     prev: u32,
-    hops: u16,
     done: bool,
     via_jewel: bool,
+    /// The highest jewel tier strictly between the source and this vertex on its path (0: none).
+    max_tier: u8,
 }
 
 /// The search frontier, popped in (cost, hops, vertex) order. Costs are small integers and hops
@@ -345,7 +347,7 @@ impl Frontier {
 
 /// Per-worker search state, reused across searches.
 struct Scratch {
-    generation: u32,
+    generation: u16,
     slot: Vec<Slot>,
     frontier: Frontier,
     reached: Vec<u32>,
@@ -363,6 +365,7 @@ impl Scratch {
                     hops: 0,
                     done: false,
                     via_jewel: false,
+                    max_tier: 0,
                 };
                 n
             ],
@@ -382,6 +385,7 @@ impl Scratch {
                 hops: u16::MAX,
                 done: false,
                 via_jewel: false,
+                max_tier: 0,
             };
         }
     }
@@ -410,12 +414,16 @@ type PortalPaths = Vec<(u32, u32, u16, Vec<u32>)>;
 /// Dijkstra from `src` by (cost, hops). A settled vertex is not expanded past `max_hops`, when it is
 /// terminal, a critical jewel (everything beyond merely extends the path to it), or an entry point at
 /// least as broad as the source reached before any jewel (its own path is reported instead). Fills
-/// `s.reached` with every settled jewel.
+/// `s.reached` with every settled jewel; with `only_minimal`, only with those whose path passes no
+/// jewel of their tier or higher (the grouping would drop the others: the path to them merely
+/// extends the path to that jewel).
+#[allow(clippy::too_many_arguments)]
 fn search(
     csr: &Csr,
     src: u32,
     src_breadth: u8,
     src_via_jewel: bool,
+    only_minimal: bool,
     max_hops: u16,
     m: &Marks,
     s: &mut Scratch,
@@ -439,7 +447,7 @@ fn search(
         }
         s.slot[vi].done = true;
         if v != src {
-            if m.tier[vi] > 0 {
+            if m.tier[vi] > 0 && !(only_minimal && s.slot[vi].max_tier >= m.tier[vi]) {
                 s.reached.push(v);
             }
             let stop = m.terminal[vi]
@@ -455,6 +463,11 @@ fn search(
             continue;
         }
         let via = s.slot[vi].via_jewel || (v != src && m.tier[vi] > 0);
+        let max_tier = if v == src {
+            0
+        } else {
+            s.slot[vi].max_tier.max(m.tier[vi])
+        };
         for e in csr.edges(v) {
             let t = csr.to[e];
             if !m.useful[t as usize] {
@@ -472,6 +485,7 @@ fn search(
                 s.slot[ti].hops = nh;
                 s.slot[ti].prev = e as u32;
                 s.slot[ti].via_jewel = via;
+                s.slot[ti].max_tier = max_tier;
                 s.frontier.push(nd, nh, t);
             }
         }
@@ -576,7 +590,7 @@ fn run_groups<A: Send>(
         let first = &entries[grp[0]];
         let src = first.vertex.index() as u32;
         let s = &mut w.scratch;
-        search(csr, src, first.breadth as u8, false, hops, m, s);
+        search(csr, src, first.breadth as u8, false, m.prune, hops, m, s);
         // Appends the path to `t` (edges from the source) to `buf`.
         let path_to = |s: &Scratch, t: u32, buf: &mut Vec<u32>| {
             let start = buf.len();
@@ -618,7 +632,12 @@ fn run_groups<A: Send>(
         }
         for &t in s.reached.iter().chain(&w.portal_only) {
             w.edges.clear();
-            let (cost, same_prefix) = match (w.via_portal.get(&t), portal_at) {
+            let through_portal = if w.via_portal.is_empty() {
+                None
+            } else {
+                w.via_portal.get(&t)
+            };
+            let (cost, same_prefix) = match (through_portal, portal_at) {
                 (Some(&(c, i)), Some(p)) => {
                     path_to(s, p, &mut w.edges);
                     w.edges.extend_from_slice(&portal[i].3);
@@ -933,6 +952,7 @@ impl IdSet {
     }
 
     /// Adds `x`, one of `n` vertices.
+    #[inline]
     fn insert(&mut self, x: u32, n: usize) {
         match self {
             IdSet::Bits(bits) => bits[x as usize / 64] |= 1 << (x % 64),
@@ -1002,7 +1022,7 @@ pub fn find(
             let p = v.index() as u32;
             let mut s = Scratch::new(g.vertex_count());
             let hops = max_hops.min(u16::MAX as usize - 1) as u16;
-            search(&csr, p, 0, true, hops, &m, &mut s);
+            search(&csr, p, 0, true, false, hops, &m, &mut s);
             let reached = std::mem::take(&mut s.reached);
             m.portal = Some(p);
             reached

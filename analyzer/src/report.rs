@@ -356,14 +356,20 @@ impl Report {
     /// report has taken what it needs from it, before the path search: the same report, a lower peak.
     pub fn generate_owned(inv: Inventory, settings: &Settings) -> Report {
         let analysis = Analysis::build_for(&inv, settings);
-        Report::from_analysis_owned(inv, &analysis, settings)
+        let r = Report::from_analysis_owned(inv, &analysis, settings);
+        let t = Timer::start();
+        drop(analysis);
+        t.lap("drop analysis");
+        r
     }
 
     /// [`Report::from_analysis`], dropping the inventory before the path search (see
     /// [`Report::generate_owned`]).
     pub fn from_analysis_owned(inv: Inventory, a: &Analysis, settings: &Settings) -> Report {
         let gathered = Gathered::new(&inv, a, settings);
-        drop(inv);
+        let t = Timer::start();
+        inv.drop_in_parallel();
+        t.lap("drop inventory");
         gathered.into_report(a, settings)
     }
 
@@ -504,6 +510,7 @@ impl Gathered {
         let attack_paths = paths::find(&a.graph, &entries, &jewels, settings.max_hops);
         t.lap("paths");
         let seed_coverage = coverage(&attack_paths, &findings);
+        t.lap("coverage");
         let mut summary: BTreeMap<&'static str, Counts> = BTreeMap::new();
         for p in &attack_paths {
             summary.entry("attack_paths").or_default().add(p.severity);

@@ -55,12 +55,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         max_hops: args.max_hops.max(1),
     };
     let report = Report::generate_owned(inv, &settings);
+    t.lap("analysis");
     let to_terminal = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-")
         && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let text = present::render(&report, args.format, color);
-    t.lap("analysis and rendering");
+    t.lap("rendering");
     write_output(args.output.as_deref(), text.as_bytes())?;
+    t.lap("write");
     let fail = args
         .fail_on
         .as_deref()
