@@ -178,6 +178,9 @@ pub struct Analysis {
     pub coder: CoderFacts,
     /// The trust graph.
     pub graph: TrustGraph,
+    /// The findings of the checks that do not read the graph ([`findings::checks`]), made while
+    /// the graph was built.
+    pub graph_free_findings: Vec<Finding>,
 }
 
 impl Analysis {
@@ -193,9 +196,27 @@ impl Analysis {
         t.lap("rbac");
         let coder = CoderFacts::detect(inv);
         t.lap("coder detection");
-        let graph = techniques::build_with(inv, &rbac, &coder, &settings.crown_jewels);
-        t.lap("graph");
-        Analysis { rbac, coder, graph }
+        let input = Input {
+            inv,
+            rbac: &rbac,
+            coder: &coder,
+            graph: None,
+            now: captured_at(inv),
+            workspace_ns: Default::default(),
+        };
+        // The graph grows on one thread; the checks take the other cores meanwhile.
+        let (graph, graph_free_findings) = rayon::join(
+            || techniques::build_with(inv, &rbac, &coder, &settings.crown_jewels),
+            || findings::checks(&input),
+        );
+        t.lap("graph (and the checks that do not read it)");
+        drop(input);
+        Analysis {
+            rbac,
+            coder,
+            graph,
+            graph_free_findings,
+        }
     }
 
     /// Entry points (see `docs/analysis.md`). Subjects that are cluster admins by a direct binding
@@ -412,26 +433,17 @@ impl Gathered {
         let entries = a.entries(inv);
         let jewels = a.crown_jewels(inv, settings);
         t.lap("entries and crown jewels");
-        let now = inv
-            .manifest
-            .as_ref()
-            .and_then(|m| {
-                time::OffsetDateTime::parse(
-                    &m.captured_at,
-                    &time::format_description::well_known::Rfc3339,
-                )
-                .ok()
-            })
-            .map(|t| t.unix_timestamp());
         let input = Input {
             inv,
             rbac: &a.rbac,
             coder: &a.coder,
-            graph: &a.graph,
-            now,
+            graph: Some(&a.graph),
+            now: captured_at(inv),
             workspace_ns: Default::default(),
         };
-        let findings = findings::run(&input);
+        let mut found = a.graph_free_findings.clone();
+        found.extend(findings::graph_checks(&input));
+        let findings = findings::sorted(found);
         t.lap("findings");
         let blind_spots = findings::snapshot::blind_spots(&input);
         let m = inv.manifest.as_ref();
@@ -564,6 +576,17 @@ impl Timer {
             self.cpu.set(cpu);
         }
     }
+}
+
+/// "Now" for the checks: the snapshot's capture time (Unix seconds), when the manifest says.
+fn captured_at(inv: &Inventory) -> Option<i64> {
+    let m = inv.manifest.as_ref()?;
+    let t = time::OffsetDateTime::parse(
+        &m.captured_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .ok()?;
+    Some(t.unix_timestamp())
 }
 
 /// The process' user and system CPU time so far, from `/proc/self/stat` (Linux only; assumes

@@ -72,8 +72,8 @@ pub struct Input<'a> {
     pub rbac: &'a Rbac,
     /// Coder.
     pub coder: &'a CoderFacts,
-    /// The trust graph.
-    pub graph: &'a TrustGraph,
+    /// The trust graph, once built (the checks that read it are [`graph_checks`]).
+    pub graph: Option<&'a TrustGraph>,
     /// "Now" for certificate and end-of-life checks: the snapshot's capture time (Unix seconds).
     pub now: Option<i64>,
     /// Cache of [`Input::workspace_namespaces`].
@@ -103,9 +103,16 @@ impl Input<'_> {
     }
 }
 
-/// Runs every check, in parallel; findings sorted by severity (worst first), area, code, title
-/// (ties in the order of the checks, as if run one after another).
+/// Runs every check; findings sorted by severity (worst first), area, code, title.
 pub fn run(input: &Input<'_>) -> Vec<Finding> {
+    let mut out = checks(input);
+    out.extend(graph_checks(input));
+    sorted(out)
+}
+
+/// Runs the checks that do not read the trust graph, in parallel (they can run while it is
+/// built), in check order.
+pub fn checks(input: &Input<'_>) -> Vec<Finding> {
     use rayon::prelude::*;
     type Check = fn(&Input<'_>, &mut Vec<Finding>);
     const CHECKS: [Check; 7] = [
@@ -117,7 +124,7 @@ pub fn run(input: &Input<'_>) -> Vec<Finding> {
         external::check,
         snapshot::check,
     ];
-    let mut out: Vec<Finding> = CHECKS
+    CHECKS
         .par_iter()
         .map(|check| {
             let mut found = Vec::new();
@@ -127,7 +134,19 @@ pub fn run(input: &Input<'_>) -> Vec<Finding> {
         .collect::<Vec<_>>()
         .into_iter()
         .flatten()
-        .collect();
+        .collect()
+}
+
+/// Runs the checks that read the trust graph (none without one).
+pub fn graph_checks(input: &Input<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    networking::check_graph(input, &mut out);
+    roles::check_graph(input, &mut out);
+    out
+}
+
+/// Sorts findings by severity (worst first), area, code, title.
+pub fn sorted(mut out: Vec<Finding>) -> Vec<Finding> {
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -215,43 +215,6 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
         ));
     }
     coderd_reach(input, &reps, out);
-    // Metadata endpoint.
-    let mut meta_ws = Vec::new();
-    let mut meta_other = Vec::new();
-    for v in input.graph.vertices() {
-        if input.graph.vertex_at(v).kind != crate::graph::VertexKind::Pod {
-            continue;
-        }
-        if input
-            .graph
-            .out_edges(v)
-            .any(|(_, e)| e.technique == Technique::MetadataEndpoint)
-        {
-            let r = input.graph.reference(v).to_string();
-            let ns = r.split('/').nth(1).unwrap_or("");
-            if ws.contains(ns) {
-                meta_ws.push(r);
-            } else {
-                meta_other.push(r);
-            }
-        }
-    }
-    if !meta_ws.is_empty() || !meta_other.is_empty() {
-        let sev = if meta_ws.is_empty() {
-            Severity::Medium
-        } else {
-            Severity::High
-        };
-        let n = meta_ws.len() + meta_other.len();
-        let mut objs = capped(meta_ws, 20);
-        objs.extend(capped(meta_other, 20));
-        out.push(Finding::new(
-            FindingCode::MetadataReachable,
-            sev,
-            format!("{n} pods on cloud nodes can reach the instance metadata endpoint"),
-            objs,
-        ));
-    }
     // coderd TLS.
     if coder.present() {
         let access = coder
@@ -653,6 +616,48 @@ fn coderd_reach(input: &Input<'_>, reps: &[&Pod], out: &mut Vec<Finding>) {
                 objs,
             ));
         }
+    }
+}
+
+/// The check that reads the trust graph: pods with an edge to the instance metadata endpoint.
+pub fn check_graph(input: &Input<'_>, out: &mut Vec<Finding>) {
+    let Some(g) = input.graph else {
+        return;
+    };
+    let ws = input.workspace_namespaces();
+    let mut meta_ws = Vec::new();
+    let mut meta_other = Vec::new();
+    for v in g.vertices() {
+        if g.vertex_at(v).kind != crate::graph::VertexKind::Pod {
+            continue;
+        }
+        if g.out_edges(v)
+            .any(|(_, e)| e.technique == Technique::MetadataEndpoint)
+        {
+            let r = g.reference(v).to_string();
+            let ns = r.split('/').nth(1).unwrap_or("");
+            if ws.contains(ns) {
+                meta_ws.push(r);
+            } else {
+                meta_other.push(r);
+            }
+        }
+    }
+    if !meta_ws.is_empty() || !meta_other.is_empty() {
+        let sev = if meta_ws.is_empty() {
+            Severity::Medium
+        } else {
+            Severity::High
+        };
+        let n = meta_ws.len() + meta_other.len();
+        let mut objs = capped(meta_ws, 20);
+        objs.extend(capped(meta_other, 20));
+        out.push(Finding::new(
+            FindingCode::MetadataReachable,
+            sev,
+            format!("{n} pods on cloud nodes can reach the instance metadata endpoint"),
+            objs,
+        ));
     }
 }
 

@@ -45,38 +45,7 @@ fn within_chart(rule: &crate::inventory::PolicyRule) -> bool {
 
 /// Runs the role checks.
 pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
-    let g = input.graph;
     let inv = input.inv;
-    // Cluster-admin equivalents: everything with an edge straight into Virtual/cluster-admin.
-    if let Some(admin) = g.get(CLUSTER_ADMIN) {
-        let mut subjects = Vec::new();
-        for v in g.vertices() {
-            let mut how: Vec<&str> = g
-                .out_edges(v)
-                .filter(|(t, _)| *t == admin)
-                .map(|(_, e)| e.technique.code())
-                .collect();
-            how.sort();
-            if !how.is_empty() {
-                subjects.push(format!("{} ({})", g.reference(v), how.join(", ")));
-            }
-        }
-        let non_system = subjects
-            .iter()
-            .any(|s| !s.contains("system:") && !s.starts_with("Group/system:masters"));
-        if !subjects.is_empty() {
-            out.push(Finding::new(
-                FindingCode::ClusterAdminSubjects,
-                if non_system {
-                    Severity::Medium
-                } else {
-                    Severity::Low
-                },
-                format!("{} subjects are cluster-admin equivalent", subjects.len()),
-                capped(subjects, 40),
-            ));
-        }
-    }
     // coderd.
     for sa in &input.coder.coderd_service_accounts {
         let perms = input.rbac.effective(sa);
@@ -190,6 +159,44 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             format!("{} bindings grant roles to broad groups", hits.len()),
             capped(hits, 30),
         ));
+    }
+}
+
+/// The checks that read the trust graph: subjects that are cluster-admin equivalent, and cloud
+/// identity mappings.
+pub fn check_graph(input: &Input<'_>, out: &mut Vec<Finding>) {
+    let Some(g) = input.graph else {
+        return;
+    };
+    // Cluster-admin equivalents: everything with an edge straight into Virtual/cluster-admin.
+    if let Some(admin) = g.get(CLUSTER_ADMIN) {
+        let mut subjects = Vec::new();
+        for v in g.vertices() {
+            let mut how: Vec<&str> = g
+                .out_edges(v)
+                .filter(|(t, _)| *t == admin)
+                .map(|(_, e)| e.technique.code())
+                .collect();
+            how.sort();
+            if !how.is_empty() {
+                subjects.push(format!("{} ({})", g.reference(v), how.join(", ")));
+            }
+        }
+        let non_system = subjects
+            .iter()
+            .any(|s| !s.contains("system:") && !s.starts_with("Group/system:masters"));
+        if !subjects.is_empty() {
+            out.push(Finding::new(
+                FindingCode::ClusterAdminSubjects,
+                if non_system {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                },
+                format!("{} subjects are cluster-admin equivalent", subjects.len()),
+                capped(subjects, 40),
+            ));
+        }
     }
     // Cloud mappings.
     let mut cloud = Vec::new();
