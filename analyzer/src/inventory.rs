@@ -994,15 +994,23 @@ impl Inventory {
         let (spent, recycled) = std::sync::mpsc::channel::<Batch>();
         let read = std::thread::scope(|scope| {
             let reading = scope.spawn(move || read_batches(reader, limits, batches, recycled));
+            // A batch is put in place while the next one is parsed.
+            let mut parsed: Vec<Parsed> = Vec::new();
             for item in received {
                 match item {
                     Read::Lines(batch) => {
-                        let parsed: Vec<Parsed> = batch
-                            .lines
-                            .par_iter()
-                            .map(|&(a, b)| parse_bytes(batch.kind, &batch.buf[a..b]))
-                            .collect();
-                        parsed.into_iter().for_each(|p| loader.absorb(p));
+                        let previous = std::mem::take(&mut parsed);
+                        let loader = &mut loader;
+                        (parsed, ()) = rayon::join(
+                            || {
+                                batch
+                                    .lines
+                                    .par_iter()
+                                    .map(|&(a, b)| parse_bytes(batch.kind, &batch.buf[a..b]))
+                                    .collect()
+                            },
+                            || previous.into_iter().for_each(|p| loader.absorb(p)),
+                        );
                         // The reader may be done already; the buffer is then simply dropped.
                         let _ = spent.send(batch);
                     }
@@ -1012,6 +1020,7 @@ impl Inventory {
                     }
                 }
             }
+            parsed.into_iter().for_each(|p| loader.absorb(p));
             reading.join()
         });
         let (manifest, _mismatches) = match read {
