@@ -965,7 +965,8 @@ pub struct Inventory {
     /// Optional state files the analysis reads (see [`STATE_READ`]), parsed JSON or JSON Lines (as
     /// an array).
     pub coder_files: BTreeMap<String, Value>,
-    /// Objects whose shape could not be read, by kind.
+    /// Objects whose shape could not be read, by kind. ReplicaSets and Jobs owned by a Deployment
+    /// or CronJob are not read past their owner references, so they are never counted here.
     pub unparsed: BTreeMap<String, u64>,
     pods_by_ns: HashMap<String, Vec<usize>>,
     policies_by_ns: HashMap<String, Vec<usize>>,
@@ -1372,7 +1373,7 @@ impl Loader {
                     .metadata
                     .owner_references
                     .iter()
-                    .any(|o| matches!(o.kind.as_str(), "Deployment" | "CronJob"));
+                    .any(|o| is_controlling_owner(&o.kind));
                 // Pods only ever add matches, so a controller with a pod now has one at the end.
                 if !owned && !self.has_pods(&w) {
                     self.workloads.push(*w);
@@ -1529,11 +1530,39 @@ fn known_kind(kind: &str) -> Option<&'static str> {
 trait Source {
     /// The object as `T`, or `None` where it does not fit.
     fn typed<T: DeserializeOwned>(self) -> Option<T>;
+    /// The kinds of the object's owners (nothing else is read), or `None` where they do not fit.
+    fn owners(&self) -> Option<Vec<String>>;
 }
 
 impl Source for &[u8] {
     fn typed<T: DeserializeOwned>(self) -> Option<T> {
         serde_json::from_slice(self).ok()
+    }
+
+    fn owners(&self) -> Option<Vec<String>> {
+        #[derive(Deserialize)]
+        struct Object {
+            #[serde(default)]
+            metadata: Metadata,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase")]
+        struct Metadata {
+            #[serde(default)]
+            owner_references: Vec<Owner>,
+        }
+        #[derive(Deserialize)]
+        struct Owner {
+            kind: String,
+        }
+        let o: Object = serde_json::from_slice(self).ok()?;
+        Some(
+            o.metadata
+                .owner_references
+                .into_iter()
+                .map(|r| r.kind)
+                .collect(),
+        )
     }
 }
 
@@ -1542,6 +1571,24 @@ impl Source for Value {
         strip_nulls(&mut self);
         serde_json::from_value(self).ok()
     }
+
+    fn owners(&self) -> Option<Vec<String>> {
+        let refs = self.get("metadata")?.get("ownerReferences")?.as_array()?;
+        refs.iter()
+            .map(|r| Some(r.get("kind")?.as_str()?.to_string()))
+            .collect()
+    }
+}
+
+/// Whether an owner of this kind makes a controller stand for nothing: its pod template is the
+/// owner's (a ReplicaSet's Deployment, a Job's CronJob).
+fn is_controlling_owner(kind: &str) -> bool {
+    matches!(kind, "Deployment" | "CronJob")
+}
+
+/// Whether any of the owner kinds is a controlling one ([`is_controlling_owner`]).
+fn owned_by_controller(owners: &[String]) -> bool {
+    owners.iter().any(|k| is_controlling_owner(k))
 }
 
 /// Parses one object of a kind the analysis reads (others are ignored); `None` where it does not
@@ -1582,6 +1629,15 @@ fn parse_from(kind: &'static str, source: impl Source) -> Option<Parsed> {
         | "Job"
         | "CronJob"
         | "ReplicationController" => {
+            if kind == "ReplicaSet" || kind == "Job" {
+                // Most are owned by a Deployment or CronJob and stand for nothing: only their
+                // owner references are read first.
+                if let Some(owners) = source.owners()
+                    && owned_by_controller(&owners)
+                {
+                    return Some(Parsed::Ignored);
+                }
+            }
             let mut w: RawWorkload = source.typed()?;
             w.kind = kind.to_string();
             Parsed::Workload(Box::new(w))
@@ -1656,6 +1712,31 @@ mod tests {
         ]);
         assert_eq!(inv.pods.len(), 1);
         assert_eq!(inv.unparsed.get("Pod"), Some(&1));
+    }
+
+    #[test]
+    fn owned_replica_sets_and_jobs_are_read_no_further_than_their_owners() {
+        // As JSON lines (the load's path) and as values (other front ends) alike.
+        let owned = br#"{"metadata": {"name": "rs", "namespace": "a", "ownerReferences": [{"kind": "Deployment", "name": "d"}]}, "spec": {"template": 5}}"#;
+        let alone = br#"{"metadata": {"name": "rs2", "namespace": "a"}, "spec": {"template": 5}}"#;
+        for (kind, bytes) in [("ReplicaSet", &owned[..]), ("Job", &owned[..])] {
+            assert!(
+                matches!(parse_bytes(kind, bytes), Parsed::Ignored),
+                "{kind}"
+            );
+            let v: Value = serde_json::from_slice(bytes).unwrap();
+            assert!(matches!(parse_one(kind, v), Parsed::Ignored), "{kind}");
+        }
+        // Not owned: read in full, and a bad shape is counted.
+        assert!(matches!(
+            parse_bytes("ReplicaSet", alone),
+            Parsed::Failed(_)
+        ));
+        // A Deployment is never skipped on its owners.
+        assert!(matches!(
+            parse_bytes("Deployment", owned),
+            Parsed::Failed(_)
+        ));
     }
 
     #[test]
