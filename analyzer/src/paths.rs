@@ -1180,8 +1180,9 @@ pub fn find(
             }
         }
     }
-    let mut paths: Vec<AttackPath> = acc
-        .into_iter()
+    let groups: Vec<(GroupKey, Acc)> = acc.into_iter().collect();
+    let mut paths: Vec<AttackPath> = groups
+        .into_par_iter()
         .map(|((_, target_class, _, c), a)| {
             let class = class_names[c as usize].to_string();
             let target_class = target_class_names[target_class as usize].clone();
@@ -1238,7 +1239,7 @@ pub fn find(
             }
         })
         .collect();
-    paths.sort_by(|a, b| {
+    paths.par_sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.cost.cmp(&b.cost))
