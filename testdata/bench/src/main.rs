@@ -10,6 +10,9 @@ use coder_sec_bench::cli::Cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // As `coder-sec` does; for every phase alike (the floor too, so the ratio compares like with
+    // like).
+    coder_sec_analyzer::memory::prefer_small_pages();
     match coder_sec_bench::run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
