@@ -126,9 +126,50 @@ fn apparmor_confined(p: &Pod, c: &Container) -> bool {
         || annotation.is_some_and(|a| a == "runtime/default" || a.starts_with("localhost/"))
 }
 
+/// The service-account tokens a kubelet's pods folder holds on `node` (`None`: unscheduled
+/// pods): (pod index, service-account vertex) for each running pod that mounts a token of an
+/// account with edges of its own.
+fn tokens_on(ctx: &Ctx<'_>, node: Option<&str>) -> Vec<(usize, VertexId)> {
+    let inv = ctx.inv;
+    let pods: Vec<usize> = match node {
+        Some(n) => inv.pods_on(n).to_vec(),
+        None => (0..inv.pods.len())
+            .filter(|&j| {
+                inv.pods[j]
+                    .spec
+                    .node_name
+                    .as_deref()
+                    .is_none_or(str::is_empty)
+            })
+            .collect(),
+    };
+    pods.into_iter()
+        .filter_map(|j| {
+            let q = &inv.pods[j];
+            if q.finished() || !ctx.mounts_token(q) {
+                return None;
+            }
+            let key = format!(
+                "ServiceAccount/{}/{}",
+                q.metadata.namespace,
+                q.service_account()
+            );
+            let sv = ctx.g.get(&key).filter(|v| ctx.g.has_out_edges(*v))?;
+            Some((j, sv))
+        })
+        .collect()
+}
+
 /// Adds escape edges for every running (or template) pod.
 pub fn add(ctx: &mut Ctx<'_>) {
     let inv = ctx.inv;
+    // Per node, the tokens in its kubelet's pods folder (the same for every pod that mounts it;
+    // this family adds no edges from service accounts, so they do not change meanwhile).
+    let mut kubelet_tokens: std::collections::HashMap<Option<String>, Vec<(usize, VertexId)>> =
+        std::collections::HashMap::new();
+    // Per service account, whether it reads every pod log of its namespace.
+    let mut reads_all_logs: std::collections::HashMap<String, bool> =
+        std::collections::HashMap::new();
     for (i, p) in inv.pods.iter().enumerate() {
         if p.finished() {
             continue;
@@ -201,11 +242,13 @@ pub fn add(ctx: &mut Ctx<'_>) {
                         p.metadata.namespace,
                         p.service_account()
                     );
-                    let logs = ctx
-                        .rbac
-                        .effective(&key)
-                        .reach(&["get"], &[""], &["pods/log"]);
-                    if logs.all_in(&p.metadata.namespace) {
+                    let rbac = ctx.rbac;
+                    let reads_logs = *reads_all_logs.entry(key).or_insert_with_key(|key| {
+                        rbac.effective(key)
+                            .reach(&["get"], &[""], &["pods/log"])
+                            .all_in(&p.metadata.namespace)
+                    });
+                    if reads_logs {
                         out.push((nv, Technique::EscapeVarLogSymlink, "symlink + pods/log"));
                     }
                 }
@@ -221,30 +264,12 @@ pub fn add(ctx: &mut Ctx<'_>) {
                 if is_at_or_above(&path, "/var/lib/kubelet/pods")
                     || path.starts_with("/var/lib/kubelet/pods/")
                 {
-                    let peers: Vec<usize> =
-                        match p.spec.node_name.as_deref().filter(|n| !n.is_empty()) {
-                            Some(n) => inv.pods_on(n).to_vec(),
-                            None => (0..inv.pods.len())
-                                .filter(|&j| {
-                                    inv.pods[j]
-                                        .spec
-                                        .node_name
-                                        .as_deref()
-                                        .is_none_or(str::is_empty)
-                                })
-                                .collect(),
-                        };
-                    for j in peers {
-                        let q = &inv.pods[j];
-                        if j == i || q.finished() || !ctx.mounts_token(q) {
-                            continue;
-                        }
-                        let key = format!(
-                            "ServiceAccount/{}/{}",
-                            q.metadata.namespace,
-                            q.service_account()
-                        );
-                        if let Some(sv) = ctx.g.get(&key).filter(|v| ctx.g.has_out_edges(*v)) {
+                    let node = p.spec.node_name.as_deref().filter(|n| !n.is_empty());
+                    let tokens = kubelet_tokens
+                        .entry(node.map(str::to_string))
+                        .or_insert_with(|| tokens_on(ctx, node));
+                    for &(j, sv) in tokens.iter() {
+                        if j != i {
                             out.push((sv, Technique::EscapeKubeletPodsDir, "kubelet pods folder"));
                         }
                     }
@@ -253,13 +278,18 @@ pub fn add(ctx: &mut Ctx<'_>) {
                     continue;
                 }
                 let vv = ctx.host_path_volume(i, &m.name, &path);
+                // Many edges of one mount say the same (every token in the kubelet's folder).
+                let mut said: Option<(&str, Option<String>)> = None;
                 for (to, technique, what) in out {
-                    ctx.g.edge(
-                        vv,
-                        to,
-                        technique,
-                        detail(&format!("hostPath `{path}` ({what})")),
-                    );
+                    let text = match &said {
+                        Some((w, text)) if *w == what => text.clone(),
+                        _ => {
+                            let text = detail(&format!("hostPath `{path}` ({what})"));
+                            said = Some((what, text.clone()));
+                            text
+                        }
+                    };
+                    ctx.g.edge(vv, to, technique, text);
                 }
             }
         }
