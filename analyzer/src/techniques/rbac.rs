@@ -216,7 +216,8 @@ impl Reaches {
     }
 }
 
-/// Adds the edges one permission set gives to vertex `v`.
+/// Adds the edges one permission set gives to vertex `v`. Called once per vertex at most: the
+/// edges to existing pods are added without checking for duplicates.
 pub fn add_for(ctx: &mut Ctx<'_>, v: VertexId, p: &Permissions) {
     let r = Reaches::of(p, ctx.eks);
     apply(ctx, v, &r);
@@ -284,13 +285,20 @@ fn apply(ctx: &mut Ctx<'_>, v: VertexId, r: &Reaches) {
         if reach.is_empty() {
             continue;
         }
+        // Only here are edges of these techniques made, once per subject (the caller's
+        // promise), namespace and pod vertex: no check against the graph's other edges is
+        // needed. Pods of one vertex (a name captured twice) sort next to each other.
         for ns in reach.namespaces_in(&namespaces) {
             let all = reach.all_in(ns);
+            let mut last = None;
             for &i in inv.pods_in(ns) {
                 let pod = &inv.pods[i];
                 if all || reach.covers(ns, &pod.metadata.name) {
                     let t = ctx.pod(i);
-                    ctx.g.edge(v, t, tech, None);
+                    if last != Some(t) {
+                        ctx.g.edge_once(v, t, tech);
+                        last = Some(t);
+                    }
                 }
             }
         }
@@ -547,4 +555,63 @@ pub fn namespace_admin(ctx: &mut Ctx<'_>, ns: &str) -> VertexId {
         ctx.g.edge(hub, any, tech, None);
     }
     hub
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::inventory::Inventory;
+    use crate::report::Analysis;
+
+    /// Edges to existing pods skip the duplicate check: a pod captured twice, and grants that
+    /// reach it by two bindings and by name and by namespace, still give one edge per technique.
+    #[test]
+    fn pod_edges_are_made_once_per_subject_pod_and_technique() {
+        let pod = || {
+            (
+                "Pod".to_string(),
+                json!({"metadata": {"name": "p", "namespace": "a"},
+                       "spec": {"containers": [{"name": "c", "image": "x"}]}}),
+            )
+        };
+        let role = |name: &str, names: serde_json::Value| {
+            (
+                "Role".to_string(),
+                json!({"metadata": {"name": name, "namespace": "a"},
+                       "rules": [{"apiGroups": [""], "resources": ["pods/exec", "pods"],
+                                  "verbs": ["create", "patch"], "resourceNames": names}]}),
+            )
+        };
+        let binding = |name: &str, role: &str| {
+            (
+                "RoleBinding".to_string(),
+                json!({"metadata": {"name": name, "namespace": "a"},
+                       "roleRef": {"kind": "Role", "name": role},
+                       "subjects": [{"kind": "User", "name": "dev"}]}),
+            )
+        };
+        let inv = Inventory::from_objects(vec![
+            pod(),
+            pod(),
+            role("all", json!([])),
+            role("named", json!(["p"])),
+            binding("b1", "all"),
+            binding("b2", "named"),
+        ]);
+        let a = Analysis::build(&inv);
+        let edges: Vec<(String, &str)> = a
+            .graph
+            .edges_from("User/dev")
+            .into_iter()
+            .filter(|(to, _)| to == "Pod/a/p")
+            .collect();
+        assert_eq!(
+            edges,
+            [
+                ("Pod/a/p".to_string(), "rbac-exec-pods"),
+                ("Pod/a/p".to_string(), "rbac-patch-pods"),
+            ]
+        );
+    }
 }
