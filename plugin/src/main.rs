@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `analyze` and `scan` run the analyzer in this process: ordinary pages, as `coder-sec` uses.
+    coder_sec_analyzer::memory::prefer_small_pages();
     match coder_sec_plugin::run() {
         Ok(code) => code,
         Err(error) => coder_sec_plugin::report_error(&error),
