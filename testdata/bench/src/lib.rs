@@ -12,6 +12,7 @@
 //! Every measured phase runs in its own process, so its peak RSS is its own. The results make one
 //! Markdown table ([`table`]) and a JSON file ([`Results`]).
 
+pub mod answers;
 pub mod cli;
 pub mod data;
 pub mod phase;
@@ -122,6 +123,8 @@ pub struct SizeResult {
     pub kubectl_stdout_bytes: Option<u64>,
     /// `snapshot_bytes / raw_json_bytes`.
     pub snapshot_share: Option<f64>,
+    /// What the analysis said of each path the generator planted (empty when it did not finish).
+    pub planted: Vec<answers::PlantedAnswer>,
 }
 
 /// One target of the issue, checked on the `large` figures.
@@ -258,6 +261,9 @@ pub fn bench_size(
         }
     }
     r.ratio = r.analyze_seconds.map(|a| a / r.floor_seconds);
+    if r.analyze_seconds.is_some() {
+        r.planted = answers::check(&inputs.snapshot, &report)?;
+    }
     if cli.no_capture {
         return Ok(r);
     }

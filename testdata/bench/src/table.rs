@@ -64,9 +64,9 @@ pub fn render(r: &Results) -> String {
     }
     s.push('\n');
     s.push_str(
-        "| size | load | graph | paths + findings | JSON report | analyze µs / object | analyze RSS / object | floor peak RSS | kubectl peak RSS | paths | findings |\n",
+        "| size | load | graph | paths + findings | JSON report | analyze µs / object | analyze RSS / object | floor peak RSS | kubectl peak RSS | paths | findings | planted found |\n",
     );
-    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for z in &r.sizes {
         let a = &z.analyze_phases;
         let per = |v: f64| {
@@ -78,7 +78,7 @@ pub fn render(r: &Results) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {:.0} B | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.0} B | {} | {} | {} | {} | {} |",
             z.size,
             secs(a.load_seconds),
             secs(a.graph_seconds),
@@ -90,6 +90,7 @@ pub fn render(r: &Results) -> String {
             opt(z.kubectl_peak_rss_bytes, mib),
             thousands(a.attack_paths),
             thousands(a.findings),
+            planted(z),
         );
     }
     s.push('\n');
@@ -109,6 +110,29 @@ pub fn render(r: &Results) -> String {
         );
     }
     s
+}
+
+/// `found/planted`, naming those not found (`n/a` when the analysis did not finish).
+fn planted(z: &SizeResult) -> String {
+    if z.planted.is_empty() {
+        return "n/a".into();
+    }
+    let found = z.planted.iter().filter(|p| p.found).count();
+    let missed: Vec<&str> = z
+        .planted
+        .iter()
+        .filter(|p| !p.found)
+        .map(|p| p.id.as_str())
+        .collect();
+    if missed.is_empty() {
+        format!("{found}/{}", z.planted.len())
+    } else {
+        format!(
+            "{found}/{} (missed: {})",
+            z.planted.len(),
+            missed.join(", ")
+        )
+    }
 }
 
 /// The analysis time, or `> LIMIT s (killed)`.

@@ -82,6 +82,13 @@ fn small_runs_end_to_end() {
         assert!(s[key].as_u64().unwrap() > 0, "{key}: {s}");
     }
     assert!(s["kinds"].as_u64().unwrap() > 20, "{s}");
+    // The answer, not only the time: every path the generator planted is found.
+    let planted = s["planted"].as_array().unwrap();
+    assert_eq!(planted.len(), 6, "{s}");
+    for p in planted {
+        assert_eq!(p["found"], true, "{p}");
+    }
+    assert!(table.contains("| 6/6 |"), "{table}");
     assert!(
         s["analyze_phases"]["attack_paths"].as_u64().unwrap() > 0,
         "{s}"
