@@ -210,6 +210,11 @@ impl Csr {
 
 const NONE: u32 = u32::MAX;
 
+/// The search's hop limit for `max_hops` (one below `u16::MAX`, so a hop count never overflows).
+fn hop_limit(max_hops: usize) -> u16 {
+    max_hops.min(u16::MAX as usize - 1) as u16
+}
+
 /// (cost, hops, vertex) packed so that the integer order is the tuple order (one comparison per
 /// heap step instead of three).
 fn heap_key(d: u32, h: u16, v: u32) -> u128 {
@@ -372,6 +377,18 @@ impl Scratch {
             frontier: Frontier::new(),
             reached: Vec::new(),
         }
+    }
+
+    /// Appends the path the last search found to `t` (edge indices from the source) to `buf`.
+    fn path_to(&self, csr: &Csr, t: u32, buf: &mut Vec<u32>) {
+        let start = buf.len();
+        let mut v = t;
+        while self.slot[v as usize].prev != NONE {
+            let e = self.slot[v as usize].prev;
+            buf.push(e);
+            v = csr.from[e as usize];
+        }
+        buf[start..].reverse();
     }
 
     fn touch(&mut self, v: u32) {
@@ -566,7 +583,7 @@ fn run_groups<A: Send>(
         grp.sort_by_key(|&k| entries[k].vertex.index());
     }
     groups.sort_by_key(|grp| entries[grp[0]].vertex.index());
-    let hops = max_hops.min(u16::MAX as usize - 1) as u16;
+    let hops = hop_limit(max_hops);
     if std::env::var_os("CODER_SEC_TIMINGS").is_some() {
         eprintln!(
             "timing: {} entry points in {} searches",
@@ -591,17 +608,6 @@ fn run_groups<A: Send>(
         let src = first.vertex.index() as u32;
         let s = &mut w.scratch;
         search(csr, src, first.breadth as u8, false, m.prune, hops, m, s);
-        // Appends the path to `t` (edges from the source) to `buf`.
-        let path_to = |s: &Scratch, t: u32, buf: &mut Vec<u32>| {
-            let start = buf.len();
-            let mut v = t;
-            while s.slot[v as usize].prev != NONE {
-                let e = s.slot[v as usize].prev;
-                buf.push(e);
-                v = csr.from[e as usize];
-            }
-            buf[start..].reverse();
-        };
         // Through the portal: its own paths, appended to the path to it, where cheaper than
         // the direct one (every portal target is a jewel, so it was reached directly exactly
         // when it was settled here).
@@ -639,7 +645,7 @@ fn run_groups<A: Send>(
             };
             let (cost, same_prefix) = match (through_portal, portal_at) {
                 (Some(&(c, i)), Some(p)) => {
-                    path_to(s, p, &mut w.edges);
+                    s.path_to(csr, p, &mut w.edges);
                     w.edges.extend_from_slice(&portal[i].3);
                     w.parent = NONE;
                     (c, false)
@@ -656,7 +662,7 @@ fn run_groups<A: Send>(
                         same = parent == w.parent;
                         if !same {
                             w.prefix.clear();
-                            path_to(s, parent, &mut w.prefix);
+                            s.path_to(csr, parent, &mut w.prefix);
                             w.parent = parent;
                         }
                         w.edges.extend_from_slice(&w.prefix);
@@ -917,10 +923,18 @@ struct Acc {
 }
 
 impl Acc {
+    /// Whether an example (cost, target, search order) comes before this group's: cheaper, then
+    /// the target first in reference order (`rank`), then the earlier search. Ranks are looked up
+    /// only on a tie in cost.
+    fn beaten_by(&self, cost: u32, target: u32, order: u32, rank: &[u32]) -> bool {
+        cost < self.cost
+            || (cost == self.cost
+                && (rank[target as usize], order) < (rank[self.example.0 as usize], self.example.1))
+    }
+
     /// Takes in what another worker gathered for the same group.
     fn merge(&mut self, other: Acc, rank: &[u32], n: usize) {
-        let key = |a: &Acc| (a.cost, rank[a.example.0 as usize], a.example.1);
-        if key(&other) < key(self) {
+        if self.beaten_by(other.cost, other.example.0, other.example.1, rank) {
             self.cost = other.cost;
             self.example = other.example;
         }
@@ -1021,7 +1035,7 @@ pub fn find(
         Some(v) => {
             let p = v.index() as u32;
             let mut s = Scratch::new(g.vertex_count());
-            let hops = max_hops.min(u16::MAX as usize - 1) as u16;
+            let hops = hop_limit(max_hops);
             search(&csr, p, 0, true, false, hops, &m, &mut s);
             let reached = std::mem::take(&mut s.reached);
             m.portal = Some(p);
@@ -1030,13 +1044,7 @@ pub fn find(
                 .filter(|&t| m.tier[t as usize] >= Tier::Critical as u8)
                 .map(|t| {
                     let mut edges = Vec::new();
-                    let mut v = t;
-                    while s.slot[v as usize].prev != NONE {
-                        let e = s.slot[v as usize].prev;
-                        edges.push(e);
-                        v = csr.from[e as usize];
-                    }
-                    edges.reverse();
+                    s.path_to(&csr, t, &mut edges);
                     (t, s.slot[t as usize].dist, s.slot[t as usize].hops, edges)
                 })
                 .collect()
@@ -1144,12 +1152,7 @@ pub fn find(
                 }
             };
             let slot = &mut w.groups[at as usize].1;
-            // (cost, rank, search order) is smaller; ranks are looked up only on a tie in cost.
-            let better = h.cost < slot.cost
-                || (h.cost == slot.cost
-                    && (rank[t as usize], h.order)
-                        < (rank[slot.example.0 as usize], slot.example.1));
-            if better {
+            if slot.beaten_by(h.cost, t, h.order, &rank) {
                 slot.cost = h.cost;
                 slot.example = (t, h.order, h.steps(&csr));
             }
