@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+use coder_sec_model::archive::{LineError, append_line};
 use coder_sec_model::{Manifest, ReadLimits, SnapshotReader};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -1297,21 +1298,19 @@ fn read_batches(
         let mut seen = 0usize;
         loop {
             let start = batch.buf.len();
-            let n = std::io::BufRead::read_until(
-                &mut std::io::Read::take(&mut *r, max_line + 1),
-                b'\n',
-                &mut batch.buf,
-            )
-            .map_err(|e| e.to_string())?;
+            let n = match append_line(r, max_line, &mut batch.buf) {
+                Ok(n) => n,
+                Err(LineError::Io(e)) => return Err(e.to_string()),
+                Err(LineError::TooLong) => {
+                    return Err(format!(
+                        "`{}`: line {} is longer than {max_line} bytes",
+                        info.path,
+                        seen + 1
+                    ));
+                }
+            };
             if n == 0 {
                 break;
-            }
-            if n as u64 > max_line {
-                return Err(format!(
-                    "`{}`: line {} is longer than {max_line} bytes",
-                    info.path,
-                    seen + 1
-                ));
             }
             if batch.buf[start..].iter().all(u8::is_ascii_whitespace) {
                 batch.buf.truncate(start);
