@@ -1228,7 +1228,6 @@ impl Inventory {
     }
 }
 
-/// One parsed object.
 /// The state files [`Inventory::load`] reads, by path prefix: the Coder API's answers and the
 /// capturing identity's rules. The capture's own summaries (`coder/deployments.json`, the workspace
 /// summary, Helm records) restate objects the analysis reads from the kinds, so they are skipped.
@@ -1466,6 +1465,7 @@ impl Loader {
     }
 }
 
+/// One parsed object.
 enum Parsed {
     Namespace(Namespace),
     Node(Node),

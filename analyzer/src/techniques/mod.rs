@@ -125,6 +125,7 @@ impl<'a> Ctx<'a> {
         let sa_groups_granted = ["Group/system:serviceaccounts", "Group/system:authenticated"]
             .iter()
             .any(|g| !rbac.direct(g).is_empty());
+        let aws_auth = inv.aws_auth();
         Ctx {
             extra_jewels: Vec::new(),
             sa_groups_granted,
@@ -141,8 +142,8 @@ impl<'a> Ctx<'a> {
                 .collect(),
             agent_token_pods,
             pod_ids: vec![None; inv.pods.len()],
-            aws_auth: inv.aws_auth(),
-            eks: inv.aws_auth().is_some()
+            aws_auth,
+            eks: aws_auth.is_some()
                 || inv.nodes.iter().any(|n| {
                     n.spec
                         .provider_id
