@@ -10,6 +10,26 @@ pub struct Rng {
 /// Letters Kubernetes uses for generated name suffixes (no vowels, no look-alikes).
 const SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
+/// The suffix after `suffix` in the name-suffix alphabet's order, as a base-27 number that wraps
+/// around (a suffix drawn twice moves on to this one: no extra draw, so the rest of the cluster stays
+/// the same). Characters outside the alphabet count as its first.
+pub fn next_suffix(suffix: &str) -> String {
+    let mut digits: Vec<usize> = suffix
+        .bytes()
+        .map(|b| SUFFIX_ALPHABET.iter().position(|&a| a == b).unwrap_or(0))
+        .collect();
+    for d in digits.iter_mut().rev() {
+        *d = (*d + 1) % SUFFIX_ALPHABET.len();
+        if *d != 0 {
+            break;
+        }
+    }
+    digits
+        .into_iter()
+        .map(|d| char::from(SUFFIX_ALPHABET[d]))
+        .collect()
+}
+
 impl Rng {
     /// A generator for `seed`, mixed with `stream` so that independent parts of the cluster draw from
     /// independent sequences (adding a draw in one part does not shift the others).
@@ -130,6 +150,14 @@ pub fn apportion(total: u64, weights: &[f64]) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn next_suffix_counts_in_the_alphabet_and_wraps() {
+        assert_eq!(next_suffix("bbbbb"), "bbbbc");
+        assert_eq!(next_suffix("bbbb9"), "bbbcb");
+        assert_eq!(next_suffix("99999"), "bbbbb");
+        assert_ne!(next_suffix("x2x7q"), "x2x7q");
+    }
 
     #[test]
     fn same_seed_same_sequence_and_streams_differ() {

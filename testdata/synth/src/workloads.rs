@@ -352,6 +352,8 @@ pub fn daemon_set<E>(
             ("pod-template-generation", "1"),
         ],
     );
+    // Pod names are unique in a namespace; at 5,000 nodes a drawn suffix repeats now and then.
+    let mut taken = std::collections::HashSet::new();
     for i in 0..nodes.len() {
         let on = Workload {
             ns: w.ns,
@@ -362,7 +364,11 @@ pub fn daemon_set<E>(
             spec: w.spec.clone(),
             placement: Placement::Node(i),
         };
-        let name = format!("{}-{}", w.name, rng.suffix(5));
+        let mut suffix = rng.suffix(5);
+        while !taken.insert(suffix.clone()) {
+            suffix = crate::rng::next_suffix(&suffix);
+        }
+        let name = format!("{}-{suffix}", w.name);
         emit_pod(
             out,
             nodes,
