@@ -17,6 +17,7 @@ pub mod inventory;
 pub mod memory;
 pub mod output;
 pub mod paths;
+pub mod severity;
 pub mod present;
 pub mod rbac;
 pub mod report;

@@ -11,7 +11,8 @@ use crate::findings::snapshot::BlindSpot;
 use crate::findings::{self, Finding, Input};
 use crate::graph::{TrustGraph, VertexId, VertexKind};
 use crate::inventory::{Inventory, pod_ref};
-use crate::paths::{self, AttackPath, Breadth, Entry, Severity, Tier};
+use crate::paths::{self, AttackPath, Entry};
+use crate::severity::{Breadth, Severity, Tier};
 use crate::rbac::Rbac;
 use crate::seed::SeedBullet;
 use crate::techniques::{self, ANY_NODE, CLUSTER_ADMIN, coder as ct};
@@ -421,7 +422,7 @@ impl Report {
 /// inventory can be dropped first.
 struct Gathered {
     entries: Vec<paths::Entry>,
-    jewels: BTreeMap<VertexId, paths::Tier>,
+    jewels: BTreeMap<VertexId, Tier>,
     findings: Vec<Finding>,
     blind_spots: Vec<crate::findings::snapshot::BlindSpot>,
     snapshot: SnapshotSummary,

@@ -10,7 +10,7 @@ use super::LimitArgs;
 use crate::cli::{EXIT_CLEAN, EXIT_FINDINGS};
 use crate::inventory::Inventory;
 use crate::output::write_output;
-use crate::paths::Severity;
+use crate::severity::Severity;
 use crate::present::{self, Format};
 use crate::report::{Report, Settings};
 

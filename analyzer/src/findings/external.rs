@@ -8,7 +8,7 @@ use coder_sec_model::redact::is_marker;
 use crate::catalog::FindingCode;
 use crate::coder::{CoderRole, Setting, coder_role};
 use crate::inventory::pod_ref;
-use crate::paths::Severity;
+use crate::severity::Severity;
 use crate::techniques::registry::REGISTRY_ENV;
 
 use super::{Finding, Input, capped, nref};

@@ -17,7 +17,7 @@ use crate::catalog::{Area, FindingCode};
 use crate::coder::CoderFacts;
 use crate::graph::TrustGraph;
 use crate::inventory::Inventory;
-use crate::paths::Severity;
+use crate::severity::Severity;
 use crate::rbac::Rbac;
 use crate::seed::SeedBullet;
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::catalog::{FindingCode, Technique};
 use crate::coder::Setting;
 use crate::inventory::{Pod, Secret, pod_ref};
-use crate::paths::Severity;
+use crate::severity::Severity;
 use crate::techniques::network;
 
 use super::{Finding, Input, capped, nref};

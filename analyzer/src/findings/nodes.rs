@@ -1,7 +1,7 @@
 //! Node security: kubelet versions behind, skewed or past upstream end of life.
 
 use crate::catalog::FindingCode;
-use crate::paths::Severity;
+use crate::severity::Severity;
 
 use super::{Finding, Input, capped};
 

@@ -3,7 +3,7 @@
 
 use crate::catalog::{FindingCode, Technique};
 use crate::graph::VertexKind;
-use crate::paths::Severity;
+use crate::severity::Severity;
 use crate::rbac::rule_matches;
 use crate::techniques::CLUSTER_ADMIN;
 

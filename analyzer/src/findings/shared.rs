@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::FindingCode;
 use crate::inventory::{Container, Pod, pod_ref};
-use crate::paths::Severity;
+use crate::severity::Severity;
 
 use super::{Finding, Input, capped};
 
@@ -161,7 +161,7 @@ mod tests {
     use serde_json::json;
 
     use crate::inventory::Inventory;
-    use crate::paths::Severity;
+    use crate::severity::Severity;
     use crate::report::{Report, Settings};
 
     #[test]

@@ -5,7 +5,7 @@ use coder_sec_model::KindStatus;
 use serde::Serialize;
 
 use crate::catalog::FindingCode;
-use crate::paths::Severity;
+use crate::severity::Severity;
 
 use super::{Finding, Input};
 

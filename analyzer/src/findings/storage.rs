@@ -1,7 +1,7 @@
 //! Storage: quotas, ephemeral limits, encryption, reclaim policy, hostPath volumes.
 
 use crate::catalog::FindingCode;
-use crate::paths::Severity;
+use crate::severity::Severity;
 
 use super::{Finding, Input, nref};
 

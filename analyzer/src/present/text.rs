@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::paths::Severity;
+use crate::severity::Severity;
 use crate::report::{CoverageStatus, Report};
 
 /// How many paths the text report lists in full.

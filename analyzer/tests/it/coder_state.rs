@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use coder_sec_analyzer::findings::Finding;
-use coder_sec_analyzer::paths::Severity;
+use coder_sec_analyzer::severity::Severity;
 
 use super::support::{Analysed, analyse_with_state, scenario_files};
 

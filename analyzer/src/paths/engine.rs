@@ -1,0 +1,623 @@
+//! The search engine: the graph flattened into adjacency arrays, Dijkstra by (cost, hops) with a
+//! bucket frontier, and the parallel runs over groups of entries with identical outgoing edges.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use crate::catalog::Technique;
+use crate::graph::{Fx, TrustGraph, VertexId};
+use crate::techniques::CLUSTER_ADMIN;
+
+use super::*;
+
+/// Flattened adjacency.
+pub(super) struct Csr {
+    /// The largest edge cost.
+    pub(super) max_cost: u32,
+    pub(super) offsets: Vec<u32>,
+    pub(super) from: Vec<u32>,
+    pub(super) to: Vec<u32>,
+    pub(super) cost: Vec<u32>,
+    pub(super) tech: Vec<Technique>,
+}
+
+impl Csr {
+    pub(super) fn build(g: &TrustGraph) -> Csr {
+        let n = g.vertex_count();
+        let mut csr = Csr {
+            max_cost: 0,
+            offsets: Vec::with_capacity(n + 1),
+            from: Vec::with_capacity(g.edge_count()),
+            to: Vec::with_capacity(g.edge_count()),
+            cost: Vec::with_capacity(g.edge_count()),
+            tech: Vec::with_capacity(g.edge_count()),
+        };
+        let mut buf: Vec<(u32, Technique)> = Vec::new();
+        for v in g.vertices() {
+            csr.offsets.push(csr.to.len() as u32);
+            buf.clear();
+            buf.extend(g.out_edges(v).map(|(t, e)| (t.index() as u32, e.technique)));
+            buf.sort();
+            for &(t, tech) in &buf {
+                csr.from.push(v.index() as u32);
+                csr.to.push(t);
+                csr.cost.push(tech.cost());
+                csr.tech.push(tech);
+            }
+        }
+        csr.offsets.push(csr.to.len() as u32);
+        csr.max_cost = csr.cost.iter().copied().max().unwrap_or(0);
+        csr
+    }
+
+    pub(super) fn edges(&self, v: u32) -> std::ops::Range<usize> {
+        self.offsets[v as usize] as usize..self.offsets[v as usize + 1] as usize
+    }
+}
+
+pub(super) const NONE: u32 = u32::MAX;
+
+/// The search's hop limit for `max_hops` (one below `u16::MAX`, so a hop count never overflows).
+pub(super) fn hop_limit(max_hops: usize) -> u16 {
+    max_hops.min(u16::MAX as usize - 1) as u16
+}
+
+/// (cost, hops, vertex) packed so that the integer order is the tuple order (one comparison per
+/// heap step instead of three).
+pub(super) fn heap_key(d: u32, h: u16, v: u32) -> u128 {
+    ((d as u128) << 48) | ((h as u128) << 32) | v as u128
+}
+
+/// A worker's state borrowed from a pool, returned when dropped.
+pub(super) struct Pooled<'a, T> {
+    pub(super) item: Option<T>,
+    pub(super) pool: &'a Mutex<Vec<T>>,
+}
+
+impl<'a, T> Pooled<'a, T> {
+    /// The last state returned to the pool, or a new one from `make`.
+    pub(super) fn take(pool: &'a Mutex<Vec<T>>, make: impl FnOnce() -> T) -> Pooled<'a, T> {
+        let item = pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_else(make);
+        Pooled {
+            item: Some(item),
+            pool,
+        }
+    }
+
+    /// The state (always there until dropped).
+    pub(super) fn get(&mut self) -> Option<&mut T> {
+        self.item.as_mut()
+    }
+}
+
+impl<T> Drop for Pooled<'_, T> {
+    fn drop(&mut self) {
+        if let Some(item) = self.item.take() {
+            let mut p = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            p.push(item);
+        }
+    }
+}
+
+/// One vertex's search state (kept together: a search step touches all of it).
+#[derive(Clone, Copy)]
+pub(super) struct Slot {
+    pub(super) stamp: u16,
+    pub(super) hops: u16,
+    pub(super) dist: u32,
+    pub(super) prev: u32,
+    pub(super) done: bool,
+    pub(super) via_jewel: bool,
+    /// The highest jewel tier strictly between the source and this vertex on its path (0: none).
+    pub(super) max_tier: u8,
+}
+
+/// The search frontier, popped in (cost, hops, vertex) order. Costs are small integers and hops
+/// are bounded, so where there are few enough (cost, hops) pairs each gets a bucket instead of a
+/// place in a binary heap: a bucket is sorted by vertex once, when the search reaches it, and
+/// nothing is pushed into it after (every step adds a hop), so the order is the heap's exactly.
+pub(super) struct Frontier {
+    /// Keys from [`heap_key`]: smallest (cost, hops, vertex) first (when buckets would be too many).
+    pub(super) heap: BinaryHeap<Reverse<u128>>,
+    /// Vertices by `cost × width + hops`.
+    pub(super) buckets: Vec<Vec<u32>>,
+    pub(super) use_buckets: bool,
+    /// Hop limit + 1.
+    pub(super) width: usize,
+    /// The bucket being popped (sorted, largest vertex first).
+    pub(super) cur: usize,
+    /// Vertices in the buckets.
+    pub(super) len: usize,
+}
+
+impl Frontier {
+    /// The most buckets kept (beyond, the heap is used).
+    const MAX_BUCKETS: usize = 1 << 16;
+
+    pub(super) fn new() -> Frontier {
+        Frontier {
+            heap: BinaryHeap::new(),
+            buckets: Vec::new(),
+            use_buckets: false,
+            width: 1,
+            cur: 0,
+            len: 0,
+        }
+    }
+
+    /// Empties the frontier for a search with these bounds.
+    pub(super) fn reset(&mut self, max_cost: u32, max_hops: u16) {
+        self.heap.clear();
+        if self.len > 0 {
+            self.buckets.iter_mut().for_each(Vec::clear);
+            self.len = 0;
+        }
+        self.width = max_hops as usize + 1;
+        let needed = (max_cost as usize)
+            .saturating_mul(max_hops as usize)
+            .saturating_add(1)
+            .saturating_mul(self.width);
+        self.use_buckets = needed <= Self::MAX_BUCKETS;
+        if self.use_buckets && self.buckets.len() < needed {
+            self.buckets.resize_with(needed, Vec::new);
+        }
+        self.cur = 0;
+    }
+
+    pub(super) fn push(&mut self, d: u32, h: u16, v: u32) {
+        if self.use_buckets {
+            self.buckets[d as usize * self.width + h as usize].push(v);
+            self.len += 1;
+        } else {
+            self.heap.push(Reverse(heap_key(d, h, v)));
+        }
+    }
+
+    pub(super) fn pop(&mut self) -> Option<(u32, u16, u32)> {
+        if !self.use_buckets {
+            let Reverse(key) = self.heap.pop()?;
+            return Some(((key >> 48) as u32, (key >> 32) as u16, key as u32));
+        }
+        if self.len == 0 {
+            return None;
+        }
+        loop {
+            if let Some(v) = self.buckets[self.cur].pop() {
+                self.len -= 1;
+                let (d, h) = (self.cur / self.width, self.cur % self.width);
+                return Some((d as u32, h as u16, v));
+            }
+            self.cur += 1;
+            self.buckets[self.cur].sort_unstable_by(|a, b| b.cmp(a));
+        }
+    }
+}
+
+/// Per-worker search state, reused across searches.
+pub(super) struct Scratch {
+    pub(super) generation: u16,
+    pub(super) slot: Vec<Slot>,
+    pub(super) frontier: Frontier,
+    pub(super) reached: Vec<u32>,
+}
+
+impl Scratch {
+    pub(super) fn new(n: usize) -> Scratch {
+        Scratch {
+            generation: 0,
+            slot: vec![
+                Slot {
+                    stamp: 0,
+                    dist: 0,
+                    prev: NONE,
+                    hops: 0,
+                    done: false,
+                    via_jewel: false,
+                    max_tier: 0,
+                };
+                n
+            ],
+            frontier: Frontier::new(),
+            reached: Vec::new(),
+        }
+    }
+
+    /// Appends the path the last search found to `t` (edge indices from the source) to `buf`.
+    pub(super) fn path_to(&self, csr: &Csr, t: u32, buf: &mut Vec<u32>) {
+        let start = buf.len();
+        let mut v = t;
+        while self.slot[v as usize].prev != NONE {
+            let e = self.slot[v as usize].prev;
+            buf.push(e);
+            v = csr.from[e as usize];
+        }
+        buf[start..].reverse();
+    }
+
+    pub(super) fn touch(&mut self, v: u32) {
+        let generation = self.generation;
+        let slot = &mut self.slot[v as usize];
+        if slot.stamp != generation {
+            *slot = Slot {
+                stamp: generation,
+                dist: u32::MAX,
+                prev: NONE,
+                hops: u16::MAX,
+                done: false,
+                via_jewel: false,
+                max_tier: 0,
+            };
+        }
+    }
+}
+
+/// What the search knows about vertices (indexed by vertex).
+pub(super) struct Marks {
+    /// Tier of a crown jewel (0: not a jewel).
+    pub(super) tier: Vec<u8>,
+    /// Breadth of an entry point (0: not an entry).
+    pub(super) breadth: Vec<u8>,
+    /// Never expanded (`Virtual/cluster-admin`).
+    pub(super) terminal: Vec<bool>,
+    /// Whether minimal-path pruning applies (off for the plain cost comparison).
+    pub(super) prune: bool,
+    /// `Virtual/any-node`, searched once: entry searches stop there and take its results.
+    pub(super) portal: Option<u32>,
+    /// Whether a vertex is a jewel or leads to one: a search never steps onto any other vertex,
+    /// since nothing it reports can lie beyond it (see [`leads_to_jewels`]).
+    pub(super) useful: Vec<bool>,
+}
+
+/// What the portal vertex reaches: (critical jewel, cost, hops, edges from the portal).
+pub(super) type PortalPaths = Vec<(u32, u32, u16, Vec<u32>)>;
+
+/// Dijkstra from `src` by (cost, hops). A settled vertex is not expanded past `max_hops`, when it is
+/// terminal, a critical jewel (everything beyond merely extends the path to it), or an entry point at
+/// least as broad as the source reached before any jewel (its own path is reported instead). Fills
+/// `s.reached` with every settled jewel; with `only_minimal`, only with those whose path passes no
+/// jewel of their tier or higher (the grouping would drop the others: the path to them merely
+/// extends the path to that jewel).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn search(
+    csr: &Csr,
+    src: u32,
+    src_breadth: u8,
+    src_via_jewel: bool,
+    only_minimal: bool,
+    max_hops: u16,
+    m: &Marks,
+    s: &mut Scratch,
+) {
+    s.generation = s.generation.wrapping_add(1);
+    if s.generation == 0 {
+        s.slot.iter_mut().for_each(|x| x.stamp = 0);
+        s.generation = 1;
+    }
+    s.frontier.reset(csr.max_cost, max_hops);
+    s.reached.clear();
+    s.touch(src);
+    s.slot[src as usize].dist = 0;
+    s.slot[src as usize].hops = 0;
+    s.slot[src as usize].via_jewel = src_via_jewel;
+    s.frontier.push(0, 0, src);
+    while let Some((d, h, v)) = s.frontier.pop() {
+        let vi = v as usize;
+        if s.slot[vi].done || d != s.slot[vi].dist || h != s.slot[vi].hops {
+            continue;
+        }
+        s.slot[vi].done = true;
+        if v != src {
+            if m.tier[vi] > 0 && !(only_minimal && s.slot[vi].max_tier >= m.tier[vi]) {
+                s.reached.push(v);
+            }
+            let stop = m.terminal[vi]
+                || (m.prune && m.portal == Some(v))
+                || (m.prune
+                    && (m.tier[vi] >= Tier::Critical as u8
+                        || (m.breadth[vi] >= src_breadth && !s.slot[vi].via_jewel)));
+            if stop {
+                continue;
+            }
+        }
+        if h >= max_hops {
+            continue;
+        }
+        let via = s.slot[vi].via_jewel || (v != src && m.tier[vi] > 0);
+        let max_tier = if v == src {
+            0
+        } else {
+            s.slot[vi].max_tier.max(m.tier[vi])
+        };
+        for e in csr.edges(v) {
+            let t = csr.to[e];
+            if !m.useful[t as usize] {
+                continue;
+            }
+            s.touch(t);
+            let ti = t as usize;
+            if s.slot[ti].done {
+                continue;
+            }
+            let nd = d.saturating_add(csr.cost[e]);
+            let nh = h + 1;
+            if (nd, nh) < (s.slot[ti].dist, s.slot[ti].hops) {
+                s.slot[ti].dist = nd;
+                s.slot[ti].hops = nh;
+                s.slot[ti].prev = e as u32;
+                s.slot[ti].via_jewel = via;
+                s.slot[ti].max_tier = max_tier;
+                s.frontier.push(nd, nh, t);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: [`run_groups`] splits the work as badly as it can (see there).
+    pub(super) static ADVERSE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// One jewel a search reached: the entries searched together, the group's place in search order,
+/// the target, the cost and the edge indices from the source.
+pub(super) struct Hit<'a> {
+    pub(super) group: &'a [usize],
+    pub(super) order: u32,
+    pub(super) target: u32,
+    pub(super) cost: u32,
+    pub(super) edges: &'a [u32],
+    /// Whether the edges but the last are the previous hit's (same worker, same search).
+    pub(super) same_prefix: bool,
+}
+
+impl Hit<'_> {
+    /// The steps: (vertex reached, technique) per edge.
+    pub(super) fn steps(&self, csr: &Csr) -> Vec<(u32, Technique)> {
+        self.edges
+            .iter()
+            .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
+            .collect()
+    }
+}
+
+/// A worker's state: its search scratch, its share of the results and reused buffers.
+pub(super) struct Worker<A> {
+    pub(super) scratch: Scratch,
+    pub(super) acc: A,
+    pub(super) edges: Vec<u32>,
+    /// The vertex before the last target and the path to it (this search's).
+    pub(super) parent: u32,
+    pub(super) prefix: Vec<u32>,
+    pub(super) portal_only: Vec<u32>,
+    pub(super) via_portal: HashMap<u32, (u32, usize), Fx>,
+}
+
+/// Searches every group of entries with identical outgoing edges once, in parallel, and hands each
+/// reached jewel to `visit` with the worker's own accumulator (made by `init`): nothing is
+/// collected between the searches and the grouping, and no worker waits for another. Returns the
+/// accumulators, to be merged (a result must not depend on which worker saw which group: `Hit::order`
+/// breaks ties).
+pub(super) fn run_groups<A: Send>(
+    csr: &Csr,
+    entries: &[Entry],
+    m: &Marks,
+    max_hops: usize,
+    portal: &PortalPaths,
+    init: impl Fn() -> A + Sync,
+    visit: impl Fn(&mut A, &Hit) + Sync,
+) -> Vec<A> {
+    let n = m.tier.len();
+    // Entries with identical outgoing edges (and breadth) are searched once.
+    // An entry that is also a jewel searches alone: a group's shared search never reaches its own
+    // source as a target, though another member could.
+    type Signature = (Breadth, Option<u32>, Vec<(u32, Technique)>);
+    let mut by_sig: HashMap<Signature, Vec<usize>, Fx> = HashMap::default();
+    for (k, e) in entries.iter().enumerate() {
+        let v = e.vertex.index() as u32;
+        let sig: Vec<(u32, Technique)> = csr.edges(v).map(|x| (csr.to[x], csr.tech[x])).collect();
+        if sig.is_empty() {
+            continue;
+        }
+        let alone = (m.tier[v as usize] > 0).then_some(v);
+        by_sig.entry((e.breadth, alone, sig)).or_default().push(k);
+    }
+    let mut groups: Vec<Vec<usize>> = by_sig.into_values().collect();
+    for grp in &mut groups {
+        grp.sort_by_key(|&k| entries[k].vertex.index());
+    }
+    groups.sort_by_key(|grp| entries[grp[0]].vertex.index());
+    let hops = hop_limit(max_hops);
+    if std::env::var_os("CODER_SEC_TIMINGS").is_some() {
+        eprintln!(
+            "timing: {} entry points in {} searches",
+            entries.len(),
+            groups.len()
+        );
+    }
+    // Workers outlive rayon's splits (a pool): a fresh scratch would fault in its pages again, and
+    // each accumulator is merged once at the end.
+    let pool: Mutex<Vec<Worker<A>>> = Mutex::new(Vec::new());
+    let make = || Worker {
+        scratch: Scratch::new(n),
+        acc: init(),
+        edges: Vec::new(),
+        parent: NONE,
+        prefix: Vec::new(),
+        portal_only: Vec::new(),
+        via_portal: HashMap::default(),
+    };
+    let one = |w: &mut Worker<A>, order: usize, grp: &[usize]| {
+        let first = &entries[grp[0]];
+        let src = first.vertex.index() as u32;
+        let s = &mut w.scratch;
+        search(csr, src, first.breadth as u8, false, m.prune, hops, m, s);
+        // Through the portal: its own paths, appended to the path to it, where cheaper than
+        // the direct one (every portal target is a jewel, so it was reached directly exactly
+        // when it was settled here).
+        w.via_portal.clear();
+        w.portal_only.clear();
+        w.parent = NONE;
+        let mut portal_at = None;
+        if let Some(p) = m.portal {
+            let pi = p as usize;
+            if p != src && s.slot[pi].stamp == s.generation && s.slot[pi].done {
+                let (pd, ph) = (s.slot[pi].dist, s.slot[pi].hops);
+                portal_at = Some(p);
+                for (i, (t, c, h, _)) in portal.iter().enumerate() {
+                    if *t == src || ph.saturating_add(*h) > hops {
+                        continue;
+                    }
+                    let ti = *t as usize;
+                    let total = (pd.saturating_add(*c), ph + *h);
+                    let direct = s.slot[ti].stamp == s.generation && s.slot[ti].done;
+                    if !direct {
+                        w.portal_only.push(*t);
+                    }
+                    if !direct || total < (s.slot[ti].dist, s.slot[ti].hops) {
+                        w.via_portal.insert(*t, (total.0, i));
+                    }
+                }
+            }
+        }
+        for &t in s.reached.iter().chain(&w.portal_only) {
+            w.edges.clear();
+            let through_portal = if w.via_portal.is_empty() {
+                None
+            } else {
+                w.via_portal.get(&t)
+            };
+            let (cost, same_prefix) = match (through_portal, portal_at) {
+                (Some(&(c, i)), Some(p)) => {
+                    s.path_to(csr, p, &mut w.edges);
+                    w.edges.extend_from_slice(&portal[i].3);
+                    w.parent = NONE;
+                    (c, false)
+                }
+                _ => {
+                    // Targets met one after another often share the vertex before them (the
+                    // pods behind one hub): the path to it is walked once.
+                    let last = s.slot[t as usize].prev;
+                    let mut same = false;
+                    if last == NONE {
+                        w.parent = NONE;
+                    } else {
+                        let parent = csr.from[last as usize];
+                        same = parent == w.parent;
+                        if !same {
+                            w.prefix.clear();
+                            s.path_to(csr, parent, &mut w.prefix);
+                            w.parent = parent;
+                        }
+                        w.edges.extend_from_slice(&w.prefix);
+                        w.edges.push(last);
+                    }
+                    (s.slot[t as usize].dist, same)
+                }
+            };
+            let hit = Hit {
+                group: grp,
+                order: order as u32,
+                target: t,
+                cost,
+                edges: &w.edges,
+                same_prefix,
+            };
+            visit(&mut w.acc, &hit);
+        }
+    };
+    #[cfg(test)]
+    if ADVERSE.with(std::cell::Cell::get) {
+        // Two workers, even and odd groups, each taking its groups last first: the visit's and
+        // the merge's tie-breaks must make up for any split.
+        let mut workers = [make(), make()];
+        for order in (0..groups.len()).rev() {
+            one(&mut workers[order % 2], order, &groups[order]);
+        }
+        return workers.into_iter().map(|w| w.acc).collect();
+    }
+    groups.par_iter().enumerate().for_each_init(
+        || Pooled::take(&pool, &make),
+        |pooled, (order, grp)| {
+            if let Some(w) = pooled.get() {
+                one(w, order, grp);
+            }
+        },
+    );
+    pool.into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|w| w.acc)
+        .collect()
+}
+
+pub(super) fn marks(
+    g: &TrustGraph,
+    csr: &Csr,
+    entries: &[Entry],
+    jewels: &BTreeMap<VertexId, Tier>,
+    prune: bool,
+) -> Marks {
+    let n = g.vertex_count();
+    let mut m = Marks {
+        tier: vec![0; n],
+        breadth: vec![0; n],
+        terminal: (0..n)
+            .map(|i| g.reference(VertexId::new(i)) == CLUSTER_ADMIN)
+            .collect(),
+        prune,
+        portal: None,
+        useful: Vec::new(),
+    };
+    for (v, t) in jewels {
+        m.tier[v.index()] = *t as u8;
+    }
+    for e in entries {
+        let b = &mut m.breadth[e.vertex.index()];
+        *b = (*b).max(e.breadth as u8);
+    }
+    m.useful = leads_to_jewels(csr, &m.tier);
+    m
+}
+
+/// Marks every vertex that is a jewel or has a path to one (a walk back along the edges from
+/// every jewel). Leaving the others out of a search changes nothing it reports: no path to a
+/// jewel passes through them, and the order in which the rest is settled stays the same.
+pub(super) fn leads_to_jewels(csr: &Csr, tier: &[u8]) -> Vec<bool> {
+    let n = tier.len();
+    // Incoming edges by target, as compressed arrays.
+    let mut offsets = vec![0u32; n + 1];
+    for &t in &csr.to {
+        offsets[t as usize + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut fill = offsets.clone();
+    let mut sources = vec![0u32; csr.to.len()];
+    for (e, &t) in csr.to.iter().enumerate() {
+        sources[fill[t as usize] as usize] = csr.from[e];
+        fill[t as usize] += 1;
+    }
+    let mut useful: Vec<bool> = tier.iter().map(|&t| t > 0).collect();
+    let mut stack: Vec<u32> = (0..n as u32).filter(|&v| useful[v as usize]).collect();
+    while let Some(v) = stack.pop() {
+        let (a, b) = (
+            offsets[v as usize] as usize,
+            offsets[v as usize + 1] as usize,
+        );
+        for &f in &sources[a..b] {
+            if !useful[f as usize] {
+                useful[f as usize] = true;
+                stack.push(f);
+            }
+        }
+    }
+    useful
+}
