@@ -11,13 +11,17 @@
 //! (`Deployment/ns/name`).
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use serde::Serialize;
 
 use crate::catalog::Technique;
+
+/// The reference of the crown jewel "cluster-admin equivalent".
+pub const CLUSTER_ADMIN: &str = "Virtual/cluster-admin";
+/// The reference of "any schedulable node" (unscheduled pods, pods an attacker creates).
+pub const ANY_NODE: &str = "Virtual/any-node";
 
 /// What a vertex stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -87,53 +91,10 @@ pub enum GraphError {
     },
 }
 
-/// A fast multiplicative hasher for the graph's own maps (keys are references and index triples,
-/// never attacker-chosen in a way that matters for an offline run; iteration order is never used).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(b));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(i as u64);
-    }
-    fn write_u16(&mut self, i: u16) {
-        self.add(i as u64);
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.add(i as u64);
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-/// A [`std::collections::HashMap`] hasher builder for the analyzer's internal maps.
-pub(crate) type Fx = BuildHasherDefault<FxHasher>;
+/// The hasher of the analyzer's internal maps: rustc-hash's Fx (keys are references and index
+/// triples, never attacker-chosen in a way that matters for an offline run; iteration order is never
+/// used).
+pub(crate) type Fx = rustc_hash::FxBuildHasher;
 
 /// The trust graph.
 #[derive(Debug, Default)]

@@ -5,17 +5,18 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::catalog::{Area, Technique};
+use crate::catalog::Area;
 use crate::coder::CoderFacts;
 use crate::findings::snapshot::BlindSpot;
 use crate::findings::{self, Finding, Input};
-use crate::graph::{TrustGraph, VertexId, VertexKind};
+use crate::graph::{TrustGraph, VertexId};
 use crate::inventory::{Inventory, pod_ref};
-use crate::paths::{self, AttackPath, Entry};
-use crate::severity::{Breadth, Severity, Tier};
+use crate::paths::{self, AttackPath};
 use crate::rbac::Rbac;
 use crate::seed::SeedBullet;
-use crate::techniques::{self, ANY_NODE, CLUSTER_ADMIN, coder as ct};
+use crate::severity::{Severity, Tier};
+use crate::techniques;
+use crate::timings::Timer;
 
 /// The JSON report's format version.
 pub const REPORT_FORMAT_VERSION: &str = "1.0";
@@ -219,152 +220,6 @@ impl Analysis {
             graph_free_findings,
         }
     }
-
-    /// Entry points (see `docs/analysis.md`). Subjects that are cluster admins by a direct binding
-    /// are not entries: that they reach everything is the `cluster-admin-equivalent` finding.
-    pub fn entries(&self, inv: &Inventory) -> Vec<Entry> {
-        let g = &self.graph;
-        let admin = g.get(CLUSTER_ADMIN);
-        let is_admin = |v: VertexId| {
-            g.out_edges(v).any(|(t, e)| {
-                Some(t) == admin
-                    && matches!(
-                        e.technique,
-                        Technique::RbacWildcardAdmin | Technique::SystemMasters
-                    )
-            })
-        };
-        let mut out: Vec<Entry> = Vec::new();
-        let mut push = |v: Option<VertexId>, breadth: Breadth, class: Option<String>| {
-            if let Some(v) = v
-                && !is_admin(v)
-            {
-                out.push(Entry {
-                    vertex: v,
-                    breadth,
-                    class: class.unwrap_or_else(|| g.reference(v).to_string()),
-                });
-            }
-        };
-        push(g.get("User/system:anonymous"), Breadth::Internet, None);
-        push(
-            g.get("Group/system:unauthenticated"),
-            Breadth::Internet,
-            None,
-        );
-        push(g.get("Group/system:authenticated"), Breadth::Broad, None);
-        for v in g.vertices() {
-            match g.vertex_at(v).kind {
-                VertexKind::Exposure | VertexKind::Oidc => push(Some(v), Breadth::Internet, None),
-                _ => {}
-            }
-        }
-        if self.coder.present() {
-            push(g.get(ct::ANY_USER), Breadth::Broad, None);
-            push(g.get(ct::TEMPLATE_AUTHOR), Breadth::Named, None);
-        }
-        for &i in &self.coder.workspace_pods {
-            let p = &inv.pods[i];
-            push(
-                g.get(&pod_ref(p)),
-                Breadth::Broad,
-                Some(format!("Pod/{}/*", p.metadata.namespace)),
-            );
-        }
-        let coder_ns = |ns: &str| {
-            self.coder.coderd_namespaces.contains(ns)
-                || self.coder.workspace_namespaces.contains(ns)
-        };
-        for p in &inv.pods {
-            let ns = &p.metadata.namespace;
-            if coder_ns(ns)
-                || matches!(
-                    ns.as_str(),
-                    "kube-system" | "kube-public" | "kube-node-lease"
-                )
-            {
-                continue;
-            }
-            push(
-                g.get(&pod_ref(p)),
-                Breadth::Broad,
-                Some(format!("Pod/{ns}/*")),
-            );
-        }
-        for s in &self.rbac.named_subjects {
-            if s.starts_with("User/") || s.starts_with("Group/") {
-                let breadth = match s.as_str() {
-                    "Group/system:authenticated" | "Group/system:serviceaccounts" => Breadth::Broad,
-                    "Group/system:unauthenticated" | "User/system:anonymous" => Breadth::Internet,
-                    _ => Breadth::Named,
-                };
-                push(g.get(s), breadth, None);
-            }
-        }
-        out.sort_by(|a, b| {
-            g.reference(a.vertex)
-                .cmp(g.reference(b.vertex))
-                .then(b.breadth.cmp(&a.breadth))
-        });
-        out.dedup_by_key(|e| e.vertex);
-        out
-    }
-
-    /// Crown jewels and their tiers (see `docs/analysis.md`).
-    pub fn crown_jewels(&self, inv: &Inventory, settings: &Settings) -> BTreeMap<VertexId, Tier> {
-        let g = &self.graph;
-        let mut out = BTreeMap::new();
-        let mut put = |v: Option<VertexId>, t: Tier| {
-            if let Some(v) = v {
-                let slot = out.entry(v).or_insert(t);
-                *slot = (*slot).max(t);
-            }
-        };
-        put(g.get(CLUSTER_ADMIN), Tier::Critical);
-        put(g.get(ANY_NODE), Tier::High);
-        put(g.get(ct::DATABASE), Tier::Critical);
-        put(g.get(ct::OWNER), Tier::Critical);
-        put(g.get(ct::TEMPLATE_AUTHOR), Tier::High);
-        for sa in &self.coder.coderd_service_accounts {
-            put(g.get(sa), Tier::Critical);
-        }
-        for &i in &self.coder.coderd_pods {
-            put(g.get(&pod_ref(&inv.pods[i])), Tier::Critical);
-        }
-        if let Some((ns, name)) = &self.coder.db_secret {
-            put(g.get(&format!("Secret/{ns}/{name}")), Tier::Critical);
-        }
-        for (ns, name) in &self.coder.coderd_secrets {
-            put(g.get(&format!("Secret/{ns}/{name}")), Tier::High);
-        }
-        for &i in &self.coder.workspace_pods {
-            put(g.get(&pod_ref(&inv.pods[i])), Tier::High);
-        }
-        for v in g.vertices() {
-            let t = match g.vertex_at(v).kind {
-                VertexKind::Node | VertexKind::CloudRole | VertexKind::GitProvider => {
-                    Some(Tier::High)
-                }
-                VertexKind::Registry => Some(Tier::Medium),
-                _ => None,
-            };
-            if let Some(t) = t {
-                put(Some(v), t);
-            }
-            let r = g.reference(v);
-            if settings
-                .crown_jewels
-                .iter()
-                .any(|j| match j.strip_suffix('*') {
-                    Some(prefix) => r.starts_with(prefix),
-                    None => r == j,
-                })
-            {
-                put(Some(v), Tier::High);
-            }
-        }
-        out
-    }
 }
 
 impl Report {
@@ -431,8 +286,8 @@ struct Gathered {
 impl Gathered {
     fn new(inv: &Inventory, a: &Analysis, settings: &Settings) -> Gathered {
         let t = Timer::start();
-        let entries = a.entries(inv);
-        let jewels = a.crown_jewels(inv, settings);
+        let entries = paths::select::entry_points(&a.graph, &a.rbac, &a.coder, inv);
+        let jewels = paths::select::crown_jewels(&a.graph, &a.coder, inv, &settings.crown_jewels);
         t.lap("entries and crown jewels");
         let input = Input {
             inv,
@@ -545,40 +400,6 @@ impl Gathered {
     }
 }
 
-/// Phase timings on stderr when `CODER_SEC_TIMINGS` is set (a profiling aid; never in reports).
-pub struct Timer {
-    on: bool,
-    at: std::cell::Cell<std::time::Instant>,
-    cpu: std::cell::Cell<f64>,
-}
-
-impl Timer {
-    /// Starts timing.
-    pub fn start() -> Timer {
-        Timer {
-            on: std::env::var_os("CODER_SEC_TIMINGS").is_some(),
-            at: std::cell::Cell::new(std::time::Instant::now()),
-            cpu: std::cell::Cell::new(cpu_seconds().unwrap_or(0.0)),
-        }
-    }
-
-    /// Prints the time since the last lap.
-    pub fn lap(&self, what: &str) {
-        if self.on {
-            let now = std::time::Instant::now();
-            let cpu = cpu_seconds().unwrap_or(0.0);
-            eprintln!(
-                "timing: {what}: {:.3}s (cpu {:.3}s, rss {})",
-                (now - self.at.get()).as_secs_f64(),
-                cpu - self.cpu.get(),
-                resident_memory().unwrap_or_else(|| "?".into())
-            );
-            self.at.set(now);
-            self.cpu.set(cpu);
-        }
-    }
-}
-
 /// "Now" for the checks: the snapshot's capture time (Unix seconds), when the manifest says.
 fn captured_at(inv: &Inventory) -> Option<i64> {
     let m = inv.manifest.as_ref()?;
@@ -588,32 +409,6 @@ fn captured_at(inv: &Inventory) -> Option<i64> {
     )
     .ok()?;
     Some(t.unix_timestamp())
-}
-
-/// The process' user and system CPU time so far, from `/proc/self/stat` (Linux only; assumes
-/// the usual 100 clock ticks per second).
-fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may hold spaces) start at the state, field 3.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let mut fields = rest.split_whitespace().skip(11);
-    let user: f64 = fields.next()?.parse().ok()?;
-    let system: f64 = fields.next()?.parse().ok()?;
-    Some((user + system) / 100.0)
-}
-
-/// The process' resident and peak resident memory, from `/proc/self/status` (Linux only).
-fn resident_memory() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let field = |name: &str| -> Option<u64> {
-        let line = status.lines().find(|l| l.starts_with(name))?;
-        line.split_whitespace().nth(1)?.parse().ok()
-    };
-    Some(format!(
-        "{} MiB, peak {} MiB",
-        field("VmRSS:")? / 1024,
-        field("VmHWM:")? / 1024
-    ))
 }
 
 fn coverage(paths: &[AttackPath], findings: &[Finding]) -> Vec<SeedCoverage> {

@@ -10,9 +10,9 @@ use super::LimitArgs;
 use crate::cli::{EXIT_CLEAN, EXIT_FINDINGS};
 use crate::inventory::Inventory;
 use crate::output::write_output;
-use crate::severity::Severity;
 use crate::present::{self, Format};
 use crate::report::{Report, Settings};
+use crate::severity::Severity;
 
 /// Analyse a snapshot offline: build the trust graph, search attack paths from every entry point to
 /// every crown jewel, run the findings, and map everything to Coder's shared-responsibility page.
@@ -46,7 +46,7 @@ pub struct Args {
 
 /// Runs `analyze`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let t = crate::report::Timer::start();
+    let t = crate::timings::Timer::start();
     let inv = Inventory::load(&args.snapshot, args.limits.limits())
         .with_context(|| format!("cannot analyse `{}`", args.snapshot.display()))?;
     t.lap("load");
@@ -58,7 +58,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     t.lap("analysis");
     let to_terminal = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-")
         && std::io::stdout().is_terminal();
-    let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = to_terminal && crate::environment::color_allowed();
     let text = present::render(&report, args.format, color);
     t.lap("rendering");
     write_output(args.output.as_deref(), text.as_bytes())?;

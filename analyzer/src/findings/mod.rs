@@ -17,9 +17,9 @@ use crate::catalog::{Area, FindingCode};
 use crate::coder::CoderFacts;
 use crate::graph::TrustGraph;
 use crate::inventory::Inventory;
-use crate::severity::Severity;
 use crate::rbac::Rbac;
 use crate::seed::SeedBullet;
+use crate::severity::Severity;
 
 /// One finding.
 #[derive(Debug, Clone, Serialize)]

@@ -2,10 +2,10 @@
 //! pod-create reach, bindings to broad groups, cloud mappings.
 
 use crate::catalog::{FindingCode, Technique};
+use crate::graph::CLUSTER_ADMIN;
 use crate::graph::VertexKind;
-use crate::severity::Severity;
 use crate::rbac::rule_matches;
-use crate::techniques::CLUSTER_ADMIN;
+use crate::severity::Severity;
 
 use super::{Finding, Input, capped};
 

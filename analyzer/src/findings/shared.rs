@@ -161,8 +161,8 @@ mod tests {
     use serde_json::json;
 
     use crate::inventory::Inventory;
-    use crate::severity::Severity;
     use crate::report::{Report, Settings};
+    use crate::severity::Severity;
 
     #[test]
     fn shared_process_namespace_is_medium_where_a_sidecar_is_stronger() {

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use crate::catalog::Technique;
+use crate::graph::CLUSTER_ADMIN;
 use crate::graph::{Fx, TrustGraph, VertexId};
-use crate::techniques::CLUSTER_ADMIN;
 
 use super::*;
 
@@ -434,7 +434,7 @@ pub(super) fn run_groups<A: Send>(
     }
     groups.sort_by_key(|grp| entries[grp[0]].vertex.index());
     let hops = hop_limit(max_hops);
-    if std::env::var_os("CODER_SEC_TIMINGS").is_some() {
+    if crate::environment::timings_enabled() {
         eprintln!(
             "timing: {} entry points in {} searches",
             entries.len(),

@@ -6,7 +6,6 @@
 //! so nothing is cleared between searches); `Virtual/cluster-admin` is never expanded (everything
 //! past it merely extends the path to it).
 
-
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
@@ -18,6 +17,7 @@ use crate::severity::{Breadth, Severity, Tier, path_severity_with_steps};
 
 mod engine;
 mod grouping;
+pub mod select;
 
 use engine::*;
 pub use grouping::target_class;
@@ -131,7 +131,7 @@ pub fn find(
     let mut m = marks(g, &csr, entries, jewels, true);
     // `Virtual/any-node` leads to every node and pod: search past it once, keep only critical
     // jewels (a path through it to anything less is not minimal), and let entry searches stop there.
-    let portal: PortalPaths = match g.get(crate::techniques::ANY_NODE) {
+    let portal: PortalPaths = match g.get(crate::graph::ANY_NODE) {
         Some(v) => {
             let p = v.index() as u32;
             let mut s = Scratch::new(g.vertex_count());
@@ -369,8 +369,8 @@ mod tests {
     use crate::graph::VertexKind;
     use proptest::prelude::*;
     use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
     use std::collections::BTreeSet;
+    use std::collections::BinaryHeap;
 
     /// A plain sequential Dijkstra over the edge list, one entry at a time.
     fn plain(g: &TrustGraph, entry: VertexId, jewels: &BTreeSet<String>) -> BTreeMap<String, u32> {

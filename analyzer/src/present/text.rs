@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use crate::severity::Severity;
 use crate::report::{CoverageStatus, Report};
+use crate::severity::Severity;
 
 /// How many paths the text report lists in full.
 pub const MAX_PATHS: usize = 25;

@@ -14,14 +14,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::coder::CoderFacts;
-use crate::graph::{TrustGraph, VertexId, VertexKind};
+use crate::graph::{ANY_NODE, CLUSTER_ADMIN, TrustGraph, VertexId, VertexKind};
 use crate::inventory::{Inventory, Pod, pod_ref};
 use crate::rbac::Rbac;
-
-/// The reference of the crown jewel "cluster-admin equivalent".
-pub const CLUSTER_ADMIN: &str = "Virtual/cluster-admin";
-/// The reference of "any schedulable node" (unscheduled pods, pods an attacker creates).
-pub const ANY_NODE: &str = "Virtual/any-node";
 
 /// Shared state while edges are added.
 pub struct Ctx<'a> {
@@ -383,7 +378,7 @@ pub fn build_with(
     coder_facts: &CoderFacts,
     extra_jewels: &[String],
 ) -> TrustGraph {
-    let t = crate::report::Timer::start();
+    let t = crate::timings::Timer::start();
     let mut ctx = Ctx::new(inv, rbac, coder_facts);
     ctx.extra_jewels = extra_jewels.to_vec();
     ctx.cluster_admin();
@@ -401,7 +396,7 @@ pub fn build_with(
     network::add(&mut ctx);
     coder::add_workspaces(&mut ctx);
     t.lap("graph: exposures, workspaces");
-    if std::env::var_os("CODER_SEC_TIMINGS").is_some() {
+    if crate::environment::timings_enabled() {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for v in ctx.g.vertices() {
             for (_, e) in ctx.g.out_edges(v) {
