@@ -2,6 +2,11 @@
 
 use std::process::ExitCode;
 
+/// The same allocator as `coder-sec`: `analyze` and `scan` run the analyzer in this process, and
+/// the analysis allocates millions of small strings from several threads (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // `analyze` and `scan` run the analyzer in this process: ordinary pages, as `coder-sec` uses.
     coder_sec_analyzer::memory::prefer_small_pages();
