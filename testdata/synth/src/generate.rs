@@ -12,7 +12,7 @@ use crate::planted::{self, Picks};
 use crate::rng::Rng;
 use crate::size::{Size, SizeTargets};
 use crate::tenants::{self, Remaining};
-use crate::{Summary, cluster, coder};
+use crate::{Summary, cluster, cluster_rbac, coder};
 
 /// Cluster-wide state while generating: the size, the nodes and the next free Service IP.
 pub struct Cluster {
@@ -135,7 +135,7 @@ pub fn generate<E>(
     cluster::emit_nodes(&mut out, &cluster.nodes, seed)?;
     let mut rng = Rng::new(seed, "cluster");
     cluster::emit_cluster_config(&mut out, &mut rng)?;
-    cluster::emit_bootstrap_rbac(&mut out, &mut rng)?;
+    cluster_rbac::emit_bootstrap_rbac(&mut out, &mut rng)?;
     let mut rng = Rng::new(seed, "system");
     cluster::emit_system(&mut out, &mut cluster.nodes, &mut rng, &move |a, b, c| {
         scale(size, a, b, c)
@@ -166,7 +166,7 @@ pub fn generate<E>(
         .saturating_sub(out.count("ClusterRoleBinding"));
     let mut rng = Rng::new(seed, "cluster-rbac");
     let tenants = remaining.namespaces;
-    cluster::fill_cluster_rbac(
+    cluster_rbac::fill_cluster_rbac(
         &mut out,
         &mut rng,
         roles_left,

@@ -13,6 +13,7 @@
 
 pub mod cli;
 mod cluster;
+mod cluster_rbac;
 mod coder;
 mod emit;
 mod expected;
