@@ -18,6 +18,7 @@
 
 mod api;
 mod auth;
+mod discovery;
 mod faults;
 mod options;
 mod reviews;
