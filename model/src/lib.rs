@@ -15,12 +15,14 @@ pub mod format;
 pub mod import;
 pub mod kinds;
 pub mod manifests;
+pub mod object_ref;
 pub mod redact;
 pub mod trim;
 
 pub use archive::{ReadLimits, SnapshotReader, SnapshotWriter};
 pub use format::{KindEntry, KindStatus, Manifest, Source};
 pub use kinds::{KINDS, KindSpec};
+pub use object_ref::ObjectRef;
 pub use redact::Redactor;
 
 /// Prepares one object for a snapshot: trims it, then redacts it. Capture and import both call this,
