@@ -141,6 +141,26 @@ techniques! {
         precondition: "a container mounts hostPath of a docker, containerd or cri-o socket (or the folder holding it: `/run`, `/var/run`, `/run/containerd`)",
         remediation: "remove the socket mount; build images with a rootless builder (kaniko, buildkit rootless, envbuilder) instead",
         seed: NodeUserAccess, attack: Some("T1611"), cost: 1 },
+    /// hostPID without privilege: the environment and root folder of co-located processes.
+    EscapeHostPidEnviron = { code: "escape-host-pid-environ", family: Escape, edge: "Pod → Pod (co-located), Node",
+        precondition: "a non-privileged container in a `hostPID` pod reads `/proc/PID/environ` and `/proc/PID/root` of the node's containers that run as the same uid (stated and equal, or both root) with no more capabilities than its own (agent tokens, coderd's env, mounted tokens); with `CAP_SYS_PTRACE` as root and no explicit AppArmor profile, every host process and `/proc/1/root`: the node",
+        remediation: "drop `hostPID`; enforce Pod Security `baseline`; run workloads as distinct non-root uids",
+        seed: NodeUserAccess, attack: Some("T1552.007"), cost: 3 },
+    /// CAP_SYS_ADMIN alone: mount a cgroup v1 hierarchy and abuse `release_agent`.
+    EscapeSysAdmin = { code: "escape-sys-admin", family: Escape, edge: "Pod → Node",
+        precondition: "a non-privileged container adds `SYS_ADMIN` (or `ALL`), may run as root, and is not confined by an explicit AppArmor `RuntimeDefault`/`Localhost` profile (which forbids `mount`); the escape needs cgroup v1 on the node",
+        remediation: "drop `SYS_ADMIN` (`capabilities.drop: [ALL]`); keep AppArmor `RuntimeDefault`; enforce Pod Security `baseline`",
+        seed: NodeUserAccess, attack: Some("T1611"), cost: 4 },
+    /// CAP_DAC_READ_SEARCH: `open_by_handle_at` reads host files ("shocker").
+    EscapeDacReadSearch = { code: "escape-dac-read-search", family: Escape, edge: "Pod → Node",
+        precondition: "a non-privileged container adds `DAC_READ_SEARCH` (or `ALL`) and may run as root: `open_by_handle_at` opens any file of a host filesystem bind-mounted into it (`/etc/hosts`), the kubelet's credentials included",
+        remediation: "drop `DAC_READ_SEARCH`; enforce Pod Security `baseline`",
+        seed: NodeUserAccess, attack: Some("T1611"), cost: 4 },
+    /// Windows HostProcess container: a process on the host.
+    EscapeWindowsHostProcess = { code: "escape-windows-host-process", family: Escape, edge: "Pod → Node",
+        precondition: "a container (or its pod) sets `securityContext.windowsOptions.hostProcess: true`",
+        remediation: "allow HostProcess pods only in system namespaces; enforce Pod Security `baseline`",
+        seed: NodeUserAccess, attack: Some("T1611"), cost: 1 },
     /// Root on a node: exec into or read every container on it.
     NodePodAccess = { code: "node-pod-access", family: Identity, edge: "Node → Pod",
         precondition: "always: root on a node controls every container running on it",

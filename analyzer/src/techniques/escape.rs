@@ -126,6 +126,133 @@ fn apparmor_confined(p: &Pod, c: &Container) -> bool {
         || annotation.is_some_and(|a| a == "runtime/default" || a.starts_with("localhost/"))
 }
 
+/// Whether a container runs as a process on its Windows host (`windowsOptions.hostProcess`, the
+/// pod's value unless the container sets its own).
+fn host_process(p: &Pod, c: &Container) -> bool {
+    let own =
+        |o: &Option<crate::inventory::WindowsOptions>| o.as_ref().and_then(|w| w.host_process);
+    own(&c.security_context.windows_options)
+        .or(own(&p.spec.security_context.windows_options))
+        .unwrap_or(false)
+}
+
+/// The capabilities a container's processes hold when it runs as root (the runtime's default set,
+/// less `drop`, plus `add`; every one when privileged), or none when it runs as another user.
+fn effective_caps(p: &Pod, c: &Container) -> std::collections::BTreeSet<String> {
+    const DEFAULT: &[&str] = &[
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "NET_RAW",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    ];
+    let norm = |a: &String| {
+        let a = a.trim().to_ascii_uppercase();
+        a.strip_prefix("CAP_").unwrap_or(&a).to_string()
+    };
+    let mut set = std::collections::BTreeSet::new();
+    if !maybe_root(p, c) {
+        return set;
+    }
+    let sc = &c.security_context;
+    if sc.privileged == Some(true) || sc.capabilities.add.iter().any(|a| norm(a) == "ALL") {
+        set.insert("ALL".to_string());
+        return set;
+    }
+    let drop: Vec<String> = sc.capabilities.drop.iter().map(norm).collect();
+    if !drop.iter().any(|d| d == "ALL") {
+        set.extend(
+            DEFAULT
+                .iter()
+                .filter(|d| !drop.iter().any(|x| x == *d))
+                .map(|d| d.to_string()),
+        );
+    }
+    set.extend(sc.capabilities.add.iter().map(norm));
+    set
+}
+
+/// Whether the kernel lets container `c` of `p` read `/proc/PID/environ` and follow
+/// `/proc/PID/root` of the processes of container `d` of `q` without `CAP_SYS_PTRACE`: the same
+/// uid (both stated and equal, or both root: stated 0, or unstated without `runAsNonRoot`), and the
+/// target's capabilities a subset of the reader's.
+fn reads_processes_of(p: &Pod, c: &Container, q: &Pod, d: &Container) -> bool {
+    let uid = |p: &Pod, c: &Container| {
+        c.security_context
+            .run_as_user
+            .or(p.spec.security_context.run_as_user)
+    };
+    let same_user = match (uid(p, c), uid(q, d)) {
+        (Some(a), Some(b)) => a == b,
+        _ => maybe_root(p, c) && maybe_root(q, d),
+    };
+    if !same_user {
+        return false;
+    }
+    let mine = effective_caps(p, c);
+    let theirs = effective_caps(q, d);
+    mine.contains("ALL") || (!theirs.contains("ALL") && theirs.is_subset(&mine))
+}
+
+/// hostPID without privilege: container `c` of pod `i` sees every process of its node. With
+/// `CAP_SYS_PTRACE` (and no AppArmor profile in the way) it reads the host's processes, their
+/// environment and `/proc/1/root`: the node. Without it, the kernel still lets it read the
+/// environment (and follow `/proc/PID/root`) of the co-located containers that run as the same uid
+/// with no more capabilities: an edge to each such pod (workspace agents' tokens, coderd's env).
+fn host_pid_environ(ctx: &mut Ctx<'_>, i: usize, c: &Container, nv: VertexId) {
+    let inv = ctx.inv;
+    let p = &inv.pods[i];
+    let pv = ctx.pod(i);
+    if maybe_root(p, c) && cap(c, "SYS_PTRACE") && !apparmor_confined(p, c) {
+        ctx.g.edge(
+            pv,
+            nv,
+            Technique::EscapeHostPidEnviron,
+            Some(format!(
+                "container `{}`: hostPID + CAP_SYS_PTRACE reads every host process's environment and `/proc/1/root`",
+                c.name
+            )),
+        );
+        return;
+    }
+    let Some(node) = p.spec.node_name.as_deref().filter(|n| !n.is_empty()) else {
+        return;
+    };
+    for &j in inv.pods_on(node) {
+        let q = &inv.pods[j];
+        if j == i || q.finished() {
+            continue;
+        }
+        let Some(d) = q.all_containers().find(|d| reads_processes_of(p, c, q, d)) else {
+            continue;
+        };
+        let qv = ctx.pod(j);
+        let coder_pod = ctx.coder.workspace_pods.binary_search(&j).is_ok()
+            || ctx.coder.coderd_pods.binary_search(&j).is_ok();
+        if !coder_pod && !ctx.g.has_out_edges(qv) {
+            continue;
+        }
+        ctx.g.edge(
+            pv,
+            qv,
+            Technique::EscapeHostPidEnviron,
+            Some(format!(
+                "container `{}`: hostPID, reads `/proc/PID/environ` and `/proc/PID/root` of container `{}` (same uid, no more capabilities)",
+                c.name, d.name
+            )),
+        );
+    }
+}
+
 /// The service-account tokens a kubelet's pods folder holds on `node` (`None`: unscheduled
 /// pods): (pod index, service-account vertex) for each running pod that mounts a token of an
 /// account with edges of its own.
@@ -208,6 +335,33 @@ pub fn add(ctx: &mut Ctx<'_>) {
                 );
             }
             let root = maybe_root(p, c);
+            if !privileged && root && cap(c, "SYS_ADMIN") && !apparmor_confined(p, c) {
+                ctx.g.edge(
+                    pv,
+                    nv,
+                    Technique::EscapeSysAdmin,
+                    detail("CAP_SYS_ADMIN: mounts a cgroup v1 hierarchy and sets `release_agent`"),
+                );
+            }
+            if !privileged && root && cap(c, "DAC_READ_SEARCH") {
+                ctx.g.edge(
+                    pv,
+                    nv,
+                    Technique::EscapeDacReadSearch,
+                    detail("CAP_DAC_READ_SEARCH: `open_by_handle_at` opens any file of the host filesystem behind a bind mount"),
+                );
+            }
+            if host_process(p, c) {
+                ctx.g.edge(
+                    pv,
+                    nv,
+                    Technique::EscapeWindowsHostProcess,
+                    detail("Windows `hostProcess`"),
+                );
+            }
+            if p.spec.host_pid && !privileged {
+                host_pid_environ(ctx, i, c, nv);
+            }
             for m in &c.volume_mounts {
                 let Some(hp) = p
                     .spec
