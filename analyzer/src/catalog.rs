@@ -292,6 +292,16 @@ techniques! {
         precondition: "`escalate` plus `create`/`update` on (cluster)roles, and a way to be bound to them (bindings write)",
         remediation: "never grant `escalate`; manage roles through GitOps",
         seed: ClusterAdmins, attack: Some("T1098"), cost: 2 },
+    /// escalate + update/patch on a role one is already bound to: rewrite it.
+    RbacEscalateBoundRole = { code: "rbac-escalate-bound-role", family: Rbac, edge: "Subject → Virtual/cluster-admin, Virtual/namespace-admin/NS",
+        precondition: "`escalate` plus `update`/`patch` on a Role or ClusterRole the subject is already bound to (resourceNames honoured; no `bind` or binding rights needed): it adds `*` to the role, cluster-wide through a ClusterRoleBinding, in the namespace through a RoleBinding",
+        remediation: "never grant `escalate`; never let a subject write the roles it is bound to",
+        seed: ClusterAdmins, attack: Some("T1098"), cost: 2 },
+    /// create a service-account-token Secret and read it back: any SA's token.
+    RbacMintTokenSecret = { code: "rbac-mint-token-secret", family: Rbac, edge: "Subject → ServiceAccount",
+        precondition: "`create` on `secrets` in the namespace plus a way to read the new Secret (`get`/`list`/`watch` on its Secrets, or on a name no Secret holds yet): a `kubernetes.io/service-account-token` Secret annotated with any service account is filled with its token",
+        remediation: "grant Secret creation and reads apart; restrict reads with resourceNames of existing Secrets; block token Secrets with a ValidatingAdmissionPolicy",
+        seed: CoderServiceAccounts, attack: Some("T1528"), cost: 2 },
     /// impersonate users, groups or SAs.
     RbacImpersonate = { code: "rbac-impersonate", family: Rbac, edge: "Subject → User, Group, ServiceAccount",
         precondition: "`impersonate` on `users`, `groups` or `serviceaccounts` (resourceNames honoured; groups without names include `system:masters`)",
@@ -319,7 +329,7 @@ techniques! {
         seed: CloudVolumes, attack: Some("T1611"), cost: 4 },
     /// Patch namespaces: relax the Pod Security labels.
     RbacPatchNamespacePsa = { code: "rbac-patch-namespace-psa", family: Rbac, edge: "Subject → Virtual/any-node",
-        precondition: "pod creation in a namespace whose Pod Security blocks privileged pods, plus `patch`/`update` on that namespace",
+        precondition: "pod creation in a namespace whose Pod Security blocks privileged pods, plus `patch`/`update` on that namespace (a ClusterRole, or a Role in that namespace: a namespace's own object is in it for RBAC)",
         remediation: "do not let pod creators edit namespaces; enforce Pod Security with a ValidatingAdmissionPolicy too",
         seed: ClusterAdmins, attack: Some("T1610"), cost: 4 },
     /// EKS aws-auth write: map oneself to `system:masters`.

@@ -66,3 +66,72 @@ fn windows_host_process_is_the_host() {
         vec!["escape-windows-host-process"]
     );
 }
+
+#[test]
+fn escalate_on_a_bound_role_needs_no_binding_rights() {
+    let a = breadth();
+    assert_eq!(
+        techniques_between(
+            &a,
+            "ServiceAccount/tenants/self-editor",
+            "Virtual/cluster-admin"
+        ),
+        vec!["rbac-escalate-bound-role"]
+    );
+    assert!(
+        a.analysis
+            .graph
+            .edges_from("ServiceAccount/tenants/other-editor")
+            .is_empty()
+    );
+    assert_eq!(
+        techniques_between(
+            &a,
+            "ServiceAccount/tenants/ns-self-editor",
+            "Virtual/namespace-admin/tenants"
+        ),
+        vec!["rbac-escalate-bound-role"]
+    );
+}
+
+#[test]
+fn a_namespaced_role_relabels_its_own_namespace() {
+    let a = breadth();
+    assert_eq!(
+        edges_of(
+            &a,
+            "ServiceAccount/locked/relabeller",
+            "rbac-patch-namespace-psa"
+        ),
+        ["Virtual/any-node".to_string()].into()
+    );
+    assert!(
+        !a.analysis
+            .graph
+            .edges_from("ServiceAccount/locked/creator")
+            .iter()
+            .any(|(t, _)| t == "Virtual/any-node")
+    );
+}
+
+#[test]
+fn created_and_read_token_secrets_mint_tokens() {
+    let a = breadth();
+    let minted = edges_of(
+        &a,
+        "ServiceAccount/tenants/minter",
+        "rbac-mint-token-secret",
+    );
+    assert!(
+        minted.contains("ServiceAccount/tenants/reader"),
+        "{minted:?}"
+    );
+    assert!(
+        edges_of(
+            &a,
+            "ServiceAccount/tenants/secret-writer",
+            "rbac-mint-token-secret"
+        )
+        .is_empty()
+    );
+}
