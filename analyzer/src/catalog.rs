@@ -123,12 +123,12 @@ techniques! {
         seed: NodeUserAccess, attack: Some("T1611"), cost: 4 },
     /// Readable sensitive host path: SSH keys, kubelet credentials, shadow file.
     EscapeHostRead = { code: "escape-host-read", family: Escape, edge: "Volume (hostPath) → Node",
-        precondition: "a container mounts hostPath `/`, `/etc`, `/root`, `/home`, `/home/<user>/.ssh`, `/root/.ssh` or `/proc` (read-only is enough)",
+        precondition: "a container mounts, read-only being enough, a hostPath at, under or above a host folder of credentials: `/etc/kubernetes`, `/etc/shadow`, `/etc/cni/net.d`, `/etc/rancher`, `/root/.kube`, `/root/.ssh`, `/home/<user>/.ssh` or `.kube`, `/var/lib/kubelet`, `/var/lib/kubernetes`, `/var/lib/minikube/certs`, `/var/lib/rancher`, `/proc` (so `/`, `/etc`, `/var`, `/var/lib`, `/root`, `/home` too)",
         remediation: "remove the hostPath volume; enforce Pod Security `baseline` (no hostPath)",
         seed: NodeUserAccess, attack: Some("T1552.001"), cost: 5 },
     /// Writable host path outside an allow-list: drop a cron job, a binary or a unit file.
     EscapeHostWrite = { code: "escape-host-write", family: Escape, edge: "Volume (hostPath) → Node",
-        precondition: "a container mounts writable a hostPath that is not on the allow-list (`/tmp`, `/var/tmp`, `/mnt/*`, `/dev/shm`, `/run/udev`, `/sys/kernel/debug`, `/var/run/*` non-socket paths)",
+        precondition: "a container mounts writable a hostPath off the allow-list (`/tmp`, `/var/tmp`, `/mnt/*`, `/dev/shm`, `/run/udev`, `/sys/kernel/debug`, `/var/log`) at, under or above a place the host runs code from as root (`/etc`, `/usr`, `/usr/src` for DKMS, `/bin`, `/sbin`, `/lib`, `/lib64`, `/boot`, `/root`, `/home`, `/opt/cni/bin`, `/var/spool/cron`, `/var/lib/kubelet`, `/var/lib/containerd`, `/var/lib/docker`); the edge says which; a folder nothing on the host runs or trusts (`/data`) is not the node",
         remediation: "mount the hostPath `readOnly: true` or replace it with an emptyDir or a CSI volume",
         seed: NodeUserAccess, attack: Some("T1611"), cost: 3 },
     /// hostPath at or above `/var/lib/kubelet/pods`: read co-located pods' projected tokens.
@@ -171,6 +171,11 @@ techniques! {
         precondition: "always, where RBAC grants the node identity anything beyond the Node authorizer",
         remediation: "do not bind roles to `system:nodes` or `system:node:*`; keep the NodeRestriction admission plugin on",
         seed: NodeUserAccess, attack: Some("T1078"), cost: 1 },
+    /// Root on a self-managed control-plane node: the cluster's admin credentials.
+    NodeControlPlane = { code: "node-control-plane", family: Identity, edge: "Node (control plane) → Virtual/cluster-admin",
+        precondition: "the node is a control-plane node of a self-managed cluster (label `node-role.kubernetes.io/control-plane` or `master`, or static `kube-apiserver`/`etcd` pods): `/etc/kubernetes` holds `admin.conf` and the CA keys; never on EKS, GKE or AKS, whose control planes are not nodes of the cluster",
+        remediation: "taint control-plane nodes `NoSchedule` and admit no other workloads there; keep hostPath and privileged pods off them",
+        seed: ClusterAdmins, attack: Some("T1552.001"), cost: 1 },
     /// A pod an attacker creates can be placed on any node (`spec.nodeName`).
     NodeSchedule = { code: "node-schedule", family: Identity, edge: "Virtual/any-node → Node",
         precondition: "a privileged pod the attacker creates may name any schedulable node in `spec.nodeName`",

@@ -29,17 +29,102 @@ fn is_at_or_above(ancestor: &str, path: &str) -> bool {
     ancestor == "/" || path == ancestor || path.starts_with(&format!("{ancestor}/"))
 }
 
-fn sensitive_read(p: &str) -> bool {
-    matches!(
-        p,
-        "/" | "/etc"
-            | "/root"
-            | "/root/.ssh"
-            | "/home"
-            | "/proc"
-            | "/var/lib/kubelet"
-            | "/etc/kubernetes"
-    ) || (p.starts_with("/home/") && p.ends_with("/.ssh") && p.matches('/').count() == 3)
+/// Host files that hold credentials or secrets, and what they give: a hostPath at or above one of
+/// them (its parents included), or below it, reads them.
+const CREDENTIALS: &[(&str, &str)] = &[
+    ("/etc/kubernetes", "kubeconfigs and PKI of kubeadm nodes"),
+    ("/etc/shadow", "the host's password hashes"),
+    (
+        "/etc/cni/net.d",
+        "CNI kubeconfigs with service-account tokens",
+    ),
+    ("/etc/rancher", "k3s/RKE2 kubeconfigs"),
+    ("/root/.kube", "root's kubeconfig"),
+    ("/root/.ssh", "root's SSH keys"),
+    (
+        "/var/lib/kubelet",
+        "the kubelet's client certificate and kubeconfig, every pod's volumes",
+    ),
+    (
+        "/var/lib/kubernetes",
+        "kubeconfigs and keys of hand-built nodes",
+    ),
+    ("/var/lib/minikube/certs", "minikube's cluster CA and keys"),
+    (
+        "/var/lib/rancher",
+        "k3s/RKE2 server tokens and certificates",
+    ),
+    ("/proc", "host processes' environment"),
+];
+
+/// What a hostPath read reaches: the credentials at, under or above it (users' `.ssh` and `.kube`
+/// under `/home` included), or `None`.
+fn sensitive_read(p: &str) -> Option<&'static str> {
+    if let Some(what) = reach_in(CREDENTIALS, p) {
+        return Some(what);
+    }
+    // `/home`, `/home/<user>`, and anything in a user's `.ssh` or `.kube`.
+    let parts: Vec<&str> = p.split('/').filter(|x| !x.is_empty()).collect();
+    match parts.as_slice() {
+        ["home"] | ["home", _] => Some("users' SSH keys and kubeconfigs"),
+        ["home", _, ".ssh" | ".kube", ..] => Some("a user's SSH keys or kubeconfig"),
+        _ => None,
+    }
+}
+
+/// Where writing on the host runs code as root, and how: a writable hostPath at or above one of
+/// them (or below it) reaches the node.
+const WRITE_REACH: &[(&str, &str)] = &[
+    (
+        "/etc",
+        "cron jobs, systemd units, `ld.so.preload`, static pod manifests",
+    ),
+    ("/usr", "host binaries and libraries"),
+    (
+        "/usr/src",
+        "kernel module sources that DKMS builds and loads as root",
+    ),
+    ("/bin", "host binaries"),
+    ("/sbin", "host binaries"),
+    (
+        "/lib",
+        "host libraries and the kernel modules `modprobe` loads",
+    ),
+    ("/lib64", "host libraries"),
+    ("/boot", "the kernel and initrd of the next boot"),
+    ("/root", "root's shell profile and `authorized_keys`"),
+    ("/home", "users' shell profiles and `authorized_keys`"),
+    ("/opt/cni/bin", "CNI plugins the kubelet runs as root"),
+    ("/var/spool/cron", "crontabs"),
+    (
+        "/var/lib/kubelet",
+        "the kubelet's config, plugins and every pod's volumes",
+    ),
+    (
+        "/var/lib/containerd",
+        "image layers and root filesystems of every container",
+    ),
+    (
+        "/var/lib/docker",
+        "image layers and root filesystems of every container",
+    ),
+];
+
+/// What a writable hostPath off the allow-list reaches on the node, or `None`: a folder nothing on
+/// the host runs or trusts (`/data`, `/srv/app`) is not the node.
+fn write_reach(p: &str) -> Option<&'static str> {
+    reach_in(WRITE_REACH, p)
+}
+
+/// The entry of `table` a hostPath `p` reaches: the closest one at or above `p` (`p` is inside it),
+/// else the first one below `p` (`p` is a parent of it).
+fn reach_in(table: &[(&str, &'static str)], p: &str) -> Option<&'static str> {
+    table
+        .iter()
+        .filter(|(c, _)| is_at_or_above(c, p))
+        .max_by_key(|(c, _)| c.len())
+        .or_else(|| table.iter().find(|(c, _)| is_at_or_above(p, c)))
+        .map(|(_, what)| *what)
 }
 
 fn write_allowed(p: &str) -> bool {
@@ -406,11 +491,19 @@ pub fn add(ctx: &mut Ctx<'_>) {
                         out.push((nv, Technique::EscapeVarLogSymlink, "symlink + pods/log"));
                     }
                 }
-                if sensitive_read(&path) {
-                    out.push((nv, Technique::EscapeHostRead, "read"));
+                let read_what;
+                if let Some(what) = sensitive_read(&path) {
+                    read_what = format!("read: {what}");
+                    out.push((nv, Technique::EscapeHostRead, &read_what));
                 }
-                if writable && !write_allowed(&path) && !runtime_socket(&path) {
-                    out.push((nv, Technique::EscapeHostWrite, "write"));
+                let write_what;
+                if writable
+                    && !write_allowed(&path)
+                    && !runtime_socket(&path)
+                    && let Some(what) = write_reach(&path)
+                {
+                    write_what = format!("write: {what}");
+                    out.push((nv, Technique::EscapeHostWrite, &write_what));
                 }
                 if runtime_socket(&path) {
                     out.push((nv, Technique::EscapeRuntimeSocket, "runtime socket"));
@@ -470,8 +563,22 @@ mod tests {
         assert_eq!(normalise("/var/log/"), "/var/log");
         assert_eq!(normalise("//"), "/");
         assert_eq!(normalise("/a/../etc"), "/etc");
-        assert!(sensitive_read("/home/bob/.ssh"));
-        assert!(!sensitive_read("/home/bob/src"));
+        assert!(sensitive_read("/home/bob/.ssh").is_some());
+        assert!(sensitive_read("/home/bob/src").is_none());
+        // Parents and children of a credential folder alike.
+        for p in [
+            "/var",
+            "/var/lib",
+            "/var/lib/kubelet/pki",
+            "/root/.kube",
+            "/etc/kubernetes/pki",
+        ] {
+            assert!(sensitive_read(p).is_some(), "{p}");
+        }
+        assert!(sensitive_read("/var/lib/docker").is_none());
+        assert!(write_reach("/opt").is_some());
+        assert!(write_reach("/data").is_none());
+        assert!(write_reach("/lib/modules").is_some());
         assert!(write_allowed("/tmp/x"));
         assert!(!write_allowed("/"));
         assert!(!write_allowed("/mnt"));

@@ -135,3 +135,47 @@ fn created_and_read_token_secrets_mint_tokens() {
         .is_empty()
     );
 }
+
+#[test]
+fn self_managed_control_plane_nodes_are_cluster_admin() {
+    let a = breadth();
+    for node in ["Node/cp-1", "Node/cp-2"] {
+        assert_eq!(
+            techniques_between(&a, node, "Virtual/cluster-admin"),
+            vec!["node-control-plane"],
+            "{node}"
+        );
+    }
+    assert!(techniques_between(&a, "Node/worker-1", "Virtual/cluster-admin").is_empty());
+    let managed = analyse(&scenario_files("breadth-managed"));
+    assert!(
+        techniques_between(
+            &managed,
+            "Node/ip-10-0-0-1.ec2.internal",
+            "Virtual/cluster-admin"
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn host_paths_are_judged_by_what_they_reach() {
+    let a = breadth();
+    let g = &a.analysis.graph;
+    let from = |volume: &str| g.edges_from(&format!("Volume/tenants/{volume}"));
+    let read = ("Node/worker-1".to_string(), "escape-host-read");
+    let write = ("Node/worker-1".to_string(), "escape-host-write");
+    // Read-only: a parent of a credential folder, a folder under one, a single known folder.
+    assert!(from("host-reader/var").contains(&read));
+    assert!(from("host-reader/pki").contains(&read));
+    assert!(from("host-reader/minikube").contains(&read));
+    assert!(from("host-reader/docker").is_empty());
+    // Writable: the CNI plugins' folder is run by the kubelet; `/data` by nothing.
+    assert!(from("host-writer/cni").contains(&write));
+    assert!(from("host-writer/data").is_empty());
+    let through = edges_through_volumes(&a, "Pod/tenants/host-writer");
+    assert!(
+        !through.iter().any(|(t, _)| t.ends_with("/data")),
+        "{through:?}"
+    );
+}
