@@ -123,12 +123,12 @@ techniques! {
         seed: NodeUserAccess, attack: Some("T1611"), cost: 4 },
     /// Readable sensitive host path: SSH keys, kubelet credentials, shadow file.
     EscapeHostRead = { code: "escape-host-read", family: Escape, edge: "Volume (hostPath) → Node",
-        precondition: "a container mounts, read-only being enough, a hostPath at, under or above a host folder of credentials: `/etc/kubernetes`, `/etc/shadow`, `/etc/cni/net.d`, `/etc/rancher`, `/root/.kube`, `/root/.ssh`, `/home/<user>/.ssh` or `.kube`, `/var/lib/kubelet`, `/var/lib/kubernetes`, `/var/lib/minikube/certs`, `/var/lib/rancher`, `/proc` (so `/`, `/etc`, `/var`, `/var/lib`, `/root`, `/home` too)",
+        precondition: "a container mounts, read-only being enough, a hostPath at, under or above a host folder of credentials: `/etc/kubernetes`, `/etc/shadow`, `/etc/cni/net.d`, `/etc/rancher`, `/root/.kube`, `/root/.ssh`, `/home/<user>/.ssh` or `.kube`, `/var/lib/kubelet/pki`, `/var/lib/kubelet/kubeconfig`, `/var/lib/kubernetes`, `/var/lib/minikube/certs`, `/var/lib/rancher`, `/proc` but not `/proc/sys` (so `/`, `/etc`, `/var`, `/var/lib`, `/var/lib/kubelet`, `/root`, `/home` too)",
         remediation: "remove the hostPath volume; enforce Pod Security `baseline` (no hostPath)",
         seed: NodeUserAccess, attack: Some("T1552.001"), cost: 5 },
     /// Writable host path outside an allow-list: drop a cron job, a binary or a unit file.
     EscapeHostWrite = { code: "escape-host-write", family: Escape, edge: "Volume (hostPath) → Node",
-        precondition: "a container mounts writable a hostPath off the allow-list (`/tmp`, `/var/tmp`, `/mnt/*`, `/dev/shm`, `/run/udev`, `/sys/kernel/debug`, `/var/log`) at, under or above a place the host runs code from as root (`/etc`, `/usr`, `/usr/src` for DKMS, `/bin`, `/sbin`, `/lib`, `/lib64`, `/boot`, `/root`, `/home`, `/opt/cni/bin`, `/var/spool/cron`, `/var/lib/kubelet`, `/var/lib/containerd`, `/var/lib/docker`); the edge says which; a folder nothing on the host runs or trusts (`/data`) is not the node",
+        precondition: "a container mounts writable a hostPath off the allow-list (`/tmp`, `/var/tmp`, `/mnt/*`, `/dev/shm`, `/run/udev`, `/sys/kernel/debug`, `/var/log`) at, under or above a place the host runs code from as root (`/etc`, `/usr`, `/usr/src` for DKMS, `/bin`, `/sbin`, `/lib`, `/lib64`, `/boot`, `/root`, `/home`, `/opt/cni/bin`, `/var/spool/cron`, `/proc/sys`, `/sys/kernel`, `/sys/fs/cgroup`, `/var/lib/kubelet`, `/var/lib/containerd`, `/var/lib/docker`); the edge says which; a folder nothing on the host runs or trusts (`/data`) is not the node",
         remediation: "mount the hostPath `readOnly: true` or replace it with an emptyDir or a CSI volume",
         seed: NodeUserAccess, attack: Some("T1611"), cost: 3 },
     /// hostPath at or above `/var/lib/kubelet/pods`: read co-located pods' projected tokens.

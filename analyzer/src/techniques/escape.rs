@@ -42,9 +42,10 @@ const CREDENTIALS: &[(&str, &str)] = &[
     ("/root/.kube", "root's kubeconfig"),
     ("/root/.ssh", "root's SSH keys"),
     (
-        "/var/lib/kubelet",
-        "the kubelet's client certificate and kubeconfig, every pod's volumes",
+        "/var/lib/kubelet/pki",
+        "the kubelet's client certificate and key",
     ),
+    ("/var/lib/kubelet/kubeconfig", "the kubelet's kubeconfig"),
     (
         "/var/lib/kubernetes",
         "kubeconfigs and keys of hand-built nodes",
@@ -60,6 +61,10 @@ const CREDENTIALS: &[(&str, &str)] = &[
 /// What a hostPath read reaches: the credentials at, under or above it (users' `.ssh` and `.kube`
 /// under `/home` included), or `None`.
 fn sensitive_read(p: &str) -> Option<&'static str> {
+    // Kernel parameters hold no process's environment.
+    if is_at_or_above("/proc/sys", p) {
+        return None;
+    }
     if let Some(what) = reach_in(CREDENTIALS, p) {
         return Some(what);
     }
@@ -96,6 +101,15 @@ const WRITE_REACH: &[(&str, &str)] = &[
     ("/home", "users' shell profiles and `authorized_keys`"),
     ("/opt/cni/bin", "CNI plugins the kubelet runs as root"),
     ("/var/spool/cron", "crontabs"),
+    (
+        "/proc/sys",
+        "kernel parameters: `core_pattern` and `modprobe` name programs the kernel runs as root",
+    ),
+    (
+        "/sys/kernel",
+        "`uevent_helper` names a program the kernel runs as root",
+    ),
+    ("/sys/fs/cgroup", "cgroup v1 `release_agent` runs as root"),
     (
         "/var/lib/kubelet",
         "the kubelet's config, plugins and every pod's volumes",
@@ -569,13 +583,16 @@ mod tests {
         for p in [
             "/var",
             "/var/lib",
-            "/var/lib/kubelet/pki",
+            "/var/lib/kubelet",
+            "/var/lib/kubelet/pki/kubelet-client-current.pem",
             "/root/.kube",
             "/etc/kubernetes/pki",
         ] {
             assert!(sensitive_read(p).is_some(), "{p}");
         }
         assert!(sensitive_read("/var/lib/docker").is_none());
+        assert!(sensitive_read("/var/lib/kubelet/pods").is_none());
+        assert!(sensitive_read("/proc/sys/kernel").is_none());
         assert!(write_reach("/opt").is_some());
         assert!(write_reach("/data").is_none());
         assert!(write_reach("/lib/modules").is_some());

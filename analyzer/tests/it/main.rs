@@ -1,5 +1,6 @@
 //! The analyzer's integration tests: one binary, a module per area, helpers in `support`.
 
+mod bootstrap;
 mod breadth;
 mod catalog_docs;
 mod cli;
