@@ -393,10 +393,20 @@ techniques! {
         remediation: "keep the owner role to a few people",
         seed: AuthMisconfiguration, attack: None, cost: 1 },
     /// The database credential opens the Coder database.
-    CoderDbCredential = { code: "coder-db-credential", family: Coder, edge: "Secret, Pod (coderd) → Coder/database",
-        precondition: "the Secret (or literal env) behind `CODER_PG_CONNECTION_URL`",
+    CoderDbCredential = { code: "coder-db-credential", family: Coder, edge: "Secret, Pod (coderd, built-in database) → Coder/database",
+        precondition: "the Secret (or literal env) behind `CODER_PG_CONNECTION_URL` (v1: `DB_PASSWORD`), coderd's pod, or v1's built-in TimescaleDB pod (`coder.deployment: timescale`)",
         remediation: "keep the database Secret in a namespace where nobody else creates pods or reads Secrets",
         seed: CoderServiceAccounts, attack: Some("T1552.007"), cost: 1 },
+    /// v1: the site admin's password in a Secret.
+    CoderAdminPassword = { code: "coder-admin-password", family: Coder, edge: "Secret → Coder/owner",
+        precondition: "Coder v1: coderd reads the site admin's password from a Secret (`SUPER_ADMIN_PASSWORD`, chart value `coderd.superAdmin.passwordSecret`); whoever reads the Secret logs in as the site admin (v2 has no such setting: the first user is created interactively)",
+        remediation: "change the site admin's password after setup and delete the Secret; keep coderd's namespace free of other Secret readers",
+        seed: AuthMisconfiguration, attack: Some("T1078"), cost: 1 },
+    /// v1 dev URLs publish workspace ports.
+    CoderDevUrl = { code: "coder-dev-url", family: Coder, edge: "Exposure/DevURL/HOST → Pod (workspace)",
+        precondition: "Coder v1: coderd's `DEVURL_HOST` (chart value `coderd.devurlsHost`) is set: users publish workspace ports at `*.HOST`, to anyone when they choose the public access level (an exploit in the served application is needed); v2 shares ports through `coder_app` and port sharing, authenticated by default",
+        remediation: "leave `coderd.devurlsHost` empty, or limit dev URL access levels to signed-in users",
+        seed: ExternalInteractions, attack: Some("T1190"), cost: 8 },
     /// Writing the database makes anyone an owner.
     CoderDbOwner = { code: "coder-db-owner", family: Coder, edge: "Coder/database → Coder/owner",
         precondition: "always: the database holds users, roles and API keys",
@@ -439,7 +449,7 @@ impl Technique {
     pub fn needs_exploit(self) -> bool {
         matches!(
             self,
-            Technique::ExposureService | Technique::ExposureIngress
+            Technique::ExposureService | Technique::ExposureIngress | Technique::CoderDevUrl
         )
     }
 
@@ -597,6 +607,10 @@ findings! {
     CoderdNoTls = { code: "coderd-no-tls", area: Networking, seed: TlsCoderd,
         description: "coderd's access URL is `http://`, or coderd is exposed without TLS on coderd or on its Ingress",
         remediation: "set an `https://` access URL with `coder.tls.secretNames` or a TLS Ingress" },
+    /// coderd's database connection without TLS.
+    CoderDbPlaintext = { code: "coder-db-plaintext", area: Networking, seed: TlsApplications,
+        description: "coderd connects to its database without TLS: Coder v1's built-in TimescaleDB (`DB_SSL_MODE=disable`), or `sslmode=disable` in a literal v2 database URL; the login and every query cross the pod network in clear",
+        remediation: "use an external PostgreSQL with TLS (`postgres.sslMode: require` on v1, `sslmode=verify-full` in v2's URL)" },
     /// coderd TLS certificate problem.
     CoderdTlsCertificate = { code: "coderd-tls-certificate", area: Networking, seed: TlsCoderd,
         description: "coderd's TLS certificate is expired, expires within 30 days, is self-signed, uses a weak key, or does not match the access URL host",

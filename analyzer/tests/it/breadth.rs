@@ -179,3 +179,157 @@ fn host_paths_are_judged_by_what_they_reach() {
         "{through:?}"
     );
 }
+
+fn coder_v1() -> Analysed {
+    analyse(&scenario_files("coder-v1"))
+}
+
+#[test]
+fn coder_v1_is_recognised_with_its_chart_objects() {
+    let a = coder_v1();
+    let c = &a.analysis.coder;
+    assert!(c.v1);
+    assert_eq!(c.coderd_pods.len(), 1);
+    assert_eq!(c.workspace_pods.len(), 2);
+    assert_eq!(c.database_pods.len(), 1);
+    assert!(
+        c.coderd_service_accounts
+            .contains("ServiceAccount/coder/coder")
+    );
+    // The built-in database has no password; the super-admin and SCIM Secrets are coderd's.
+    assert_eq!(c.db_secret, None);
+    for s in ["coder-super-admin", "coder-scim"] {
+        assert!(
+            c.coderd_secrets
+                .contains(&("coder".to_string(), s.to_string())),
+            "{s}"
+        );
+    }
+    // v2's scenarios stay v2.
+    assert!(
+        !analyse(&scenario_files("coder-shared-cluster"))
+            .analysis
+            .coder
+            .v1
+    );
+}
+
+#[test]
+fn coder_v1_trust_edges() {
+    let a = coder_v1();
+    let coderd_sa = "ServiceAccount/coder/coder";
+    let coderd = "Pod/coder/coderd-6b7c9d8f5-q2w4e";
+    // coderd's token: exec into every workspace, every Secret of the namespace.
+    assert_eq!(
+        techniques_between(&a, coderd, coderd_sa),
+        vec!["pod-service-account"]
+    );
+    for ws in ["Pod/coder/alice-dev-7f6e5d", "Pod/coder/bob-cvm-3c2b1a"] {
+        assert!(
+            techniques_between(&a, coderd_sa, ws).contains(&"rbac-exec-pods"),
+            "{ws}"
+        );
+    }
+    assert!(
+        techniques_between(&a, coderd_sa, "Secret/coder/coder-super-admin")
+            .contains(&"rbac-read-secrets")
+    );
+    // The super-admin password is the site admin.
+    assert_eq!(
+        techniques_between(&a, "Secret/coder/coder-super-admin", "Coder/owner"),
+        vec!["coder-admin-password"]
+    );
+    // A tenant reading Secrets in `coder` reaches it too.
+    assert!(
+        techniques_between(
+            &a,
+            "ServiceAccount/analytics/reporter",
+            "Secret/coder/coder-super-admin"
+        )
+        .contains(&"rbac-read-secrets")
+    );
+    assert!(
+        techniques_between(
+            &a,
+            "ServiceAccount/analytics/reporter",
+            "Secret/coder/coder-scim"
+        )
+        .contains(&"rbac-read-secrets")
+    );
+    // The database: coderd and the TimescaleDB pod.
+    assert_eq!(
+        techniques_between(&a, coderd, "Coder/database"),
+        vec!["coder-db-credential"]
+    );
+    assert_eq!(
+        techniques_between(&a, "Pod/coder/timescale-0", "Coder/database"),
+        vec!["coder-db-credential"]
+    );
+    // The CVM is privileged: the node.
+    assert!(
+        techniques_between(&a, "Pod/coder/bob-cvm-3c2b1a", "Node/worker-1")
+            .contains(&"escape-privileged")
+    );
+    // Dev URLs expose every workspace; the `environments` account holds nothing.
+    let dev = edges_of(&a, "Exposure/DevURL/coder", "coder-dev-url");
+    assert_eq!(
+        dev,
+        [
+            "Pod/coder/alice-dev-7f6e5d".to_string(),
+            "Pod/coder/bob-cvm-3c2b1a".to_string()
+        ]
+        .into()
+    );
+    assert!(
+        !a.analysis
+            .graph
+            .edges_from("Pod/coder/alice-dev-7f6e5d")
+            .iter()
+            .any(|(t, _)| t == "ServiceAccount/coder/environments")
+    );
+    // From the dev URL, an exploit in the CVM's application reaches the node: a path, capped at high.
+    assert!(
+        a.report
+            .attack_paths
+            .iter()
+            .any(|p| p.entry == "Exposure/DevURL/coder" && p.severity.as_str() == "high")
+    );
+}
+
+#[test]
+fn coder_v1_findings() {
+    let a = coder_v1();
+    let codes: BTreeSet<&str> = a.report.findings.iter().map(|f| f.code.code()).collect();
+    for want in [
+        "coder-db-plaintext",
+        "secret-literal-env",
+        "coderd-permissions-beyond-chart",
+    ] {
+        assert!(codes.contains(want), "missing {want}: {codes:?}");
+    }
+    let literal = a
+        .report
+        .findings
+        .iter()
+        .find(|f| f.code.code() == "secret-literal-env")
+        .unwrap();
+    assert!(
+        format!("{literal:?}").contains("SPLUNK_TOKEN"),
+        "{literal:?}"
+    );
+    let perms = a
+        .report
+        .findings
+        .iter()
+        .find(|f| f.code.code() == "coderd-permissions-beyond-chart")
+        .unwrap();
+    assert!(perms.title.contains("v1"), "{}", perms.title);
+    // v2's scenarios connect with TLS (or through a Secret): no plaintext finding there.
+    let v2 = analyse(&scenario_files("coder-shared-cluster"));
+    assert!(
+        !v2.report
+            .findings
+            .iter()
+            .any(|f| f.code.code() == "coder-db-plaintext")
+    );
+}

@@ -17,6 +17,7 @@ const SCENARIOS: &[&str] = &[
     "breadth",
     "coder-hardened",
     "coder-shared-cluster",
+    "coder-v1",
     "escalations",
 ];
 
