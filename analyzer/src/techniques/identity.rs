@@ -149,10 +149,12 @@ fn node_cloud_roles(ctx: &mut Ctx<'_>, provider_id: Option<&str>) -> Vec<VertexI
     out
 }
 
-/// Whether the control plane is a cloud provider's (EKS, GKE, AKS): its nodes are not in the
-/// cluster, whatever a node's labels say.
+/// Whether the control plane is a cloud provider's (EKS: an `aws-auth` ConfigMap or EKS node
+/// labels; GKE, AKS: their node labels): its nodes are not in the cluster, whatever a node's labels
+/// say. Nodes on a cloud's VMs alone (`aws://` provider ids) do not make it managed: kubeadm runs
+/// there too.
 fn managed_control_plane(ctx: &Ctx<'_>) -> bool {
-    ctx.eks
+    ctx.aws_auth.is_some()
         || ctx.inv.nodes.iter().any(|n| {
             n.metadata.labels.keys().any(|k| {
                 k.starts_with("eks.amazonaws.com/")
