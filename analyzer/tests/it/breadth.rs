@@ -24,9 +24,15 @@ fn edges_of(a: &Analysed, from: &str, code: &str) -> BTreeSet<String> {
 #[test]
 fn host_pid_reads_co_located_processes_of_the_same_uid() {
     let a = breadth();
+    // The victim of the same uid, and the workspace whose agent token is in its environment; not
+    // the victim running as another uid.
     assert_eq!(
         edges_of(&a, "Pod/tenants/pid-reader", "escape-host-pid-environ"),
-        ["Pod/tenants/victim-1000".to_string()].into()
+        [
+            "Pod/tenants/victim-1000".to_string(),
+            "Pod/tenants/ws-alice".to_string()
+        ]
+        .into()
     );
     assert_eq!(
         techniques_between(&a, "Pod/tenants/pid-tracer", "Node/worker-1"),
