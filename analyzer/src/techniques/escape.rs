@@ -331,7 +331,9 @@ fn host_pid_environ(ctx: &mut Ctx<'_>, i: usize, c: &Container, nv: VertexId) {
         if j == i || q.finished() {
             continue;
         }
-        let Some(d) = q.all_containers().find(|d| reads_processes_of(p, c, q, d)) else {
+        // Init containers have exited by the time the pod runs.
+        let running = q.spec.containers.iter().chain(&q.spec.ephemeral_containers);
+        let Some(d) = running.into_iter().find(|d| reads_processes_of(p, c, q, d)) else {
             continue;
         };
         let qv = ctx.pod(j);
