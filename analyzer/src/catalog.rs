@@ -123,12 +123,12 @@ techniques! {
         seed: NodeUserAccess, attack: Some("T1611"), cost: 4 },
     /// Readable sensitive host path: SSH keys, kubelet credentials, shadow file.
     EscapeHostRead = { code: "escape-host-read", family: Escape, edge: "Volume (hostPath) → Node",
-        precondition: "a container mounts hostPath `/`, `/etc`, `/root`, `/home`, `/home/<user>/.ssh`, `/root/.ssh` or `/proc` (read-only is enough)",
+        precondition: "a container mounts, read-only being enough, a hostPath at, under or above a host folder of credentials: `/etc/kubernetes`, `/etc/shadow`, `/etc/cni/net.d`, `/etc/rancher`, `/root/.kube`, `/root/.ssh`, `/home/<user>/.ssh` or `.kube`, `/var/lib/kubelet/pki`, `/var/lib/kubelet/kubeconfig`, `/var/lib/kubernetes`, `/var/lib/minikube/certs`, `/var/lib/rancher`, `/proc` but not `/proc/sys` (so `/`, `/etc`, `/var`, `/var/lib`, `/var/lib/kubelet`, `/root`, `/home` too)",
         remediation: "remove the hostPath volume; enforce Pod Security `baseline` (no hostPath)",
         seed: NodeUserAccess, attack: Some("T1552.001"), cost: 5 },
     /// Writable host path outside an allow-list: drop a cron job, a binary or a unit file.
     EscapeHostWrite = { code: "escape-host-write", family: Escape, edge: "Volume (hostPath) → Node",
-        precondition: "a container mounts writable a hostPath that is not on the allow-list (`/tmp`, `/var/tmp`, `/mnt/*`, `/dev/shm`, `/run/udev`, `/sys/kernel/debug`, `/var/run/*` non-socket paths)",
+        precondition: "a container mounts writable a hostPath off the allow-list (`/tmp`, `/var/tmp`, `/mnt/*`, `/dev/shm`, `/run/udev`, `/sys/kernel/debug`, `/var/log`) at, under or above a place the host runs code from as root (`/etc`, `/usr`, `/usr/src` for DKMS, `/bin`, `/sbin`, `/lib`, `/lib64`, `/boot`, `/root`, `/home`, `/opt/cni/bin`, `/var/spool/cron`, `/proc/sys`, `/sys/kernel`, `/sys/fs/cgroup`, `/var/lib/kubelet`, `/var/lib/containerd`, `/var/lib/docker`); the edge says which; a folder nothing on the host runs or trusts (`/data`) is not the node",
         remediation: "mount the hostPath `readOnly: true` or replace it with an emptyDir or a CSI volume",
         seed: NodeUserAccess, attack: Some("T1611"), cost: 3 },
     /// hostPath at or above `/var/lib/kubelet/pods`: read co-located pods' projected tokens.
@@ -141,6 +141,26 @@ techniques! {
         precondition: "a container mounts hostPath of a docker, containerd or cri-o socket (or the folder holding it: `/run`, `/var/run`, `/run/containerd`)",
         remediation: "remove the socket mount; build images with a rootless builder (kaniko, buildkit rootless, envbuilder) instead",
         seed: NodeUserAccess, attack: Some("T1611"), cost: 1 },
+    /// hostPID without privilege: the environment and root folder of co-located processes.
+    EscapeHostPidEnviron = { code: "escape-host-pid-environ", family: Escape, edge: "Pod → Pod (co-located), Node",
+        precondition: "a non-privileged container in a `hostPID` pod reads `/proc/PID/environ` and `/proc/PID/root` of the node's containers that run as the same uid (stated and equal, or both root) with no more capabilities than its own (agent tokens, coderd's env, mounted tokens); with `CAP_SYS_PTRACE` as root and no explicit AppArmor profile, every host process and `/proc/1/root`: the node",
+        remediation: "drop `hostPID`; enforce Pod Security `baseline`; run workloads as distinct non-root uids",
+        seed: NodeUserAccess, attack: Some("T1552.007"), cost: 3 },
+    /// CAP_SYS_ADMIN alone: mount a cgroup v1 hierarchy and abuse `release_agent`.
+    EscapeSysAdmin = { code: "escape-sys-admin", family: Escape, edge: "Pod → Node",
+        precondition: "a non-privileged container adds `SYS_ADMIN` (or `ALL`), may run as root, and is not confined by an explicit AppArmor `RuntimeDefault`/`Localhost` profile (which forbids `mount`); the escape needs cgroup v1 on the node",
+        remediation: "drop `SYS_ADMIN` (`capabilities.drop: [ALL]`); keep AppArmor `RuntimeDefault`; enforce Pod Security `baseline`",
+        seed: NodeUserAccess, attack: Some("T1611"), cost: 4 },
+    /// CAP_DAC_READ_SEARCH: `open_by_handle_at` reads host files ("shocker").
+    EscapeDacReadSearch = { code: "escape-dac-read-search", family: Escape, edge: "Pod → Node",
+        precondition: "a non-privileged container adds `DAC_READ_SEARCH` (or `ALL`) and may run as root: `open_by_handle_at` opens any file of a host filesystem bind-mounted into it (`/etc/hosts`), the kubelet's credentials included",
+        remediation: "drop `DAC_READ_SEARCH`; enforce Pod Security `baseline`",
+        seed: NodeUserAccess, attack: Some("T1611"), cost: 4 },
+    /// Windows HostProcess container: a process on the host.
+    EscapeWindowsHostProcess = { code: "escape-windows-host-process", family: Escape, edge: "Pod → Node",
+        precondition: "a container (or its pod) sets `securityContext.windowsOptions.hostProcess: true`",
+        remediation: "allow HostProcess pods only in system namespaces; enforce Pod Security `baseline`",
+        seed: NodeUserAccess, attack: Some("T1611"), cost: 1 },
     /// Root on a node: exec into or read every container on it.
     NodePodAccess = { code: "node-pod-access", family: Identity, edge: "Node → Pod",
         precondition: "always: root on a node controls every container running on it",
@@ -151,6 +171,11 @@ techniques! {
         precondition: "always, where RBAC grants the node identity anything beyond the Node authorizer",
         remediation: "do not bind roles to `system:nodes` or `system:node:*`; keep the NodeRestriction admission plugin on",
         seed: NodeUserAccess, attack: Some("T1078"), cost: 1 },
+    /// Root on a self-managed control-plane node: the cluster's admin credentials.
+    NodeControlPlane = { code: "node-control-plane", family: Identity, edge: "Node (control plane) → Virtual/cluster-admin",
+        precondition: "the node is a control-plane node of a self-managed cluster (label `node-role.kubernetes.io/control-plane` or `master`, or static `kube-apiserver`/`etcd` pods): `/etc/kubernetes` holds `admin.conf` and the CA keys; never on EKS, GKE or AKS, whose control planes are not nodes of the cluster",
+        remediation: "taint control-plane nodes `NoSchedule` and admit no other workloads there; keep hostPath and privileged pods off them",
+        seed: ClusterAdmins, attack: Some("T1552.001"), cost: 1 },
     /// A pod an attacker creates can be placed on any node (`spec.nodeName`).
     NodeSchedule = { code: "node-schedule", family: Identity, edge: "Virtual/any-node → Node",
         precondition: "a privileged pod the attacker creates may name any schedulable node in `spec.nodeName`",
@@ -272,6 +297,16 @@ techniques! {
         precondition: "`escalate` plus `create`/`update` on (cluster)roles, and a way to be bound to them (bindings write)",
         remediation: "never grant `escalate`; manage roles through GitOps",
         seed: ClusterAdmins, attack: Some("T1098"), cost: 2 },
+    /// escalate + update/patch on a role one is already bound to: rewrite it.
+    RbacEscalateBoundRole = { code: "rbac-escalate-bound-role", family: Rbac, edge: "Subject → Virtual/cluster-admin, Virtual/namespace-admin/NS",
+        precondition: "`escalate` plus `update`/`patch` on a Role or ClusterRole the subject is already bound to (resourceNames honoured; no `bind` or binding rights needed): it adds `*` to the role, cluster-wide through a ClusterRoleBinding, in the namespace through a RoleBinding",
+        remediation: "never grant `escalate`; never let a subject write the roles it is bound to",
+        seed: ClusterAdmins, attack: Some("T1098"), cost: 2 },
+    /// create a service-account-token Secret and read it back: any SA's token.
+    RbacMintTokenSecret = { code: "rbac-mint-token-secret", family: Rbac, edge: "Subject → ServiceAccount",
+        precondition: "`create` on `secrets` in the namespace plus a way to read the new Secret (`get`/`list`/`watch` on its Secrets, or on a name no Secret holds yet): a `kubernetes.io/service-account-token` Secret annotated with any service account is filled with its token",
+        remediation: "grant Secret creation and reads apart; restrict reads with resourceNames of existing Secrets; block token Secrets with a ValidatingAdmissionPolicy",
+        seed: CoderServiceAccounts, attack: Some("T1528"), cost: 2 },
     /// impersonate users, groups or SAs.
     RbacImpersonate = { code: "rbac-impersonate", family: Rbac, edge: "Subject → User, Group, ServiceAccount",
         precondition: "`impersonate` on `users`, `groups` or `serviceaccounts` (resourceNames honoured; groups without names include `system:masters`)",
@@ -299,7 +334,7 @@ techniques! {
         seed: CloudVolumes, attack: Some("T1611"), cost: 4 },
     /// Patch namespaces: relax the Pod Security labels.
     RbacPatchNamespacePsa = { code: "rbac-patch-namespace-psa", family: Rbac, edge: "Subject → Virtual/any-node",
-        precondition: "pod creation in a namespace whose Pod Security blocks privileged pods, plus `patch`/`update` on that namespace",
+        precondition: "pod creation in a namespace whose Pod Security blocks privileged pods, plus `patch`/`update` on that namespace (a ClusterRole, or a Role in that namespace: a namespace's own object is in it for RBAC)",
         remediation: "do not let pod creators edit namespaces; enforce Pod Security with a ValidatingAdmissionPolicy too",
         seed: ClusterAdmins, attack: Some("T1610"), cost: 4 },
     /// EKS aws-auth write: map oneself to `system:masters`.
@@ -358,10 +393,20 @@ techniques! {
         remediation: "keep the owner role to a few people",
         seed: AuthMisconfiguration, attack: None, cost: 1 },
     /// The database credential opens the Coder database.
-    CoderDbCredential = { code: "coder-db-credential", family: Coder, edge: "Secret, Pod (coderd) → Coder/database",
-        precondition: "the Secret (or literal env) behind `CODER_PG_CONNECTION_URL`",
+    CoderDbCredential = { code: "coder-db-credential", family: Coder, edge: "Secret, Pod (coderd, built-in database) → Coder/database",
+        precondition: "the Secret (or literal env) behind `CODER_PG_CONNECTION_URL` (v1: `DB_PASSWORD`), coderd's pod, or v1's built-in TimescaleDB pod (`coder.deployment: timescale`)",
         remediation: "keep the database Secret in a namespace where nobody else creates pods or reads Secrets",
         seed: CoderServiceAccounts, attack: Some("T1552.007"), cost: 1 },
+    /// v1: the site admin's password in a Secret.
+    CoderAdminPassword = { code: "coder-admin-password", family: Coder, edge: "Secret → Coder/owner",
+        precondition: "Coder v1: coderd reads the site admin's password from a Secret (`SUPER_ADMIN_PASSWORD`, chart value `coderd.superAdmin.passwordSecret`); whoever reads the Secret logs in as the site admin (v2 has no such setting: the first user is created interactively)",
+        remediation: "change the site admin's password after setup and delete the Secret; keep coderd's namespace free of other Secret readers",
+        seed: AuthMisconfiguration, attack: Some("T1078"), cost: 1 },
+    /// v1 dev URLs publish workspace ports.
+    CoderDevUrl = { code: "coder-dev-url", family: Coder, edge: "Exposure/DevURL/HOST → Pod (workspace)",
+        precondition: "Coder v1: coderd's `DEVURL_HOST` (chart value `coderd.devurlsHost`) is set: users publish workspace ports at `*.HOST`, to anyone when they choose the public access level (an exploit in the served application is needed); v2 shares ports through `coder_app` and port sharing, authenticated by default",
+        remediation: "leave `coderd.devurlsHost` empty, or limit dev URL access levels to signed-in users",
+        seed: ExternalInteractions, attack: Some("T1190"), cost: 8 },
     /// Writing the database makes anyone an owner.
     CoderDbOwner = { code: "coder-db-owner", family: Coder, edge: "Coder/database → Coder/owner",
         precondition: "always: the database holds users, roles and API keys",
@@ -404,7 +449,7 @@ impl Technique {
     pub fn needs_exploit(self) -> bool {
         matches!(
             self,
-            Technique::ExposureService | Technique::ExposureIngress
+            Technique::ExposureService | Technique::ExposureIngress | Technique::CoderDevUrl
         )
     }
 
@@ -562,6 +607,10 @@ findings! {
     CoderdNoTls = { code: "coderd-no-tls", area: Networking, seed: TlsCoderd,
         description: "coderd's access URL is `http://`, or coderd is exposed without TLS on coderd or on its Ingress",
         remediation: "set an `https://` access URL with `coder.tls.secretNames` or a TLS Ingress" },
+    /// coderd's database connection without TLS.
+    CoderDbPlaintext = { code: "coder-db-plaintext", area: Networking, seed: TlsApplications,
+        description: "coderd connects to its database without TLS: Coder v1's built-in TimescaleDB (`DB_SSL_MODE=disable`), or `sslmode=disable` in a literal v2 database URL; the login and every query cross the pod network in clear",
+        remediation: "use an external PostgreSQL with TLS (`postgres.sslMode: require` on v1, `sslmode=verify-full` in v2's URL)" },
     /// coderd TLS certificate problem.
     CoderdTlsCertificate = { code: "coderd-tls-certificate", area: Networking, seed: TlsCoderd,
         description: "coderd's TLS certificate is expired, expires within 30 days, is self-signed, uses a weak key, or does not match the access URL host",

@@ -102,6 +102,49 @@ pub struct CoderFacts {
     pub users: Vec<CoderUser>,
     /// Login methods from `coder/api/authmethods.json`, when captured.
     pub auth_methods: Option<AuthMethods>,
+    /// Whether coderd is Coder v1 (the `coder/enterprise-helm` chart): see [`CoderGeneration`].
+    pub v1: bool,
+    /// Indexes of the chart's built-in database pods (v1's TimescaleDB, `coder.deployment:
+    /// timescale`), sorted.
+    pub database_pods: Vec<usize>,
+}
+
+/// Which Coder a coderd pod belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoderGeneration {
+    /// Coder v1 (`coder/enterprise-helm`): coderd labelled `coder.deployment: coderd` (or
+    /// `cemanager`), image `coderenvs/coder-service`, settings in unprefixed env (`DB_*`,
+    /// `DEVURL_HOST`, `SUPER_ADMIN_PASSWORD`); workspaces ("environments") labelled
+    /// `com.coder.resource: "true"` with the `environments` service account.
+    V1,
+    /// Coder v2 (`coder/coder`): `coder server`, `CODER_*` settings.
+    V2,
+}
+
+/// Whether a pod is v1's coderd: its `coder.deployment` label or its `coder-service` image.
+fn v1_coderd(p: &Pod) -> bool {
+    matches!(
+        p.metadata
+            .labels
+            .get("coder.deployment")
+            .map(String::as_str),
+        Some("coderd" | "cemanager")
+    ) || p.spec.containers.iter().any(|c| {
+        c.image
+            .split(['@', ':'])
+            .next()
+            .unwrap_or("")
+            .ends_with("coderenvs/coder-service")
+    })
+}
+
+/// Which Coder a coderd pod belongs to (`None`: not coderd).
+pub fn generation(p: &Pod) -> Option<CoderGeneration> {
+    match coder_role(p) {
+        Some(CoderRole::Server) if v1_coderd(p) => Some(CoderGeneration::V1),
+        Some(CoderRole::Server) => Some(CoderGeneration::V2),
+        _ => None,
+    }
 }
 
 /// A Coder user as the capture keeps it (no name, no e-mail).
@@ -147,6 +190,24 @@ pub struct ExternalAuth {
 }
 
 impl CoderFacts {
+    /// Whether coderd talks to its database without TLS: v1's `DB_SSL_MODE=disable` (the
+    /// built-in TimescaleDB's setting; when the value is hidden, that database's pod says it), or
+    /// `sslmode=disable` in a literal v2 database URL.
+    pub fn database_plaintext(&self) -> bool {
+        // The v1 chart renders `disable` for its built-in database; a snapshot whose redaction hid
+        // the value still shows that database's pod.
+        let v1 = match self.setting("DB_SSL_MODE") {
+            Some(Setting::Literal(v)) => v.trim().eq_ignore_ascii_case("disable"),
+            Some(_) => self.v1 && !self.database_pods.is_empty(),
+            None => false,
+        };
+        let v2 = self
+            .setting("CODER_PG_CONNECTION_URL")
+            .and_then(Setting::value)
+            .is_some_and(|v| v.contains("sslmode=disable"));
+        v1 || v2
+    }
+
     /// Whether Coder was found.
     pub fn present(&self) -> bool {
         !self.coderd_pods.is_empty()
@@ -191,6 +252,14 @@ impl CoderFacts {
     pub fn detect(inv: &Inventory) -> CoderFacts {
         let mut f = CoderFacts::default();
         for (i, p) in inv.pods.iter().enumerate() {
+            if p.metadata
+                .labels
+                .get("coder.deployment")
+                .map(String::as_str)
+                == Some("timescale")
+            {
+                f.database_pods.push(i);
+            }
             match coder_role(p) {
                 Some(CoderRole::Server) => f.coderd_pods.push(i),
                 Some(CoderRole::Provisioner) => f.provisioner_pods.push(i),
@@ -239,7 +308,18 @@ impl CoderFacts {
                 }
             }
         }
-        if let Some(Setting::SecretRef { name, .. }) = f.settings.get("CODER_PG_CONNECTION_URL") {
+        f.v1 = f
+            .coderd_pods
+            .iter()
+            .any(|&i| generation(&inv.pods[i]) == Some(CoderGeneration::V1));
+        // v2 keeps the database URL in one setting; v1 the password of an external database in
+        // `DB_PASSWORD` (its built-in TimescaleDB has none).
+        let db_setting = if f.v1 {
+            "DB_PASSWORD"
+        } else {
+            "CODER_PG_CONNECTION_URL"
+        };
+        if let Some(Setting::SecretRef { name, .. }) = f.settings.get(db_setting) {
             let ns = f
                 .coderd_namespaces
                 .iter()
@@ -441,6 +521,9 @@ fn is_coder_image(c: &Container) -> bool {
 pub fn coder_role(p: &Pod) -> Option<CoderRole> {
     let labels = &p.metadata.labels;
     let name_label = labels.get("app.kubernetes.io/name").map(String::as_str);
+    if v1_coderd(p) {
+        return Some(CoderRole::Server);
+    }
     if name_label == Some("coder-workspace")
         || labels.get("com.coder.resource").map(String::as_str) == Some("true")
         || labels.keys().any(|k| k.starts_with("com.coder.workspace."))

@@ -2,6 +2,8 @@
 //! subresources and group membership (`system:authenticated`, `system:serviceaccounts`,
 //! `system:serviceaccounts:NS`, `system:nodes`). Computed once; techniques query it.
 
+pub mod bootstrap;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -196,6 +198,9 @@ pub struct Rbac {
     pub named_subjects: Vec<String>,
     /// Bindings whose role is missing from the snapshot.
     pub dangling_bindings: Vec<String>,
+    /// Built-in roles bound but missing from the snapshot, taken from [`bootstrap`]
+    /// (`ClusterRole/NAME`, `Role/NS/NAME`), sorted.
+    pub assumed_roles: Vec<String>,
     cluster_roles: HashMap<String, Arc<[PolicyRule]>>,
 }
 
@@ -219,10 +224,18 @@ pub fn subject_key(s: &Subject, binding_ns: &str) -> Option<String> {
 impl Rbac {
     /// Resolves roles and bindings of the inventory.
     pub fn build(inv: &Inventory) -> Rbac {
-        let cluster_roles = resolve_cluster_roles(&inv.cluster_roles);
+        let (extra_cluster_roles, extra_roles, assumed_roles) = assumed_builtins(inv);
+        let cluster_roles = if extra_cluster_roles.is_empty() {
+            resolve_cluster_roles(&inv.cluster_roles)
+        } else {
+            let mut all = inv.cluster_roles.clone();
+            all.extend(extra_cluster_roles);
+            resolve_cluster_roles(&all)
+        };
         let roles: HashMap<(String, String), Arc<[PolicyRule]>> = inv
             .roles
             .iter()
+            .chain(&extra_roles)
             .map(|r| {
                 (
                     (r.metadata.namespace.clone(), r.metadata.name.clone()),
@@ -232,6 +245,7 @@ impl Rbac {
             .collect();
         let mut rbac = Rbac {
             cluster_roles,
+            assumed_roles,
             ..Rbac::default()
         };
         let mut named = BTreeSet::new();
@@ -314,6 +328,64 @@ impl Rbac {
             .collect();
         Permissions { grants }
     }
+}
+
+/// The built-in roles that bindings of the inventory name but the inventory lacks (with the
+/// built-in ClusterRoles an aggregated one takes its rules from, where also absent): (ClusterRoles,
+/// Roles, their references sorted).
+fn assumed_builtins(inv: &Inventory) -> (Vec<Role>, Vec<Role>, Vec<String>) {
+    let present_cr: BTreeSet<&str> = inv
+        .cluster_roles
+        .iter()
+        .map(|r| r.metadata.name.as_str())
+        .collect();
+    let present_r: BTreeSet<(&str, &str)> = inv
+        .roles
+        .iter()
+        .map(|r| (r.metadata.namespace.as_str(), r.metadata.name.as_str()))
+        .collect();
+    let mut cluster: BTreeMap<&str, &bootstrap::BuiltinRole> = BTreeMap::new();
+    let mut namespaced: BTreeMap<(&str, &str), &bootstrap::BuiltinRole> = BTreeMap::new();
+    let bindings = inv
+        .cluster_role_bindings
+        .iter()
+        .map(|b| (b, true))
+        .chain(inv.role_bindings.iter().map(|b| (b, false)));
+    for (b, cluster_binding) in bindings {
+        let name = b.role_ref.name.as_str();
+        match b.role_ref.kind.as_str() {
+            "ClusterRole" if !present_cr.contains(name) => {
+                if let Some(role) = bootstrap::find(None, name) {
+                    cluster.insert(role.name, role);
+                    for from in role.aggregated_from() {
+                        if !present_cr.contains(from.name) {
+                            cluster.insert(from.name, from);
+                        }
+                    }
+                }
+            }
+            "Role" if !cluster_binding => {
+                let ns = b.metadata.namespace.as_str();
+                if !present_r.contains(&(ns, name))
+                    && let Some(role) = bootstrap::find(Some(ns), name)
+                {
+                    namespaced.insert((ns, role.name), role);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut assumed: Vec<String> = cluster
+        .keys()
+        .map(|n| format!("ClusterRole/{n}"))
+        .chain(namespaced.keys().map(|(ns, n)| format!("Role/{ns}/{n}")))
+        .collect();
+    assumed.sort();
+    (
+        cluster.values().map(|r| r.to_role()).collect(),
+        namespaced.values().map(|r| r.to_role()).collect(),
+        assumed,
+    )
 }
 
 /// ClusterRoles with aggregation rules resolved (to a fixpoint, so chains work).

@@ -126,6 +126,46 @@ impl SeedBullet {
             .collect()
     }
 
+    /// How Coder v1 (`coder/enterprise-helm`, which the page was written for) and v2 differ on this
+    /// bullet, where they do (v1 is recognised by `crate::coder::generation`).
+    pub fn versions(self) -> Option<&'static str> {
+        use SeedBullet as B;
+        Some(match self {
+            B::TlsCoderd => {
+                "v1 serves TLS itself when `coderd.tls.hostSecretName` mounts a certificate (`SSL_SERVER_CERT_FILE`); v2 through `CODER_TLS_ENABLE` or a TLS Ingress"
+            }
+            B::TlsApplications => {
+                "v1's built-in TimescaleDB is reached with `DB_SSL_MODE=disable` and no password (`coder-db-plaintext`, its pod an edge to the database); v2 reads its connection URL from a Secret"
+            }
+            B::ExternalInteractions => {
+                "v1 dev URLs (`coderd.devurlsHost`, env `DEVURL_HOST`) publish workspace ports, publicly at the user's choice (`coder-dev-url`); v2 shares ports through `coder_app` and port sharing, signed-in users by default"
+            }
+            B::IpDepletionServices => {
+                "the bullet's dev URLs are v1's; on v2 the Services are those templates declare"
+            }
+            B::CoderServiceAccounts => {
+                "v1's chart Role `coder` lets coderd's service account read and write Secrets and exec into pods: whatever reaches coderd or its token reaches every workspace; workspaces run as `environments` (no rights). v2's chart Role covers pods, PVCs and deployments, and Terraform templates run with the provisioner's token (`coder-template-provisioner`, absent on v1)"
+            }
+            B::NodeUserAccess => {
+                "v1 CVMs are privileged with the host's `/usr/src` and `/lib/modules`; v2 envbox templates the same where used"
+            }
+            B::AuthMisconfiguration => {
+                "v1 reads the site admin's password from a Secret (`SUPER_ADMIN_PASSWORD`: `coder-admin-password`) and SCIM's auth from another, and renders `logging.splunk.token` as a literal `SPLUNK_TOKEN` env (`secret-literal-env`); v2's `CODER_*` settings (OIDC, token lifetime, owner workspace access) do not exist on v1 and are not reported there"
+            }
+            B::AuthLoginConversion => {
+                "v1 lets an administrator convert an OIDC user to built-in login; v2 only lets users convert their own password login to OIDC or GitHub"
+            }
+            B::RegistrySelectRoles => {
+                "v1 site admins and managers add site-wide registries; v2 templates name images and pull Secrets"
+            }
+            B::RegistryCvmUnauthenticated => "v1 only: v2 has no CVMs",
+            B::GitOauthAdmin | B::GitSshKeys => {
+                "v1 links Git OAuth accounts and generates SSH keys; v2 has external auth and `gitsshkey`, and `CODER_DISABLE_OWNER_WORKSPACE_ACCESS`"
+            }
+            _ => return None,
+        })
+    }
+
     /// The bullets of the page (everything but the snapshot pseudo-bullet).
     pub fn page() -> impl Iterator<Item = SeedBullet> {
         SeedBullet::ALL
@@ -151,10 +191,14 @@ pub fn coverage_markdown() -> String {
          `CODER_SEC_BLESS=1 cargo test -p coder-sec-analyzer`). Each leaf bullet of Coder's \"shared \
          security responsibility\" page, with what checks it. In a report each bullet's status is \
          `finding` (a finding or attack path names it), `checked` (its checks ran and found nothing) \
-         or `not-observable` (nothing in a snapshot can show it: the reason and the owner are given).\n\n",
+         or `not-observable` (nothing in a snapshot can show it: the reason and the owner are given). \
+         The last column says how Coder v1 (`coder/enterprise-helm`, which the page was written \
+         for) and v2 differ on the bullet, where they do.\n\n",
     );
-    s.push_str("| id | section | bullet | techniques | findings | not observable (why; owner) |\n");
-    s.push_str("|---|---|---|---|---|---|\n");
+    s.push_str(
+        "| id | section | bullet | techniques | findings | not observable (why; owner) | Coder v1 and v2 |\n",
+    );
+    s.push_str("|---|---|---|---|---|---|---|\n");
     for b in SeedBullet::page() {
         let techs: Vec<String> = b.techniques().iter().map(|t| format!("`{t}`")).collect();
         let finds: Vec<String> = b
@@ -168,7 +212,7 @@ pub fn coverage_markdown() -> String {
             .unwrap_or_else(|| "—".to_string());
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
             b.id(),
             b.section(),
             b.text(),
@@ -182,7 +226,8 @@ pub fn coverage_markdown() -> String {
             } else {
                 finds.join(", ")
             },
-            unobs
+            unobs,
+            b.versions().unwrap_or("—")
         );
     }
     s

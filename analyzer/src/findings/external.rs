@@ -62,6 +62,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 ));
             }
         }
+        // The settings below are v2's (`CODER_*`); v1 has none of them.
         let mut risky: Vec<(Severity, String)> = Vec::new();
         if coder.flag("CODER_DANGEROUS_OIDC_SKIP_ISSUER_CHECKS", false) {
             risky.push((
@@ -96,6 +97,9 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 "API tokens may live 100 years (`CODER_MAX_TOKEN_LIFETIME` unset)".into(),
             ));
         }
+        if coder.v1 {
+            risky.clear();
+        }
         for (sev, text) in risky {
             out.push(Finding::new(
                 FindingCode::CoderAuthSetting,
@@ -104,7 +108,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 coderd.clone(),
             ));
         }
-        if !coder.flag("CODER_DISABLE_OWNER_WORKSPACE_ACCESS", false) {
+        if !coder.v1 && !coder.flag("CODER_DISABLE_OWNER_WORKSPACE_ACCESS", false) {
             out.push(Finding::new(
                 FindingCode::OwnerWorkspaceAccess,
                 Severity::Medium,
@@ -195,8 +199,14 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
         let r = pod_ref(p);
         for c in p.all_containers() {
             for e in &c.env {
+                // v1's coderd settings are unprefixed (`DB_HOST`, `DEVURL_HOST`): redaction hides
+                // every one off its allow-list, so only names of secrets count there.
+                let v1_setting = coder.v1
+                    && role == Some(CoderRole::Server)
+                    && !coder_sec_model::redact::detect::is_secret_key_name(&e.name);
                 if e.value.as_deref().is_some_and(is_marker)
                     && !crate::coder::BOOLEAN_SETTINGS.contains(&e.name.as_str())
+                    && !v1_setting
                 {
                     let item = format!("{r} (container `{}`, env `{}`)", c.name, e.name);
                     if REGISTRY_ENV.contains(&e.name.as_str()) {

@@ -129,9 +129,17 @@ fn is_database(p: &Pod) -> bool {
         .map(String::as_str)
         .unwrap_or("");
     matches!(name, "postgresql" | "postgres" | "cloudnative-pg")
+        || p.metadata
+            .labels
+            .get("coder.deployment")
+            .map(String::as_str)
+            == Some("timescale")
         || p.spec.containers.iter().any(|c| {
             let repo = c.image.split([':', '@']).next().unwrap_or("");
-            repo.ends_with("postgres") || repo.ends_with("postgresql") || repo.contains("/postgres")
+            repo.ends_with("postgres")
+                || repo.ends_with("postgresql")
+                || repo.contains("/postgres")
+                || repo.ends_with("/timescaledb")
         })
 }
 
@@ -215,6 +223,21 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
         ));
     }
     coderd_reach(input, &reps, out);
+    if coder.present() && coder.database_plaintext() {
+        let mut objs: Vec<String> = coder
+            .coderd_pods
+            .iter()
+            .chain(&coder.database_pods)
+            .map(|&i| pod_ref(&inv.pods[i]))
+            .collect();
+        objs.dedup();
+        out.push(Finding::new(
+            FindingCode::CoderDbPlaintext,
+            Severity::Medium,
+            "coderd connects to its database without TLS",
+            objs,
+        ));
+    }
     // coderd TLS.
     if coder.present() {
         let access = coder
@@ -222,7 +245,9 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             .and_then(Setting::value)
             .map(str::to_string);
         let host = access.as_deref().and_then(url_host);
-        let tls_enabled = coder.flag("CODER_TLS_ENABLE", false);
+        // v1 serves TLS itself when the chart mounts a certificate (`SSL_SERVER_CERT_FILE`).
+        let tls_enabled = coder.flag("CODER_TLS_ENABLE", false)
+            || (coder.v1 && coder.setting("SSL_SERVER_CERT_FILE").is_some());
         let coderd_refs: BTreeSet<String> = coder
             .coderd_pods
             .iter()

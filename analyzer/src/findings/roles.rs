@@ -83,9 +83,15 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 } else {
                     Severity::Medium
                 },
-                format!(
-                    "coderd's service account `{sa}` holds permissions beyond the chart's Role"
-                ),
+                if input.coder.v1 {
+                    format!(
+                        "coderd's service account `{sa}` holds permissions beyond the v2 chart's Role (Coder v1's chart Role itself reads and writes Secrets and execs into pods: whatever reaches coderd or its token reaches every workspace)"
+                    )
+                } else {
+                    format!(
+                        "coderd's service account `{sa}` holds permissions beyond the chart's Role"
+                    )
+                },
                 objs,
             ));
         }

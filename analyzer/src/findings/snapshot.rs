@@ -99,6 +99,17 @@ pub fn blind_spots(input: &Input<'_>) -> Vec<BlindSpot> {
             hides: "the permissions those bindings grant".into(),
         });
     }
+    if !input.rbac.assumed_roles.is_empty() {
+        out.push(BlindSpot {
+            subject: "built-in roles".into(),
+            reason: format!(
+                "{} roles bound but missing from the snapshot were assumed to hold Kubernetes' built-in definitions: {}",
+                input.rbac.assumed_roles.len(),
+                input.rbac.assumed_roles.join(", ")
+            ),
+            hides: "changes made to these roles in the cluster (edited rules, further aggregated roles): the permissions of their bindings may be wider".into(),
+        });
+    }
     if input.coder.present() && !input.coder.api_captured {
         out.push(BlindSpot {
             subject: "Coder API".into(),

@@ -194,6 +194,16 @@ pub struct PodSecurityContext {
     pub run_as_non_root: Option<bool>,
     /// AppArmor.
     pub app_armor_profile: Option<Profile>,
+    /// Windows options (`hostProcess`), the containers' default.
+    pub windows_options: Option<WindowsOptions>,
+}
+
+/// Windows security options of a pod or container.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WindowsOptions {
+    /// `hostProcess`: the container runs as a process on the Windows host.
+    pub host_process: Option<bool>,
 }
 
 /// AppArmor or seccomp profile.
@@ -263,6 +273,8 @@ pub struct ContainerSecurityContext {
     pub run_as_non_root: Option<bool>,
     /// AppArmor.
     pub app_armor_profile: Option<Profile>,
+    /// Windows options (`hostProcess`).
+    pub windows_options: Option<WindowsOptions>,
 }
 
 /// Capabilities.

@@ -79,6 +79,17 @@ pub fn add_principals(ctx: &mut Ctx<'_>) {
             Some("`CODER_PG_CONNECTION_URL`".into()),
         );
     }
+    // v1's built-in TimescaleDB: its own pod is the database.
+    for &i in &coder.database_pods {
+        let pv = ctx.pod(i);
+        ctx.g.edge(
+            pv,
+            db,
+            Technique::CoderDbCredential,
+            Some("the built-in database's own pod".into()),
+        );
+    }
+    admin_password(ctx, owner);
     let daemons = coder
         .setting("CODER_PROVISIONER_DAEMONS")
         .and_then(Setting::value)
@@ -93,7 +104,8 @@ pub fn add_principals(ctx: &mut Ctx<'_>) {
             Technique::CoderDbCredential,
             Some("coderd holds the database URL".into()),
         );
-        if daemons {
+        // v1 has no Terraform templates: its workspace templates run nothing inside coderd.
+        if daemons && !coder.v1 {
             let sa = ctx.sa(&p.metadata.namespace, p.service_account());
             ctx.g.edge(
                 author,
@@ -138,6 +150,60 @@ pub fn add_principals(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// v1: the site admin's password in a Secret (`SUPER_ADMIN_PASSWORD`) logs in as the site admin.
+fn admin_password(ctx: &mut Ctx<'_>, owner: VertexId) {
+    let coder = ctx.coder;
+    if !coder.v1 {
+        return;
+    }
+    let Some(Setting::SecretRef { name, key }) = coder.setting("SUPER_ADMIN_PASSWORD") else {
+        return;
+    };
+    for ns in coder.coderd_namespaces.clone() {
+        let sv = ctx.secret(&ns, name);
+        ctx.g.edge(
+            sv,
+            owner,
+            Technique::CoderAdminPassword,
+            Some(format!("`SUPER_ADMIN_PASSWORD` from key `{key}`")),
+        );
+    }
+}
+
+/// v1 dev URLs: coderd's `DEVURL_HOST` serves workspace ports at `*.HOST`. The exposure is
+/// `Exposure/DevURL/NS` (coderd's namespace); the host, when the snapshot keeps it, is in the
+/// detail (a hidden value still says dev URLs are on: an empty one is kept as it is).
+fn dev_urls(ctx: &mut Ctx<'_>) {
+    let coder = ctx.coder;
+    if !coder.v1 {
+        return;
+    }
+    let host = match coder.setting("DEVURL_HOST") {
+        Some(Setting::Literal(h)) if h.trim().is_empty() => return,
+        Some(Setting::Literal(h)) => format!("`{}`", h.trim()),
+        Some(_) => "a host the snapshot hides".to_string(),
+        None => return,
+    };
+    let Some(ns) = coder.coderd_namespaces.iter().next() else {
+        return;
+    };
+    let ev = ctx
+        .g
+        .vertex(VertexKind::Exposure, format!("Exposure/DevURL/{ns}"));
+    for &i in &coder.workspace_pods {
+        if ctx.inv.pods[i].finished() {
+            continue;
+        }
+        let pv = ctx.pod(i);
+        ctx.g.edge(
+            ev,
+            pv,
+            Technique::CoderDevUrl,
+            Some(format!("workspace ports at {host}")),
+        );
+    }
+}
+
 /// Workspaces: owner access, the owner's Git credentials, and what a new workspace can do.
 pub fn add_workspaces(ctx: &mut Ctx<'_>) {
     if !ctx.coder.present() {
@@ -150,6 +216,7 @@ pub fn add_workspaces(ctx: &mut Ctx<'_>) {
     let any_user = ctx.g.vertex(VertexKind::Coder, ANY_USER);
     let providers = git_providers(ctx);
     let any_node = ctx.g.vertex(VertexKind::Virtual, ANY_NODE);
+    dev_urls(ctx);
     let mut by_ns: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
     for &i in &coder.workspace_pods {
         let p = &inv.pods[i];

@@ -149,6 +149,50 @@ fn node_cloud_roles(ctx: &mut Ctx<'_>, provider_id: Option<&str>) -> Vec<VertexI
     out
 }
 
+/// Whether the control plane is a cloud provider's (EKS: an `aws-auth` ConfigMap or EKS node
+/// labels; GKE, AKS: their node labels): its nodes are not in the cluster, whatever a node's labels
+/// say. Nodes on a cloud's VMs alone (`aws://` provider ids) do not make it managed: kubeadm runs
+/// there too.
+fn managed_control_plane(ctx: &Ctx<'_>) -> bool {
+    ctx.aws_auth.is_some()
+        || ctx.inv.nodes.iter().any(|n| {
+            n.metadata.labels.keys().any(|k| {
+                k.starts_with("eks.amazonaws.com/")
+                    || k.starts_with("cloud.google.com/gke-")
+                    || k.starts_with("kubernetes.azure.com/")
+            })
+        })
+}
+
+/// Why a node of a self-managed cluster is a control-plane node (its role label, or the static
+/// pods of the API server or etcd the kubelet runs from `/etc/kubernetes/manifests`), or `None`.
+fn control_plane(inv: &crate::inventory::Inventory, n: &crate::inventory::Node) -> Option<String> {
+    for label in [
+        "node-role.kubernetes.io/control-plane",
+        "node-role.kubernetes.io/master",
+    ] {
+        if n.metadata.labels.contains_key(label) {
+            return Some(format!("control-plane node (label `{label}`)"));
+        }
+    }
+    inv.pods_on(&n.metadata.name).iter().find_map(|&i| {
+        let p = &inv.pods[i];
+        let static_pod = p
+            .metadata
+            .annotations
+            .contains_key("kubernetes.io/config.mirror")
+            || p.metadata.owner_references.iter().any(|o| o.kind == "Node");
+        let component = p
+            .metadata
+            .labels
+            .get("component")
+            .map(String::as_str)
+            .unwrap_or("");
+        (static_pod && matches!(component, "kube-apiserver" | "etcd"))
+            .then(|| format!("control-plane node (static pod `{}`)", p.metadata.name))
+    })
+}
+
 /// Pods → SA, Secrets; token Secrets → SA; nodes → pods, identity, cloud; metadata endpoint.
 pub fn add_pods_and_nodes(ctx: &mut Ctx<'_>) {
     let inv = ctx.inv;
@@ -189,9 +233,21 @@ pub fn add_pods_and_nodes(ctx: &mut Ctx<'_>) {
         })
         .collect();
     let mut any_node_roles: Vec<VertexId> = Vec::new();
+    let managed = managed_control_plane(ctx);
     for n in &inv.nodes {
         let name = &n.metadata.name;
         let nv = ctx.g.vertex(VertexKind::Node, format!("Node/{name}"));
+        if !managed && let Some(why) = control_plane(inv, n) {
+            let admin = ctx.cluster_admin();
+            ctx.g.edge(
+                nv,
+                admin,
+                Technique::NodeControlPlane,
+                Some(format!(
+                    "{why}: `/etc/kubernetes` holds `admin.conf` and the cluster CA's key"
+                )),
+            );
+        }
         if !n.spec.unschedulable {
             ctx.g.edge(any, nv, Technique::NodeSchedule, None);
         }

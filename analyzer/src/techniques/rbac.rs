@@ -125,6 +125,10 @@ pub struct Reaches {
     exec_pods: Reach,
     ephemeral_containers: Reach,
     cm: Reach,
+    create_secrets: Reach,
+    /// Roles the subject is bound to and may rewrite beyond its rights (`escalate` plus
+    /// `update`/`patch` on that role): (binding's namespace, role, binding).
+    bound_escalations: Vec<(Option<String>, String, String)>,
 }
 
 impl Reaches {
@@ -212,8 +216,49 @@ impl Reaches {
             } else {
                 Reach::default()
             },
+            create_secrets: p.reach(&["create"], &[""], &["secrets"]),
+            bound_escalations: bound_escalations(p),
         }
     }
+}
+
+/// The roles `p` is bound to that it may also `escalate` and `update`/`patch`: it adds any rule to
+/// them, without `bind` or binding rights, and gains it where the binding holds.
+fn bound_escalations(p: &Permissions) -> Vec<(Option<String>, String, String)> {
+    const RBAC: &[&str] = &["rbac.authorization.k8s.io"];
+    let esc_cr = p.reach(&["escalate"], RBAC, &["clusterroles"]);
+    let esc_r = p.reach(&["escalate"], RBAC, &["roles"]);
+    if esc_cr.is_empty() && esc_r.is_empty() {
+        return Vec::new();
+    }
+    let write_cr = p.reach(&["update", "patch"], RBAC, &["clusterroles"]);
+    let write_r = p.reach(&["update", "patch"], RBAC, &["roles"]);
+    let mut out = Vec::new();
+    for g in &p.grants {
+        let ok = if let Some(name) = g.role.strip_prefix("ClusterRole/") {
+            // A ClusterRole is cluster-scoped: only cluster-wide grants reach it.
+            esc_cr.covers("", name)
+                && write_cr.covers("", name)
+                && esc_cr.cluster.is_some()
+                && write_cr.cluster.is_some()
+        } else if let Some((ns, name)) =
+            g.role.strip_prefix("Role/").and_then(|r| r.split_once('/'))
+        {
+            esc_r.covers(ns, name) && write_r.covers(ns, name)
+        } else {
+            false
+        };
+        if ok {
+            out.push((
+                g.namespace.as_deref().map(str::to_string),
+                g.role.to_string(),
+                g.binding.to_string(),
+            ));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Adds the edges one permission set gives to vertex `v`. Called once per vertex at most: the
@@ -264,7 +309,9 @@ fn apply(ctx: &mut Ctx<'_>, v: VertexId, r: &Reaches) {
                         "privileged pod in `{ns}` (no Pod Security enforce label)"
                     )),
                 );
-            } else if patch_ns.covers("", ns) || patch_ns.cluster_wide() {
+            } else if patch_ns.covers(ns, ns) {
+                // A namespace's own object is in its namespace for RBAC: a Role there that
+                // allows patching `namespaces` relabels it, as a ClusterRole does.
                 ctx.g.edge(
                     v,
                     any,
@@ -357,6 +404,9 @@ fn apply(ctx: &mut Ctx<'_>, v: VertexId, r: &Reaches) {
             }
         }
     }
+
+    // A minted token Secret: create one annotated with any service account, read the token back.
+    mint_token_secrets(ctx, v, &r.create_secrets, &r.secrets);
 
     // Impersonation: users and groups are cluster-scoped requests, so only cluster grants count.
     let users = &r.users;
@@ -475,6 +525,13 @@ fn apply(ctx: &mut Ctx<'_>, v: VertexId, r: &Reaches) {
         }
     }
 
+    escalate_bound_roles(
+        ctx,
+        v,
+        &r.bound_escalations,
+        cluster_bind || cluster_escalate,
+    );
+
     // Cluster-scoped escalations.
     let nodes_proxy = &r.nodes_proxy;
     if nodes_proxy.cluster.is_some() {
@@ -510,6 +567,83 @@ fn apply(ctx: &mut Ctx<'_>, v: VertexId, r: &Reaches) {
         if cm.covers("kube-system", "aws-auth") {
             ctx.g.edge(v, admin, Technique::RbacAwsAuth, None);
         }
+    }
+}
+
+/// `create` on Secrets (any name: `create` requests cannot be limited by resourceNames) plus a way
+/// to read the new Secret back (`get`/`list`/`watch` on every Secret of the namespace, or on a name
+/// no Secret holds yet): a Secret of type `kubernetes.io/service-account-token` annotated with any
+/// service account of the namespace is filled with that account's token by the control plane.
+fn mint_token_secrets(ctx: &mut Ctx<'_>, v: VertexId, create: &Reach, read: &Reach) {
+    if create.is_empty() || read.is_empty() {
+        return;
+    }
+    let namespaces = ctx.namespaces.clone();
+    for ns in create.namespaces_in(&namespaces) {
+        if !create.all_in(ns) {
+            continue;
+        }
+        let existing = ctx.secrets_in(ns);
+        let free_name = read
+            .cluster
+            .iter()
+            .chain(read.namespaces.get(ns))
+            .any(|names| {
+                names
+                    .as_ref()
+                    .is_none_or(|n| n.iter().any(|x| !existing.contains(x)))
+            });
+        if !free_name {
+            continue;
+        }
+        for sa in ctx.useful_sas_in(ns).iter() {
+            let t = ctx.sa(ns, sa);
+            ctx.g.edge(
+                v,
+                t,
+                Technique::RbacMintTokenSecret,
+                Some(
+                    "creates a `kubernetes.io/service-account-token` Secret for it and reads it"
+                        .into(),
+                ),
+            );
+        }
+    }
+}
+
+/// Roles the subject is bound to and may `escalate` and `update`/`patch`: it writes `*` into them
+/// and holds it where the binding holds (cluster-wide: cluster admin; in a namespace: its admin).
+/// Not where `rbac-bind-roles` or `rbac-escalate-roles` already lead there (`admin_already`: to
+/// cluster admin).
+fn escalate_bound_roles(
+    ctx: &mut Ctx<'_>,
+    v: VertexId,
+    bound: &[(Option<String>, String, String)],
+    admin_already: bool,
+) {
+    for (ns, role, binding) in bound {
+        let to = match ns {
+            _ if admin_already => continue,
+            None => ctx.cluster_admin(),
+            Some(ns) => {
+                let reached = ctx
+                    .g
+                    .get(&format!("Virtual/namespace-admin/{ns}"))
+                    .is_some_and(|hub| ctx.g.out_edges(v).any(|(t, _)| t == hub));
+                if reached {
+                    continue;
+                }
+                namespace_admin(ctx, ns)
+            }
+        };
+        ctx.g.edge(
+            v,
+            to,
+            Technique::RbacEscalateBoundRole,
+            Some(format!(
+                "adds rules to `{role}`, bound to it by `{binding}`"
+            )),
+        );
     }
 }
 

@@ -50,7 +50,16 @@ fn kubehound_container_escapes() {
         escapes(&a, "priv-pod"),
         set(&["escape-privileged", "escape-sys-module"])
     );
-    assert_eq!(escapes(&a, "sys-ptrace-pod"), set(&["escape-ptrace"]));
+    // SYS_PTRACE + SYS_ADMIN with hostPID: ptrace, and since issue 14 also SYS_ADMIN alone (the
+    // cgroup escape) and hostPID + SYS_PTRACE reading the host's processes.
+    assert_eq!(
+        escapes(&a, "sys-ptrace-pod"),
+        set(&[
+            "escape-host-pid-environ",
+            "escape-ptrace",
+            "escape-sys-admin"
+        ])
+    );
     // `/proc/sys/kernel` writable is also a host write outside the allow-list.
     assert_eq!(
         escapes(&a, "umh-core-pod"),

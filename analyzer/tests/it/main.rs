@@ -1,5 +1,7 @@
 //! The analyzer's integration tests: one binary, a module per area, helpers in `support`.
 
+mod bootstrap;
+mod breadth;
 mod catalog_docs;
 mod cli;
 mod coder_state;

@@ -13,7 +13,13 @@ use super::support::{
 };
 
 /// Scenario folders this test owns.
-const SCENARIOS: &[&str] = &["coder-hardened", "coder-shared-cluster", "escalations"];
+const SCENARIOS: &[&str] = &[
+    "breadth",
+    "coder-hardened",
+    "coder-shared-cluster",
+    "coder-v1",
+    "escalations",
+];
 
 #[test]
 fn scenario_reports_match_expected() {
