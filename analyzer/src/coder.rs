@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use coder_sec_model::coder::{ContainerView, WorkloadView, classify};
 use coder_sec_model::redact::is_marker;
 use serde_json::Value;
 
@@ -109,42 +110,39 @@ pub struct CoderFacts {
     pub database_pods: Vec<usize>,
 }
 
-/// Which Coder a coderd pod belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CoderGeneration {
-    /// Coder v1 (`coder/enterprise-helm`): coderd labelled `coder.deployment: coderd` (or
-    /// `cemanager`), image `coderenvs/coder-service`, settings in unprefixed env (`DB_*`,
-    /// `DEVURL_HOST`, `SUPER_ADMIN_PASSWORD`); workspaces ("environments") labelled
-    /// `com.coder.resource: "true"` with the `environments` service account.
-    V1,
-    /// Coder v2 (`coder/coder`): `coder server`, `CODER_*` settings.
-    V2,
-}
+pub use coder_sec_model::coder::{CoderGeneration, CoderRole};
 
-/// Whether a pod is v1's coderd: its `coder.deployment` label or its `coder-service` image.
-fn v1_coderd(p: &Pod) -> bool {
-    matches!(
-        p.metadata
+/// The shared classifier's view of a pod (labels, containers with their image, command words and
+/// env names).
+fn view(p: &Pod) -> WorkloadView<'_> {
+    fn container(c: &Container) -> ContainerView<'_> {
+        ContainerView {
+            image: c.image.as_str(),
+            words: c.command.iter().chain(&c.args).map(String::as_str).collect(),
+            env: c.env.iter().map(|e| e.name.as_str()).collect(),
+        }
+    }
+    WorkloadView {
+        labels: p
+            .metadata
             .labels
-            .get("coder.deployment")
-            .map(String::as_str),
-        Some("coderd" | "cemanager")
-    ) || p.spec.containers.iter().any(|c| {
-        c.image
-            .split(['@', ':'])
-            .next()
-            .unwrap_or("")
-            .ends_with("coderenvs/coder-service")
-    })
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect(),
+        containers: p.spec.containers.iter().map(container).collect(),
+        other_containers: p
+            .spec
+            .init_containers
+            .iter()
+            .chain(&p.spec.ephemeral_containers)
+            .map(container)
+            .collect(),
+    }
 }
 
 /// Which Coder a coderd pod belongs to (`None`: not coderd).
 pub fn generation(p: &Pod) -> Option<CoderGeneration> {
-    match coder_role(p) {
-        Some(CoderRole::Server) if v1_coderd(p) => Some(CoderGeneration::V1),
-        Some(CoderRole::Server) => Some(CoderGeneration::V2),
-        _ => None,
-    }
+    classify(&view(p)).and_then(|c| c.generation)
 }
 
 /// A Coder user as the capture keeps it (no name, no e-mail).
@@ -495,75 +493,7 @@ impl CoderFacts {
     }
 }
 
-/// What a pod is to Coder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CoderRole {
-    /// coderd (`server`).
-    Server,
-    /// A provisioner daemon.
-    Provisioner,
-    /// A workspace proxy (`wsproxy server`).
-    Proxy,
-    /// A workspace.
-    Workspace,
-}
-
-fn is_coder_image(c: &Container) -> bool {
-    let repo = c.image.split('@').next().unwrap_or("");
-    let repo = match repo.rsplit_once(':') {
-        Some((r, tag)) if !tag.contains('/') => r,
-        _ => repo,
-    };
-    repo.ends_with("coder/coder") || repo.ends_with("/coder")
-}
-
-/// Classifies a pod.
+/// Classifies a pod with the classifier the capture uses too ([`coder_sec_model::coder`]).
 pub fn coder_role(p: &Pod) -> Option<CoderRole> {
-    let labels = &p.metadata.labels;
-    let name_label = labels.get("app.kubernetes.io/name").map(String::as_str);
-    if v1_coderd(p) {
-        return Some(CoderRole::Server);
-    }
-    if name_label == Some("coder-workspace")
-        || labels.get("com.coder.resource").map(String::as_str) == Some("true")
-        || labels.keys().any(|k| k.starts_with("com.coder.workspace."))
-        || p.all_containers().any(|c| {
-            c.env.iter().any(|e| e.name == "CODER_AGENT_TOKEN")
-                || c.image
-                    .split(':')
-                    .next()
-                    .unwrap_or("")
-                    .ends_with("coder/envbox")
-        })
-    {
-        return Some(CoderRole::Workspace);
-    }
-    for c in &p.spec.containers {
-        let words: Vec<&str> = c
-            .command
-            .iter()
-            .chain(&c.args)
-            .map(String::as_str)
-            .collect();
-        let coderish = is_coder_image(c)
-            || name_label == Some("coder")
-            || name_label == Some("coder-provisioner")
-            || c.env.iter().any(|e| e.name == "CODER_ACCESS_URL");
-        if !coderish {
-            continue;
-        }
-        if words.contains(&"provisionerd") {
-            return Some(CoderRole::Provisioner);
-        }
-        if words.contains(&"wsproxy") {
-            return Some(CoderRole::Proxy);
-        }
-        if words.contains(&"server") || c.env.iter().any(|e| e.name == "CODER_ACCESS_URL") {
-            return Some(CoderRole::Server);
-        }
-        if name_label == Some("coder-provisioner") {
-            return Some(CoderRole::Provisioner);
-        }
-    }
-    None
+    classify(&view(p)).map(|c| c.role)
 }
