@@ -6,7 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::coder::workspaces::{NAME_LABEL, is_workspace};
+use crate::coder::view::PodSpecView;
+use coder_sec_model::coder::CoderRole;
 
 use coder_sec_model::KindSpec;
 use serde::Serialize;
@@ -79,9 +80,8 @@ impl CoderDetector {
     /// Looks at one (redacted) object.
     pub fn observe(&mut self, spec: &KindSpec, object: &Value) {
         match (spec.group, spec.kind) {
-            ("apps", "Deployment") if !is_workspace(|key| label(object, key)) => {
-                self.observe_deployment(object);
-            }
+            // Workspace Deployments classify as workspaces, not as Coder's own.
+            ("apps", "Deployment") => self.observe_deployment(object),
             ("", "Secret") => self.observe_secret(object),
             _ => {}
         }
@@ -197,59 +197,39 @@ impl CoderDetector {
     }
 }
 
-/// Decides whether a Deployment runs Coder, and as what.
+/// Decides whether a Deployment runs Coder, and as what, with the classifier the analysis uses
+/// ([`coder_sec_model::coder::classify`]) over the Deployment's and its template's labels and the
+/// template's containers. Workspaces are not Coder Deployments.
 pub fn classify_deployment(object: &Value) -> Option<CoderDeployment> {
-    let name_label = label(object, NAME_LABEL);
+    let string_labels = |pointer: &str| {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)))
+    };
+    let spec = PodSpecView::of(object.pointer("/spec/template/spec"));
+    let found = spec.classify(
+        string_labels("/metadata/labels").chain(string_labels("/spec/template/metadata/labels")),
+    )?;
+    let role = match found.role {
+        CoderRole::Server => Role::Coderd,
+        CoderRole::Provisioner => Role::Provisioner,
+        CoderRole::Proxy => Role::Wsproxy,
+        CoderRole::Workspace => return None,
+    };
     let containers = object
         .pointer("/spec/template/spec/containers")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let coder_container = containers
-        .iter()
-        .find(|c| str_at(c, "/image").is_some_and(is_coder_image))
-        .or_else(|| {
-            containers
-                .iter()
-                .find(|c| str_at(c, "/name") == Some("coder"))
-        })
-        .or(containers.first());
-    let image = coder_container.and_then(|c| str_at(c, "/image"));
-    let words: Vec<&str> = coder_container
-        .into_iter()
-        .flat_map(|c| {
-            ["/command", "/args"]
-                .into_iter()
-                .filter_map(|p| c.pointer(p).and_then(Value::as_array))
-                .flatten()
-                .filter_map(Value::as_str)
-        })
-        .collect();
-    let has_word = |w: &str| words.iter().any(|x| x.split_whitespace().any(|p| p == w));
-    let coder_image = image.is_some_and(is_coder_image);
-    let mut detected_by = Vec::new();
-    if let Some(n) = name_label.filter(|n| *n == "coder" || *n == "coder-provisioner") {
-        detected_by.push(format!("label {NAME_LABEL}={n}"));
-    }
-    if coder_image {
-        detected_by.push(format!("image {}", image_repository(image.unwrap_or(""))));
-    }
-    let role =
-        if name_label == Some("coder-provisioner") || (coder_image && has_word("provisionerd")) {
-            Role::Provisioner
-        } else if (coder_image || name_label == Some("coder")) && has_word("wsproxy") {
-            Role::Wsproxy
-        } else if name_label == Some("coder") || coder_image {
-            Role::Coderd
-        } else {
-            return None;
-        };
-    for w in ["wsproxy", "provisionerd", "server"] {
-        if has_word(w) {
-            detected_by.push(format!("args {w}"));
-            break;
-        }
-    }
+    let image = found
+        .container
+        .and_then(|i| containers.get(i))
+        .or(containers.first())
+        .and_then(|c| str_at(c, "/image"));
+    let detected_by = found.detected_by;
     let release = label(object, INSTANCE_LABEL)
         .or_else(|| {
             str_at(
@@ -272,21 +252,6 @@ pub fn classify_deployment(object: &Value) -> Option<CoderDeployment> {
             .map(str::to_string),
         detected_by,
     })
-}
-
-/// The repository part of an image reference: no tag, no digest.
-pub fn image_repository(image: &str) -> &str {
-    let without_digest = image.split('@').next().unwrap_or(image);
-    match without_digest.rfind(':') {
-        Some(colon) if !without_digest[colon..].contains('/') => &without_digest[..colon],
-        _ => without_digest,
-    }
-}
-
-/// Whether an image is Coder's (`ghcr.io/coder/coder:v2.x`, `coder/coder`).
-pub fn is_coder_image(image: &str) -> bool {
-    let repo = image_repository(image);
-    repo == "coder/coder" || repo.ends_with("/coder/coder")
 }
 
 /// `sh.helm.release.v1.NAME.vREV` → (NAME, REV).
@@ -332,20 +297,31 @@ mod tests {
     }
 
     #[test]
-    fn images() {
-        assert_eq!(
-            image_repository("ghcr.io/coder/coder:v2.15.0"),
-            "ghcr.io/coder/coder"
+    fn coder_v1_and_workspace_deployments() {
+        let v1 = deployment(
+            "coder",
+            "coderd",
+            json!({"coder.deployment": "coderd"}),
+            "docker.io/coderenvs/coder-service:1.44.0",
+            &[],
         );
-        assert_eq!(
-            image_repository("localhost:5000/coder/coder"),
-            "localhost:5000/coder/coder"
+        let d = classify_deployment(&v1).unwrap();
+        assert_eq!(d.role, Role::Coderd);
+        assert!(
+            d.detected_by
+                .iter()
+                .any(|r| r == "label coder.deployment=coderd"),
+            "{:?}",
+            d.detected_by
         );
-        assert_eq!(image_repository("coder/coder@sha256:abc"), "coder/coder");
-        assert!(is_coder_image("ghcr.io/coder/coder:v2.15.0"));
-        assert!(is_coder_image("coder/coder"));
-        assert!(!is_coder_image("ghcr.io/coder/coder-preview:v2"));
-        assert!(!is_coder_image("codercom/enterprise-base:ubuntu"));
+        let ws = deployment(
+            "ws",
+            "coder-alice-dev",
+            json!({"app.kubernetes.io/name": "coder-workspace"}),
+            "ghcr.io/coder/coder:v2",
+            &[],
+        );
+        assert!(classify_deployment(&ws).is_none());
     }
 
     #[test]

@@ -14,9 +14,10 @@ use std::io::BufRead;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-/// `app.kubernetes.io/name`.
-pub(crate) const NAME_LABEL: &str = "app.kubernetes.io/name";
-const WORKSPACE_ID_LABEL: &str = "com.coder.workspace.id";
+use crate::coder::view::{PodSpecView, string_labels};
+use coder_sec_model::coder::CoderRole;
+
+use coder_sec_model::coder::WORKSPACE_ID_LABEL;
 
 /// The kinds a workspace is made of, in the order they are summarised: `(API group, kind, counts
 /// key)`.
@@ -26,14 +27,15 @@ pub const WORKSPACE_KINDS: [(&str, &str, &str); 3] = [
     ("", "Pod", "pods"),
 ];
 
-/// Whether labels (looked up by `label`) mark a workspace object: the templates' conventional
-/// `app.kubernetes.io/name=coder-workspace|coder-pvc`, a `com.coder.workspace.id`, or
+/// Whether labels (looked up by `label`) mark a workspace object: the shared classifier's label
+/// rule ([`coder_sec_model::coder::is_workspace_labelled`]): the templates'
+/// `app.kubernetes.io/name=coder-workspace|coder-pvc`, a `com.coder.workspace.*` label, or
 /// `com.coder.resource=true` on anything that is not coderd itself.
-pub fn is_workspace<'a>(label: impl Fn(&str) -> Option<&'a str>) -> bool {
-    let name = label(NAME_LABEL);
-    matches!(name, Some("coder-workspace" | "coder-pvc"))
-        || label(WORKSPACE_ID_LABEL).is_some()
-        || (label("com.coder.resource") == Some("true") && name != Some("coder"))
+pub fn is_workspace<'a>(
+    label: impl Fn(&str) -> Option<&'a str>,
+    keys: impl Iterator<Item = &'a str>,
+) -> bool {
+    coder_sec_model::coder::is_workspace_labelled(label, keys)
 }
 
 /// One line of `coder/workspaces.jsonl`.
@@ -60,11 +62,14 @@ pub struct WorkspaceObject<'a> {
     pub owner_id: Option<&'a str>,
 }
 
-/// Just the metadata of a spooled object.
+/// The metadata of a spooled object, and its pod spec (a pod's, or a Deployment's template's) as
+/// far as the classifier reads it.
 #[derive(Deserialize)]
 struct Line {
     #[serde(default)]
     metadata: Metadata,
+    #[serde(default)]
+    spec: Option<Value>,
 }
 
 #[derive(Default, Deserialize)]
@@ -99,12 +104,25 @@ impl WorkspaceSummary {
     ) -> Result<(), ScanError<E>> {
         for line in reader.lines() {
             let line = line.map_err(ScanError::Read)?;
-            let Ok(Line { metadata }) = serde_json::from_str::<Line>(&line) else {
+            let Ok(Line { metadata, spec }) = serde_json::from_str::<Line>(&line) else {
                 self.unreadable += 1;
                 continue;
             };
             let label = |key: &str| metadata.labels.get(key).and_then(Value::as_str);
-            if !is_workspace(label) {
+            // Pods and Deployments go through the classifier the analysis uses (a pod running the
+            // Coder agent or envbox is a workspace whatever its labels); volume claims by labels.
+            let pod_spec = match kind {
+                "Pod" => spec.as_ref(),
+                "Deployment" => spec.as_ref().and_then(|s| s.pointer("/template/spec")),
+                _ => None,
+            };
+            let workspace = match pod_spec {
+                Some(ps) => PodSpecView::of(Some(ps))
+                    .classify(string_labels(&metadata.labels))
+                    .is_some_and(|c| c.role == CoderRole::Workspace),
+                None => is_workspace(label, metadata.labels.keys().map(String::as_str)),
+            };
+            if !workspace {
                 continue;
             }
             let object = WorkspaceObject {
@@ -176,7 +194,10 @@ mod tests {
     fn recognises_workspace_labels() {
         let of = |labels: Value| {
             let labels = labels.as_object().unwrap().clone();
-            is_workspace(|k| labels.get(k).and_then(Value::as_str))
+            is_workspace(
+                |k| labels.get(k).and_then(Value::as_str),
+                labels.keys().map(String::as_str),
+            )
         };
         assert!(of(json!({"app.kubernetes.io/name": "coder-workspace"})));
         assert!(of(json!({"app.kubernetes.io/name": "coder-pvc"})));
@@ -186,6 +207,35 @@ mod tests {
             json!({"com.coder.resource": "true", "app.kubernetes.io/name": "coder"})
         ));
         assert!(!of(json!({"app": "web"})));
+    }
+
+    #[test]
+    fn pods_are_judged_by_the_shared_classifier() {
+        // No workspace label, but the Coder agent runs in it: the analysis calls it a workspace,
+        // and so does the summary. The same labels on a PVC are not enough.
+        let agent = json!({"metadata": {"namespace": "ws", "name": "agent-only", "labels": {}},
+            "spec": {"containers": [{"name": "dev", "image": "ubuntu",
+                "env": [{"name": "CODER_AGENT_TOKEN", "value": "<redacted fp=00 len=36>"}]}]}});
+        let coderd = json!({"metadata": {"namespace": "coder", "name": "coder-0",
+            "labels": {"app.kubernetes.io/name": "coder", "com.coder.resource": "true"}},
+            "spec": {"containers": [{"name": "coder", "image": "ghcr.io/coder/coder:v2", "args": ["server"]}]}});
+        let odd = json!({"metadata": {"namespace": "ws", "name": "odd",
+            "labels": {"app.kubernetes.io/name": "coder-workspace"}}, "spec": {"containers": 5}});
+        let pods = [agent, coderd, odd]
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut summary = WorkspaceSummary::default();
+        let mut names = Vec::new();
+        summary
+            .scan("Pod", pods.as_bytes(), |o: &WorkspaceObject<'_>| {
+                names.push(o.name.to_string());
+                Ok::<(), std::convert::Infallible>(())
+            })
+            .unwrap();
+        // A spec of odd shape is judged by its labels alone.
+        assert_eq!(names, ["agent-only", "odd"]);
     }
 
     #[test]
