@@ -118,7 +118,12 @@ fn view(p: &Pod) -> WorkloadView<'_> {
     fn container(c: &Container) -> ContainerView<'_> {
         ContainerView {
             image: c.image.as_str(),
-            words: c.command.iter().chain(&c.args).map(String::as_str).collect(),
+            words: c
+                .command
+                .iter()
+                .chain(&c.args)
+                .map(String::as_str)
+                .collect(),
             env: c.env.iter().map(|e| e.name.as_str()).collect(),
         }
     }

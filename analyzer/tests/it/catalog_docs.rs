@@ -1,7 +1,7 @@
 //! The docs generated from the catalog and the seed table stay in step with the code.
 
 use coder_sec_analyzer::catalog::{FindingCode, Technique, techniques_markdown};
-use coder_sec_analyzer::seed::coverage_markdown;
+use coder_sec_analyzer::coverage::coverage_markdown;
 
 use super::support::{check_expected, root};
 
