@@ -1,12 +1,14 @@
 //! Round trips and the hostile archive classes the reader must refuse.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
-use crate::format::{Manifest, Source};
-use crate::kinds;
+use crate::format::{KindStatus, MANIFEST_PATH, Manifest, Source};
+use crate::kinds::{self, KindSpec};
 
 fn pods() -> &'static KindSpec {
     kinds::lookup("v1", "Pod").unwrap()
