@@ -89,12 +89,34 @@ where
     };
     match run(&cli) {
         Ok(code) => code,
-        Err(e) if crate::output::is_broken_pipe(&e) => ExitCode::from(EXIT_CLEAN),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_ERROR)
-        }
+        Err(e) => report_error(&e),
     }
+}
+
+/// Prints an error of a snapshot command (its cause chain, then a hint where one helps) and returns
+/// exit code 2, input error; a broken pipe ends quietly with 0. The plugin's `analyze`, `inspect` and
+/// `verify` end through here too, so both binaries exit alike.
+pub fn report_error(e: &anyhow::Error) -> ExitCode {
+    if crate::output::is_broken_pipe(e) {
+        return ExitCode::from(EXIT_CLEAN);
+    }
+    eprintln!("error: {e:#}");
+    if let Some(hint) = hint(e) {
+        eprintln!("hint: {hint}");
+    }
+    ExitCode::from(EXIT_ERROR)
+}
+
+/// A hint for an error, where one helps.
+fn hint(e: &anyhow::Error) -> Option<&'static str> {
+    use crate::inventory::InventoryError;
+    e.chain().find_map(|c| match c.downcast_ref::<InventoryError>() {
+        Some(InventoryError::Integrity { .. }) => Some(
+            "the snapshot changed after it was written (damaged in transfer or edited); take a new \
+             one, or pass `--ignore-integrity` to read it anyway",
+        ),
+        _ => None,
+    })
 }
 
 /// Runs a parsed command.

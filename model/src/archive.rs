@@ -14,9 +14,9 @@ mod read;
 mod write;
 
 pub(crate) use error::io_err;
-pub use error::{ArchiveError, Mismatch};
+pub use error::{ArchiveError, Mismatch, shown};
 pub use lines::{LineError, append_line, read_json_lines};
-pub use read::{EntryInfo, EntryReader, ReadLimits, SnapshotReader};
+pub use read::{EntryInfo, EntryReader, ReadLimits, ReadOutcome, SnapshotReader};
 pub use write::{SnapshotWriter, Spool, Spooled};
 
 /// zstd level used for snapshots: fast, and JSON compresses well at it.

@@ -135,6 +135,15 @@ pub enum Mismatch {
         /// Actual size.
         actual: u64,
     },
+    /// A kind's file holds another number of lines than the manifest's object count.
+    Count {
+        /// Entry path.
+        path: String,
+        /// Objects in the manifest.
+        expected: u64,
+        /// Lines in the file.
+        actual: u64,
+    },
     /// The manifest lists a file the archive lacks.
     Missing {
         /// Entry path.
@@ -145,28 +154,98 @@ pub enum Mismatch {
         /// Entry path.
         path: String,
     },
+    /// A line of a kind's file is not one of that kind's objects (not JSON, nested too deep, not an
+    /// object, or an object of another kind). Found by readers that parse the lines.
+    Line {
+        /// Entry path.
+        path: String,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// zstd's content checksum does not match: some byte of the archive, manifest included, changed.
+    ContentChecksum,
+    /// The archive's format version promises a zstd content checksum and the archive has none.
+    NoContentChecksum,
+    /// Something follows the archive's end.
+    TrailingData {
+        /// What follows where.
+        what: &'static str,
+    },
+}
+
+impl Mismatch {
+    /// The entry the mismatch is about, if it is about one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Mismatch::Hash { path, .. }
+            | Mismatch::Size { path, .. }
+            | Mismatch::Count { path, .. }
+            | Mismatch::Missing { path }
+            | Mismatch::Unlisted { path }
+            | Mismatch::Line { path, .. } => Some(path),
+            Mismatch::ContentChecksum
+            | Mismatch::NoContentChecksum
+            | Mismatch::TrailingData { .. } => None,
+        }
+    }
+}
+
+/// How many characters of a name read from an archive a message shows.
+const SHOWN_CHARS: usize = 120;
+
+/// A name read from an archive or its manifest, as messages show it: control characters escaped and
+/// cut after [`SHOWN_CHARS`] characters, so no message carries raw bytes from the input.
+pub fn shown(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().take(SHOWN_CHARS) {
+        if c.is_control() || c == '`' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if name.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// A hash from the manifest as messages show it: itself when it is a sha256 in hex, else a note.
+fn shown_hash(hash: &str) -> &str {
+    if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hash
+    } else {
+        "something that is not a sha256"
+    }
 }
 
 impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(path) = self.path() {
+            write!(f, "`{}`: ", shown(path))?;
+        }
         match self {
             Mismatch::Hash {
-                path,
-                expected,
-                actual,
-            } => write!(f, "`{path}`: sha256 {actual}, manifest says {expected}"),
+                expected, actual, ..
+            } => write!(f, "sha256 {actual}, manifest says {}", shown_hash(expected)),
             Mismatch::Size {
-                path,
-                expected,
-                actual,
-            } => write!(f, "`{path}`: {actual} bytes, manifest says {expected}"),
-            Mismatch::Missing { path } => write!(
-                f,
-                "`{path}`: listed in the manifest, absent from the archive"
+                expected, actual, ..
+            } => write!(f, "{actual} bytes, manifest says {expected}"),
+            Mismatch::Count {
+                expected, actual, ..
+            } => write!(f, "{actual} objects, manifest says {expected}"),
+            Mismatch::Missing { .. } => f.write_str("listed in the manifest, absent from the archive"),
+            Mismatch::Unlisted { .. } => f.write_str("in the archive, not listed in the manifest"),
+            Mismatch::Line { line, reason, .. } => write!(f, "line {line}: {reason}"),
+            Mismatch::ContentChecksum => f.write_str(
+                "the archive's zstd content checksum does not match: its bytes (manifest included) changed",
             ),
-            Mismatch::Unlisted { path } => {
-                write!(f, "`{path}`: in the archive, not listed in the manifest")
-            }
+            Mismatch::NoContentChecksum => f.write_str(
+                "the archive has no zstd content checksum, which its format version promises",
+            ),
+            Mismatch::TrailingData { what } => write!(f, "{what}"),
         }
     }
 }

@@ -17,6 +17,8 @@ use crate::kinds::{KINDS, KindSpec};
 /// spools in parallel and hand them to the writer when done.
 pub struct Spool {
     archive_path: String,
+    /// The snapshot being written: what messages name, never the temporary file.
+    target: PathBuf,
     file_path: PathBuf,
     out: BufWriter<File>,
     /// The last line's (namespace, name) while lines arrive in order, which is how API servers list.
@@ -49,11 +51,17 @@ struct KeyMeta {
 }
 
 impl Spool {
-    fn create(dir: &Path, archive_path: String, seq: u64) -> Result<Self, ArchiveError> {
+    fn create(
+        dir: &Path,
+        target: &Path,
+        archive_path: String,
+        seq: u64,
+    ) -> Result<Self, ArchiveError> {
         let file_path = dir.join(format!("spool-{seq}.jsonl"));
-        let file = File::create(&file_path).map_err(io_err(&file_path))?;
+        let file = File::create(&file_path).map_err(io_err(target))?;
         Ok(Spool {
             archive_path,
+            target: target.to_path_buf(),
             file_path,
             out: BufWriter::with_capacity(1 << 16, file),
             last: None,
@@ -100,7 +108,7 @@ impl Spool {
     /// Records a line's key (switching to an index on the first line out of order) and writes it.
     fn append(&mut self, ns: &str, name: &str, line: &[u8]) -> Result<(), ArchiveError> {
         let len = u32::try_from(line.len()).map_err(|_| ArchiveError::Limit {
-            archive: self.file_path.clone(),
+            archive: self.target.clone(),
             entry: self.archive_path.clone(),
             limit: "object size",
             detail: format!("{} bytes in one object", line.len()),
@@ -124,7 +132,7 @@ impl Spool {
         if let Some(index) = &mut self.index {
             index.push((ns.to_string(), name.to_string(), self.offset, len));
         }
-        self.out.write_all(line).map_err(io_err(&self.file_path))?;
+        self.out.write_all(line).map_err(io_err(&self.target))?;
         self.offset += u64::from(len);
         self.count += 1;
         Ok(())
@@ -132,8 +140,8 @@ impl Spool {
 
     /// Reads back the lines written so far and returns their sorting keys.
     fn rebuild_index(&mut self) -> Result<Vec<SortKey>, ArchiveError> {
-        self.out.flush().map_err(io_err(&self.file_path))?;
-        let file = File::open(&self.file_path).map_err(io_err(&self.file_path))?;
+        self.out.flush().map_err(io_err(&self.target))?;
+        let file = File::open(&self.file_path).map_err(io_err(&self.target))?;
         let mut reader = BufReader::with_capacity(1 << 16, file);
         let mut index = Vec::with_capacity(self.count as usize);
         let mut line = Vec::new();
@@ -142,7 +150,7 @@ impl Spool {
             line.clear();
             let n = reader
                 .read_until(b'\n', &mut line)
-                .map_err(io_err(&self.file_path))?;
+                .map_err(io_err(&self.target))?;
             if n == 0 {
                 break;
             }
@@ -160,12 +168,13 @@ impl Spool {
     /// Finishes the spool: flushes, and sorts it by namespace then name when objects arrived out of
     /// order (reading lines back one at a time; memory holds only the index).
     pub fn finish(mut self) -> Result<Spooled, ArchiveError> {
-        self.out.flush().map_err(io_err(&self.file_path))?;
+        self.out.flush().map_err(io_err(&self.target))?;
         let count = self.count;
         let Some(mut index) = self.index.take() else {
             let sha256 = hex::encode(self.hasher.finalize());
             return Ok(Spooled {
                 archive_path: self.archive_path,
+                target: self.target,
                 file_path: self.file_path,
                 count,
                 bytes: self.offset,
@@ -175,8 +184,8 @@ impl Spool {
         drop(self.out);
         index.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         let sorted_path = self.file_path.with_extension("sorted.jsonl");
-        let mut input = File::open(&self.file_path).map_err(io_err(&self.file_path))?;
-        let out_file = File::create(&sorted_path).map_err(io_err(&sorted_path))?;
+        let mut input = File::open(&self.file_path).map_err(io_err(&self.target))?;
+        let out_file = File::create(&sorted_path).map_err(io_err(&self.target))?;
         let mut out = BufWriter::with_capacity(1 << 16, out_file);
         let mut hasher = Sha256::new();
         let mut line = Vec::new();
@@ -184,18 +193,17 @@ impl Spool {
             line.resize(*len as usize, 0);
             input
                 .seek(SeekFrom::Start(*offset))
-                .map_err(io_err(&self.file_path))?;
-            input
-                .read_exact(&mut line)
-                .map_err(io_err(&self.file_path))?;
+                .map_err(io_err(&self.target))?;
+            input.read_exact(&mut line).map_err(io_err(&self.target))?;
             hasher.update(&line);
-            out.write_all(&line).map_err(io_err(&sorted_path))?;
+            out.write_all(&line).map_err(io_err(&self.target))?;
         }
-        out.flush().map_err(io_err(&sorted_path))?;
+        out.flush().map_err(io_err(&self.target))?;
         drop(input);
         let _ = std::fs::remove_file(&self.file_path);
         Ok(Spooled {
             archive_path: self.archive_path,
+            target: self.target,
             file_path: sorted_path,
             count,
             bytes: self.offset,
@@ -208,6 +216,7 @@ impl Spool {
 #[derive(Debug)]
 pub struct Spooled {
     archive_path: String,
+    target: PathBuf,
     file_path: PathBuf,
     count: u64,
     bytes: u64,
@@ -226,7 +235,7 @@ impl Spooled {
     /// Reads the spooled lines back (sorted, as they go into the archive), for a second pass over a
     /// kind that does not hold it in memory.
     pub fn reader(&self) -> Result<BufReader<File>, ArchiveError> {
-        let file = File::open(&self.file_path).map_err(io_err(&self.file_path))?;
+        let file = File::open(&self.file_path).map_err(io_err(&self.target))?;
         Ok(BufReader::with_capacity(1 << 16, file))
     }
 }
@@ -251,7 +260,7 @@ impl SnapshotWriter {
         let spool_dir = tempfile::Builder::new()
             .prefix(".coder-sec-spool-")
             .tempdir_in(&dir)
-            .map_err(io_err(&dir))?;
+            .map_err(|e| io_err(target)(without_path(e)))?;
         Ok(SnapshotWriter {
             target: target.to_path_buf(),
             spool_dir,
@@ -276,7 +285,7 @@ impl SnapshotWriter {
     /// A new spool for another file (`coder/...`).
     pub fn spool(&self, archive_path: String) -> Result<Spool, ArchiveError> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        Spool::create(self.spool_dir.path(), archive_path, seq)
+        Spool::create(self.spool_dir.path(), &self.target, archive_path, seq)
     }
 
     /// Records a kind that was read completely.
@@ -346,12 +355,15 @@ impl SnapshotWriter {
             .prefix(".coder-sec-")
             .suffix(".tmp")
             .tempfile_in(&dir)
-            .map_err(io_err(&dir))?;
-        let tmp_path = tmp.path().to_path_buf();
-        let file = tmp.as_file().try_clone().map_err(io_err(&tmp_path))?;
-        let encoder =
+            .map_err(|e| io_err(&self.target)(without_path(e)))?;
+        let file = tmp.as_file().try_clone().map_err(io_err(&self.target))?;
+        let mut encoder =
             zstd::stream::Encoder::new(BufWriter::with_capacity(1 << 16, file), self.level)
-                .map_err(io_err(&tmp_path))?;
+                .map_err(io_err(&self.target))?;
+        // The content checksum covers every byte, the manifest's included (format 1.1).
+        encoder
+            .include_checksum(true)
+            .map_err(io_err(&self.target))?;
         let mut tar = tar::Builder::new(encoder);
         tar.mode(tar::HeaderMode::Deterministic);
         append(
@@ -360,22 +372,22 @@ impl SnapshotWriter {
             manifest_bytes.len() as u64,
             &manifest_bytes[..],
         )
-        .map_err(io_err(&tmp_path))?;
+        .map_err(io_err(&self.target))?;
         for spooled in &spooled_files {
-            let f = File::open(&spooled.file_path).map_err(io_err(&spooled.file_path))?;
+            let f = File::open(&spooled.file_path).map_err(io_err(&self.target))?;
             append(
                 &mut tar,
                 &spooled.archive_path,
                 spooled.bytes,
                 BufReader::new(f),
             )
-            .map_err(io_err(&tmp_path))?;
+            .map_err(io_err(&self.target))?;
         }
-        let encoder = tar.into_inner().map_err(io_err(&tmp_path))?;
-        let mut buffered = encoder.finish().map_err(io_err(&tmp_path))?;
-        buffered.flush().map_err(io_err(&tmp_path))?;
+        let encoder = tar.into_inner().map_err(io_err(&self.target))?;
+        let mut buffered = encoder.finish().map_err(io_err(&self.target))?;
+        buffered.flush().map_err(io_err(&self.target))?;
         let file = buffered.into_inner().map_err(|e| ArchiveError::Io {
-            path: tmp_path.clone(),
+            path: self.target.clone(),
             source: e.into_error(),
         })?;
         // Temporary files are created private (0600); a snapshot is an ordinary file to share.
@@ -383,10 +395,10 @@ impl SnapshotWriter {
         {
             use std::os::unix::fs::PermissionsExt as _;
             file.set_permissions(std::fs::Permissions::from_mode(0o644))
-                .map_err(io_err(&tmp_path))?;
+                .map_err(io_err(&self.target))?;
         }
-        file.sync_all().map_err(io_err(&tmp_path))?;
-        let size = file.metadata().map_err(io_err(&tmp_path))?.len();
+        file.sync_all().map_err(io_err(&self.target))?;
+        let size = file.metadata().map_err(io_err(&self.target))?.len();
         tmp.persist(&self.target).map_err(|e| ArchiveError::Io {
             path: self.target.clone(),
             source: e.error,
@@ -397,6 +409,23 @@ impl SnapshotWriter {
 
 fn kind_order(spec: &KindSpec) -> usize {
     KINDS.iter().position(|k| k == spec).unwrap_or(KINDS.len())
+}
+
+/// The I/O error of a temporary file without the temporary path `tempfile` adds to its message:
+/// messages name the user's target instead.
+fn without_path(e: io::Error) -> io::Error {
+    let inner = e
+        .get_ref()
+        .and_then(|x| x.source())
+        .and_then(|s| s.downcast_ref::<io::Error>());
+    match (e.raw_os_error(), inner) {
+        (Some(code), _) => io::Error::from_raw_os_error(code),
+        (None, Some(inner)) => match inner.raw_os_error() {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::new(inner.kind(), inner.kind().to_string()),
+        },
+        (None, None) => e,
+    }
 }
 
 fn parent_dir(target: &Path) -> PathBuf {
