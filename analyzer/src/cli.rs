@@ -22,7 +22,8 @@ pub const EXIT_ERROR: u8 = 2;
 /// connection.
 ///
 /// Exit codes: 0 clean, 1 findings at or above `--fail-on` (or hash mismatches for `verify`),
-/// 2 usage or input error.
+/// 2 usage or input error (a damaged snapshot, or for `analyze` and `inspect` one whose files differ
+/// from its manifest).
 #[derive(Debug, Parser)]
 #[command(
     name = "coder-sec",
@@ -54,7 +55,8 @@ pub enum Command {
     ///
     /// Prints the manifest: format version, source, capture time, cluster, the capturing identity,
     /// every kind with its object count and status, blind spots, the redaction summary and sizes.
-    /// Reads only the manifest; `coder-sec verify` checks the files against it.
+    /// Reads the whole snapshot and refuses one whose files differ from the manifest (exit 2) unless
+    /// `--ignore-integrity` is given; `coder-sec verify` lists each mismatch.
     ///
     /// Example: coder-sec inspect cluster.tar.zst --json
     Inspect(commands::inspect::Args),
