@@ -356,3 +356,66 @@ fn a_snapshot_is_read_from_a_fifo() {
         assert_eq!(o.status.code(), Some(0), "{cmd}: {}", text(&o.stderr));
     }
 }
+
+/// The JSON report of a snapshot file, or `None` when it is refused.
+fn report_of(path: &Path) -> Option<String> {
+    use coder_sec_analyzer::report::{Report, Settings};
+    let inv = Inventory::load(path, ReadLimits::default()).ok()?;
+    let report = Report::generate(&inv, &Settings::default());
+    Some(coder_sec_analyzer::present::json::render(&report))
+}
+
+/// A byte flipped or the file cut anywhere in a snapshot: refused, or the very same report.
+#[test]
+fn any_byte_flip_or_truncation_is_refused_or_changes_nothing() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read(demo(dir.path())).unwrap();
+    let baseline = report_of(&dir.path().join("demo.tar.zst")).unwrap();
+    let cases = std::env::var("CODER_SEC_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(48);
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[42; 32]));
+    let len = good.len();
+    // Flips spread over the file (the frame header, the manifest's blocks, the data, the
+    // checksum), and cuts.
+    let change = prop_oneof![
+        3 => (0..len, 0u8..8).prop_map(|(at, bit)| (at, Some(bit))),
+        1 => (0..len).prop_map(|at| (at, None)),
+    ];
+    let path = dir.path().join("changed.tar.zst");
+    runner
+        .run(&change, |(at, bit)| {
+            let mut bytes = good.clone();
+            match bit {
+                Some(bit) => bytes[at] ^= 1 << bit,
+                None => bytes.truncate(at),
+            }
+            std::fs::write(&path, &bytes).unwrap();
+            if let Some(report) = report_of(&path) {
+                prop_assert!(
+                    report == baseline,
+                    "a change at byte {at} ({bit:?}) was accepted with a different report"
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Every byte of the frame's end (the content checksum) and its header, exhaustively.
+    for at in (0..16).chain(len - 8..len) {
+        let mut bytes = good.clone();
+        bytes[at] ^= 0x10;
+        std::fs::write(&path, &bytes).unwrap();
+        if let Some(report) = report_of(&path) {
+            assert_eq!(report, baseline, "byte {at}");
+        }
+    }
+}

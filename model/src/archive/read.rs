@@ -91,11 +91,25 @@ type Decoder = zstd::stream::read::Decoder<'static, BufReader<Counting<Source>>>
 /// The decompressed side, under the tar reader: keeps its position, the bytes read while the
 /// manifest is read (so the stream is read once, from pipes too), and the last error of the layers
 /// below (zstd, the file), so that tar's own errors, which quote header bytes, are never shown.
+///
+/// It also holds the whole stream to the total size and ratio limits: the tar reader reads some
+/// records (long names, PAX headers) into memory itself, beyond the entries' own budget.
 struct Tracked {
     inner: Decoder,
     pos: u64,
     record: Option<Vec<u8>>,
     failure: Arc<Mutex<Option<String>>>,
+    limits: ReadLimits,
+    compressed: Arc<AtomicU64>,
+}
+
+impl Tracked {
+    fn fail(&self, message: String) -> io::Error {
+        if let Ok(mut f) = self.failure.lock() {
+            *f = Some(message.clone());
+        }
+        io::Error::other(message)
+    }
 }
 
 impl Read for Tracked {
@@ -106,14 +120,32 @@ impl Read for Tracked {
                 if let Some(record) = &mut self.record {
                     record.extend_from_slice(&buf[..n]);
                 }
+                // Headers and padding come on top of the entries' bytes (the entries' own budget
+                // names the entry, so it should trip first): 1 KiB an entry and 1 MiB of slack.
+                let slack = self
+                    .limits
+                    .max_entries
+                    .saturating_mul(1024)
+                    .saturating_add(1 << 20);
+                let beyond = self.pos.saturating_sub(slack);
+                if beyond > self.limits.max_total_bytes {
+                    return Err(self.fail(format!(
+                        "the total size limit: more than {} bytes uncompressed",
+                        self.limits.max_total_bytes
+                    )));
+                }
+                if beyond > self.limits.ratio_grace_bytes {
+                    let compressed = self.compressed.load(Ordering::Relaxed).max(1);
+                    if beyond / compressed > self.limits.max_ratio {
+                        return Err(self.fail(format!(
+                            "the compression ratio limit: {} bytes from {compressed} compressed, above {}:1",
+                            self.pos, self.limits.max_ratio
+                        )));
+                    }
+                }
                 Ok(n)
             }
-            Err(e) => {
-                if let Ok(mut f) = self.failure.lock() {
-                    *f = Some(e.to_string());
-                }
-                Err(e)
-            }
+            Err(e) => Err(self.fail(format!("zstd: {e}"))),
         }
     }
 }
@@ -140,7 +172,7 @@ impl StreamErrors {
     /// An error for `err`, which one of the layers returned.
     fn corrupt(&self, err: io::Error) -> ArchiveError {
         let source = match self.failure() {
-            Some(message) => io::Error::new(err.kind(), format!("zstd: {message}")),
+            Some(message) => io::Error::new(err.kind(), message),
             None => io::Error::new(
                 err.kind(),
                 "damaged tar structure (a header or an entry's size is invalid, or the archive ends early)",
@@ -336,6 +368,8 @@ impl SnapshotReader {
             pos: 0,
             record: Some(Vec::new()),
             failure,
+            limits,
+            compressed: compressed.clone(),
         };
         let mut budget = Budget {
             archive: path.to_path_buf(),

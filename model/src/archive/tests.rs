@@ -677,3 +677,29 @@ fn damage_messages_never_quote_the_archive() {
     }));
     assert!(!err.contains('\u{1b}') && err.contains("\\u{1b}"), "{err}");
 }
+
+#[test]
+fn records_the_tar_reader_buffers_itself_are_held_to_the_limits() {
+    // A GNU long name of 32 MiB of zeros before the manifest: the tar crate reads it into memory
+    // itself, outside any entry's budget; the stream's own limits stop it.
+    let long = RawEntry {
+        name: b"././@LongLink".to_vec(),
+        typeflag: b'L',
+        data: vec![0u8; 32 << 20],
+        link: Vec::new(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.tar.zst");
+    write_raw(
+        &path,
+        &[long, RawEntry::file(MANIFEST_PATH, &manifest_bytes())],
+    );
+    let limits = ReadLimits {
+        ratio_grace_bytes: 1 << 20,
+        max_entries: 10,
+        ..ReadLimits::default()
+    };
+    let err = SnapshotReader::open(&path, limits).unwrap_err();
+    let text = error_chain(&err);
+    assert!(text.contains("compression ratio limit"), "{text}");
+}
