@@ -17,7 +17,7 @@ pub(crate) use error::io_err;
 pub use error::{ArchiveError, Mismatch, shown};
 pub use lines::{LineError, append_line, read_json_lines};
 pub use read::{EntryInfo, EntryReader, ReadLimits, ReadOutcome, SnapshotReader};
-pub use write::{SnapshotWriter, Spool, Spooled};
+pub use write::{SnapshotWriter, Spool, Spooled, without_path};
 
 /// zstd level used for snapshots: fast, and JSON compresses well at it.
 pub const COMPRESSION_LEVEL: i32 = 6;

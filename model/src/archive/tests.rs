@@ -703,3 +703,17 @@ fn records_the_tar_reader_buffers_itself_are_held_to_the_limits() {
     let text = error_chain(&err);
     assert!(text.contains("compression ratio limit"), "{text}");
 }
+
+#[test]
+fn write_errors_name_the_target_not_temporary_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"").unwrap();
+    let target = file.join("snap.tar.zst");
+    let Err(err) = SnapshotWriter::create(&target) else {
+        panic!("a snapshot under a file was created");
+    };
+    let text = error_chain(&err);
+    assert!(text.contains("a-file/snap.tar.zst"), "{text}");
+    assert!(!text.contains(".coder-sec"), "{text}");
+}

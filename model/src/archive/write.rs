@@ -411,20 +411,13 @@ fn kind_order(spec: &KindSpec) -> usize {
     KINDS.iter().position(|k| k == spec).unwrap_or(KINDS.len())
 }
 
-/// The I/O error of a temporary file without the temporary path `tempfile` adds to its message:
-/// messages name the user's target instead.
-fn without_path(e: io::Error) -> io::Error {
-    let inner = e
-        .get_ref()
-        .and_then(|x| x.source())
-        .and_then(|s| s.downcast_ref::<io::Error>());
-    match (e.raw_os_error(), inner) {
-        (Some(code), _) => io::Error::from_raw_os_error(code),
-        (None, Some(inner)) => match inner.raw_os_error() {
-            Some(code) => io::Error::from_raw_os_error(code),
-            None => io::Error::new(inner.kind(), inner.kind().to_string()),
-        },
-        (None, None) => e,
+/// An I/O error of a temporary file without the temporary path `tempfile` adds to its message
+/// (`… at path "/dir/.coder-sec-spool-x"`): messages name the user's target instead.
+pub fn without_path(e: io::Error) -> io::Error {
+    let text = e.to_string();
+    match text.rsplit_once(" at path ") {
+        Some((message, _)) => io::Error::new(e.kind(), message.to_string()),
+        None => e,
     }
 }
 
