@@ -327,6 +327,9 @@ impl FormatError {
         let what = match e.classify() {
             Category::Io => "it could not be read".to_string(),
             Category::Eof => "it ends early".to_string(),
+            Category::Syntax if e.to_string().starts_with("recursion limit exceeded") => {
+                "it nests deeper than 128 levels".to_string()
+            }
             Category::Syntax => "it is not JSON".to_string(),
             Category::Data => {
                 let text = e.to_string();
@@ -407,6 +410,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("missing field `tool`"), "{err}");
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let err = parse_manifest(deep.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("deeper than 128 levels"), "{err}");
     }
 
     #[test]
