@@ -41,7 +41,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "ok: `{}`: {files} files match the manifest{}",
             path.display(),
             if checksummed(&outcome.manifest) {
-                ", and the archive its content checksum"
+                "; content checksum verified"
             } else {
                 " (format 1.0: the manifest itself is not covered by a checksum)"
             }

@@ -196,7 +196,7 @@ impl Mismatch {
 const SHOWN_CHARS: usize = 120;
 
 /// A name read from an archive or its manifest, as messages show it: control characters escaped and
-/// cut after [`SHOWN_CHARS`] characters, so no message carries raw bytes from the input.
+/// cut after 120 characters, so no message carries raw bytes from the input.
 pub fn shown(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars().take(SHOWN_CHARS) {
