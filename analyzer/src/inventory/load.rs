@@ -94,8 +94,50 @@ pub struct Loaded {
     pub archive_bytes: u64,
 }
 
-/// Lines of one file reported one by one as problems; more are counted in one last problem.
-const LINE_PROBLEMS_PER_FILE: usize = 10;
+/// Lines of kinds' files that are not objects of their kind: the first few of each file one by
+/// one, the rest counted.
+#[derive(Default)]
+struct LineProblems {
+    listed: Vec<Mismatch>,
+    /// Archive path → (bad lines, the first line not listed).
+    counts: BTreeMap<String, (u64, u64)>,
+}
+
+impl LineProblems {
+    /// Lines of one file listed one by one; more are counted in one last problem.
+    const PER_FILE: u64 = 10;
+
+    fn record(&mut self, kind: &KindSpec, line: u64, reason: &str) {
+        let path = kind.archive_path();
+        let seen = self.counts.entry(path.clone()).or_insert((0, 0));
+        seen.0 += 1;
+        if seen.0 <= Self::PER_FILE {
+            self.listed.push(Mismatch::Line {
+                path,
+                line,
+                reason: reason.to_string(),
+            });
+        } else if seen.0 == Self::PER_FILE + 1 {
+            seen.1 = line;
+        }
+    }
+
+    fn finish(mut self) -> Vec<Mismatch> {
+        for (path, (n, first)) in self.counts {
+            if n > Self::PER_FILE {
+                self.listed.push(Mismatch::Line {
+                    path,
+                    line: first,
+                    reason: format!(
+                        "and {} more lines from here on that are not objects of the kind",
+                        n - Self::PER_FILE
+                    ),
+                });
+            }
+        }
+        self.listed
+    }
+}
 
 impl Inventory {
     /// Loads a snapshot and refuses it, naming each file, when any file differs from the manifest
@@ -125,8 +167,7 @@ impl Inventory {
         // Each batch goes straight into its place: no list of every parsed object is ever held.
         let mut loader = Loader::default();
         let mut coder_files = BTreeMap::new();
-        let mut line_problems: Vec<Mismatch> = Vec::new();
-        let mut line_problem_counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        let mut line_problems = LineProblems::default();
         let (batches, received) = std::sync::mpsc::sync_channel::<Read>(2);
         // Parsed batches' buffers go back to the reader, so their pages are not faulted in again.
         let (spent, recycled) = std::sync::mpsc::channel::<Batch>();
@@ -151,20 +192,7 @@ impl Inventory {
                         );
                         for (i, p) in parsed.iter().enumerate() {
                             if let Parsed::Corrupt(reason) = p {
-                                let line = batch.lines[i].2;
-                                let seen = line_problem_counts
-                                    .entry(batch.kind.archive_path())
-                                    .or_insert((0, line));
-                                seen.0 += 1;
-                                if seen.0 <= LINE_PROBLEMS_PER_FILE as u64 {
-                                    line_problems.push(Mismatch::Line {
-                                        path: batch.kind.archive_path(),
-                                        line,
-                                        reason: (*reason).to_string(),
-                                    });
-                                } else if seen.0 == LINE_PROBLEMS_PER_FILE as u64 + 1 {
-                                    seen.1 = line;
-                                }
+                                line_problems.record(batch.kind, batch.lines[i].2, reason);
                             }
                         }
                         // The reader may be done already; the buffer is then simply dropped.
@@ -188,19 +216,7 @@ impl Inventory {
             Err(panic) => std::panic::resume_unwind(panic),
         };
         let mut problems = mismatches;
-        problems.extend(line_problems);
-        for (path, (n, first)) in line_problem_counts {
-            if n > LINE_PROBLEMS_PER_FILE as u64 {
-                problems.push(Mismatch::Line {
-                    path,
-                    line: first,
-                    reason: format!(
-                        "and {} more lines from here on that are not objects of the kind",
-                        n - LINE_PROBLEMS_PER_FILE as u64
-                    ),
-                });
-            }
-        }
+        problems.extend(line_problems.finish());
         manifest.blind_spots.extend(unmodelled_policies(&manifest));
         let mut inv = loader.finish();
         inv.manifest = Some(manifest);
