@@ -22,7 +22,8 @@ pub const EXIT_ERROR: u8 = 2;
 /// connection.
 ///
 /// Exit codes: 0 clean, 1 findings at or above `--fail-on` (or hash mismatches for `verify`),
-/// 2 usage or input error.
+/// 2 usage or input error (a damaged snapshot, or for `analyze` and `inspect` one whose files differ
+/// from its manifest).
 #[derive(Debug, Parser)]
 #[command(
     name = "coder-sec",
@@ -54,7 +55,8 @@ pub enum Command {
     ///
     /// Prints the manifest: format version, source, capture time, cluster, the capturing identity,
     /// every kind with its object count and status, blind spots, the redaction summary and sizes.
-    /// Reads only the manifest; `coder-sec verify` checks the files against it.
+    /// Reads the whole snapshot and refuses one whose files differ from the manifest (exit 2) unless
+    /// `--ignore-integrity` is given; `coder-sec verify` lists each mismatch.
     ///
     /// Example: coder-sec inspect cluster.tar.zst --json
     Inspect(commands::inspect::Args),
@@ -89,12 +91,34 @@ where
     };
     match run(&cli) {
         Ok(code) => code,
-        Err(e) if crate::output::is_broken_pipe(&e) => ExitCode::from(EXIT_CLEAN),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_ERROR)
-        }
+        Err(e) => report_error(&e),
     }
+}
+
+/// Prints an error of a snapshot command (its cause chain, then a hint where one helps) and returns
+/// exit code 2, input error; a broken pipe ends quietly with 0. The plugin's `analyze`, `inspect` and
+/// `verify` end through here too, so both binaries exit alike.
+pub fn report_error(e: &anyhow::Error) -> ExitCode {
+    if crate::output::is_broken_pipe(e) {
+        return ExitCode::from(EXIT_CLEAN);
+    }
+    eprintln!("error: {e:#}");
+    if let Some(hint) = hint(e) {
+        eprintln!("hint: {hint}");
+    }
+    ExitCode::from(EXIT_ERROR)
+}
+
+/// A hint for an error, where one helps.
+fn hint(e: &anyhow::Error) -> Option<&'static str> {
+    use crate::inventory::InventoryError;
+    e.chain().find_map(|c| match c.downcast_ref::<InventoryError>() {
+        Some(InventoryError::Integrity { .. }) => Some(
+            "the snapshot changed after it was written (damaged in transfer or edited); take a new \
+             one, or pass `--ignore-integrity` to read it anyway",
+        ),
+        _ => None,
+    })
 }
 
 /// Runs a parsed command.

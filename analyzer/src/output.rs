@@ -27,13 +27,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
+    // Errors name the user's file (the caller adds it), never the temporary one.
     let mut tmp = tempfile::Builder::new()
         .prefix(".coder-sec-")
         .suffix(".tmp")
-        .tempfile_in(dir)?;
+        .tempfile_in(dir)
+        .map_err(coder_sec_model::archive::without_path)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    tmp.persist(path)
+        .map_err(|e| coder_sec_model::archive::without_path(e.error))?;
     Ok(())
 }
 
@@ -70,6 +73,17 @@ mod tests {
         assert_eq!(human_bytes(512), "512 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(4 << 20), "4.0 MiB");
+    }
+
+    #[test]
+    fn write_errors_never_name_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"").unwrap();
+        let err = write_output(Some(&file.join("out.json")), b"{}").unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("a-file/out.json"), "{text}");
+        assert!(!text.contains(".coder-sec-"), "{text}");
     }
 
     #[test]

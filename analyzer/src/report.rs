@@ -158,6 +158,10 @@ pub struct Report {
     /// Report format version.
     #[serde(rename = "format-version")]
     pub format_version: &'static str,
+    /// Set when `--ignore-integrity` analysed the snapshot whatever its integrity checks found:
+    /// the problems they found. Absent when the checks were enforced (and so passed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<crate::inventory::IntegrityNote>,
     /// The snapshot.
     pub snapshot: SnapshotSummary,
     /// Counts of paths and findings by severity.
@@ -390,6 +394,7 @@ impl Gathered {
         summary.entry("findings").or_default();
         Report {
             format_version: REPORT_FORMAT_VERSION,
+            integrity: None,
             snapshot,
             summary,
             attack_paths,

@@ -113,7 +113,8 @@ fn import_inspect_verify_round_trip() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let shown = text(&o.stdout);
     for needle in [
-        "format      1.0 (import",
+        "format      1.1 (import",
+        "integrity   every file matches the manifest",
         "Pod",
         "complete",
         "redaction",
@@ -125,7 +126,8 @@ fn import_inspect_verify_round_trip() {
     let o = coder_sec(&["inspect", "--json", out.to_str().unwrap()]);
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["manifest"]["format-version"], "1.0");
+    assert_eq!(v["manifest"]["format-version"], "1.1");
+    assert_eq!(v["integrity-problems"], serde_json::json!([]));
     assert_eq!(v["manifest"]["source"], "import");
     assert!(v["objects"].as_u64().unwrap() > 10);
     assert!(v["archive-bytes"].as_u64().unwrap() > 0);
@@ -169,7 +171,10 @@ fn verify_lists_each_mismatch_and_exits_1() {
         builder.append_data(&mut header, &path, &body[..]).unwrap();
     }
     let tar_out = builder.into_inner().unwrap();
-    std::fs::write(&bad, zstd::encode_all(&tar_out[..], 3).unwrap()).unwrap();
+    let mut encoder = zstd::Encoder::new(Vec::new(), 3).unwrap();
+    encoder.include_checksum(true).unwrap();
+    std::io::Write::write_all(&mut encoder, &tar_out).unwrap();
+    std::fs::write(&bad, encoder.finish().unwrap()).unwrap();
 
     let o = coder_sec(&["verify", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
@@ -178,11 +183,13 @@ fn verify_lists_each_mismatch_and_exits_1() {
         out.contains("pods.jsonl") && out.contains("nodes.jsonl"),
         "{out}"
     );
+    // Each file's hash, and its object count.
     assert_eq!(
         out.lines().filter(|l| l.starts_with("mismatch:")).count(),
-        2,
+        4,
         "{out}"
     );
+    assert!(out.contains("10 objects, manifest says 9"), "{out}");
 }
 
 #[test]

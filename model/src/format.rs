@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::kinds::KindSpec;
 
-/// The format version this build writes.
-pub const FORMAT_VERSION: &str = "1.0";
+/// The format version this build writes. 1.1 added the zstd content checksum.
+pub const FORMAT_VERSION: &str = "1.1";
+/// The first format version whose archives carry a zstd content checksum; readers refuse such an
+/// archive without one.
+pub const CHECKSUM_SINCE: (u64, u64) = (1, 1);
 /// The major format version this build reads; a snapshot with a larger major is refused.
 pub const FORMAT_MAJOR: u64 = 1;
 /// The archive path of the manifest, always the first entry.
@@ -286,50 +289,87 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-/// Why a manifest was refused.
+/// `MAJOR.MINOR` as numbers, or `None` when `version` is not of that shape.
+pub fn version_of(version: &str) -> Option<(u64, u64)> {
+    let (major, minor) = version.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// Why a manifest was refused. Messages never quote the manifest's bytes: they say where and what.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
     /// Not JSON, or not a manifest.
-    #[error("`manifest.json` is not a valid snapshot manifest")]
-    Invalid(#[source] serde_json::Error),
-    /// `format-version` is missing or malformed.
-    #[error("`manifest.json` has no valid `format-version` (found {found:?})")]
-    NoVersion {
-        /// What was there.
-        found: Option<String>,
+    #[error("`manifest.json` is not a valid snapshot manifest: {problem}")]
+    Invalid {
+        /// What is wrong and where (line and column), without the offending text.
+        problem: String,
     },
+    /// `format-version` is missing or malformed.
+    #[error("`manifest.json` has no valid `format-version` (`MAJOR.MINOR`)")]
+    NoVersion,
     /// A newer major version.
     #[error(
-        "snapshot format {found} is newer than this build reads (major {FORMAT_MAJOR}); upgrade coder-sec"
+        "snapshot format {major}.{minor} is newer than this build reads (major {FORMAT_MAJOR}); upgrade coder-sec"
     )]
     TooNew {
-        /// The snapshot's version.
-        found: String,
+        /// The snapshot's major version.
+        major: u64,
+        /// The snapshot's minor version.
+        minor: u64,
     },
+}
+
+impl FormatError {
+    /// An [`FormatError::Invalid`] for a serde_json error, keeping its place and kind but not its
+    /// text when the text may quote the input (`invalid type: string "…"`).
+    fn invalid(e: &serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let what = match e.classify() {
+            Category::Io => "it could not be read".to_string(),
+            Category::Eof => "it ends early".to_string(),
+            Category::Syntax if e.to_string().starts_with("recursion limit exceeded") => {
+                "it nests deeper than 128 levels".to_string()
+            }
+            Category::Syntax => "it is not JSON".to_string(),
+            Category::Data => {
+                let text = e.to_string();
+                // serde's own wording for a missing field quotes only the field's name.
+                let m = text
+                    .split_once(" at line ")
+                    .map_or(text.as_str(), |(m, _)| m);
+                if m.starts_with("missing field `") {
+                    m.to_string()
+                } else {
+                    "a field has the wrong type or value".to_string()
+                }
+            }
+        };
+        let problem = if e.line() > 0 {
+            format!("{what} (line {}, column {})", e.line(), e.column())
+        } else {
+            what
+        };
+        FormatError::Invalid { problem }
+    }
 }
 
 /// Parses a manifest, checking the format version before anything else so that a newer major gets a
 /// clear message even when its shape changed. Unknown fields are ignored.
 pub fn parse_manifest(bytes: &[u8]) -> Result<Manifest, FormatError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(FormatError::Invalid)?;
-    let found = value
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| FormatError::invalid(&e))?;
+    let version = value
         .get("format-version")
         .and_then(|v| v.as_str())
-        .map(str::to_string);
-    let major = found
-        .as_deref()
-        .and_then(|v| v.split('.').next())
-        .and_then(|m| m.parse::<u64>().ok());
-    match major {
-        None => return Err(FormatError::NoVersion { found }),
-        Some(m) if m > FORMAT_MAJOR => {
-            return Err(FormatError::TooNew {
-                found: found.unwrap_or_default(),
-            });
+        .and_then(version_of);
+    match version {
+        None => return Err(FormatError::NoVersion),
+        Some((major, minor)) if major > FORMAT_MAJOR => {
+            return Err(FormatError::TooNew { major, minor });
         }
         Some(_) => {}
     }
-    serde_json::from_value(value).map_err(FormatError::Invalid)
+    serde_json::from_value(value).map_err(|e| FormatError::invalid(&e))
 }
 
 #[cfg(test)]
@@ -353,6 +393,26 @@ mod tests {
         assert!(err.contains("2.0") && err.contains("newer"), "{err}");
         let err = parse_manifest(br#"{"tool":{}}"#).unwrap_err().to_string();
         assert!(err.contains("format-version"), "{err}");
+    }
+
+    #[test]
+    fn errors_never_quote_the_manifest() {
+        let hostile = r"\u001b]0;pwned\u0007";
+        for text in [
+            format!(r#"{{"format-version":"1.0","tool":"{hostile}"}}"#),
+            format!(r#"{{"format-version":"{hostile}"}}"#),
+            format!(r#"{{"format-version":"1.0","source":"{hostile}"}}"#),
+        ] {
+            let err = parse_manifest(text.as_bytes()).unwrap_err().to_string();
+            assert!(!err.contains("pwned") && !err.contains('\u{1b}'), "{err}");
+        }
+        let err = parse_manifest(br#"{"format-version":"1.0"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing field `tool`"), "{err}");
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let err = parse_manifest(deep.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("deeper than 128 levels"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 
 use super::LimitArgs;
 use crate::cli::{EXIT_CLEAN, EXIT_FINDINGS};
-use crate::inventory::Inventory;
+use crate::inventory::{IntegrityNote, Inventory, InventoryError};
 use crate::output::write_output;
 use crate::present::{self, Format};
 use crate::report::{Report, Settings};
@@ -39,6 +39,10 @@ pub struct Args {
     /// Longest path searched, in steps.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_hops: usize,
+    /// Analyse the snapshot even when files differ from its manifest, lines are not objects of
+    /// their kind, or its checksum fails; the report then lists each problem at its top.
+    #[arg(long)]
+    pub ignore_integrity: bool,
     /// Read limits.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -47,14 +51,35 @@ pub struct Args {
 /// Runs `analyze`.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let t = crate::timings::Timer::start();
-    let inv = Inventory::load(&args.snapshot, args.limits.limits())
-        .with_context(|| format!("cannot analyse `{}`", args.snapshot.display()))?;
+    let context = || format!("cannot analyse `{}`", args.snapshot.display());
+    let loaded =
+        Inventory::load_checked(&args.snapshot, args.limits.limits()).with_context(context)?;
     t.lap("load");
+    let integrity = if args.ignore_integrity {
+        if !loaded.problems.is_empty() {
+            eprintln!(
+                "warning: `{}`: {} integrity problems ignored (--ignore-integrity); the report lists them",
+                args.snapshot.display(),
+                loaded.problems.len()
+            );
+        }
+        Some(IntegrityNote::ignored(&loaded.problems))
+    } else if !loaded.problems.is_empty() {
+        return Err(InventoryError::Integrity {
+            path: args.snapshot.clone(),
+            problems: loaded.problems,
+        })
+        .with_context(context);
+    } else {
+        None
+    };
+    let inv = loaded.inventory;
     let settings = Settings {
         crown_jewels: args.crown_jewels.clone(),
         max_hops: args.max_hops.max(1),
     };
-    let report = Report::generate_owned(inv, &settings);
+    let mut report = Report::generate_owned(inv, &settings);
+    report.integrity = integrity;
     t.lap("analysis");
     let to_terminal = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-")
         && std::io::stdout().is_terminal();

@@ -1,7 +1,7 @@
 //! `coder-sec inspect`: what a support engineer checks before attaching a snapshot to a ticket.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::LimitArgs;
 use crate::output::{human_bytes, write_output};
+use crate::present::{clean, clean_join};
 
 /// Flags of `coder-sec inspect`.
 #[derive(Debug, Clone, clap::Args)]
@@ -20,6 +21,10 @@ pub struct Args {
     /// Print JSON (the manifest plus sizes) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Show the snapshot even when files differ from its manifest or its checksum fails, listing
+    /// each problem.
+    #[arg(long)]
+    pub ignore_integrity: bool,
     /// Read limits.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -37,29 +42,37 @@ pub struct InspectReport<'a> {
     pub uncompressed_bytes: u64,
     /// Objects across all kinds.
     pub objects: u64,
+    /// The integrity problems found (every file checked against the manifest, the content
+    /// checksum, nothing after the end); empty when the snapshot is sound.
+    pub integrity_problems: Vec<String>,
     /// The manifest, as stored.
     pub manifest: &'a Manifest,
 }
 
-/// Opens a snapshot and returns its manifest, with a message naming the file on failure.
-pub fn read_manifest(path: &Path, limits: &LimitArgs) -> anyhow::Result<Manifest> {
-    let reader = SnapshotReader::open(path, limits.limits())
-        .with_context(|| format!("cannot open snapshot `{}`", path.display()))?;
-    Ok(reader.manifest().clone())
-}
-
-/// Runs `inspect`.
+/// Runs `inspect`: reads the whole snapshot once (a file or a pipe), checking every file against the
+/// manifest, and refuses a snapshot that fails unless `--ignore-integrity` is given.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let manifest = read_manifest(&args.snapshot, &args.limits)?;
-    let archive_bytes = std::fs::metadata(&args.snapshot)
-        .with_context(|| format!("cannot read `{}`", args.snapshot.display()))?
-        .len();
+    let path = &args.snapshot;
+    let reader = SnapshotReader::open(path, args.limits.limits())
+        .with_context(|| format!("cannot open snapshot `{}`", path.display()))?;
+    let outcome = reader
+        .stream(|_, _| Ok(()))
+        .with_context(|| format!("cannot read snapshot `{}`", path.display()))?;
+    if !outcome.mismatches.is_empty() && !args.ignore_integrity {
+        return Err(crate::inventory::InventoryError::Integrity {
+            path: path.clone(),
+            problems: outcome.mismatches,
+        })
+        .with_context(|| format!("cannot inspect `{}`", path.display()));
+    }
+    let manifest = outcome.manifest;
     let report = InspectReport {
-        path: args.snapshot.display().to_string(),
-        archive_bytes,
+        path: path.display().to_string(),
+        archive_bytes: outcome.archive_bytes,
         uncompressed_bytes: manifest.kinds.iter().map(|k| k.bytes).sum::<u64>()
             + manifest.files.iter().map(|f| f.bytes).sum::<u64>(),
         objects: manifest.object_count(),
+        integrity_problems: outcome.mismatches.iter().map(ToString::to_string).collect(),
         manifest: &manifest,
     };
     let text = if args.json {
@@ -77,22 +90,37 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 pub fn render_text(r: &InspectReport<'_>) -> String {
     let m = r.manifest;
     let mut s = String::new();
-    let _ = writeln!(s, "snapshot    {}", r.path);
+    let _ = writeln!(s, "snapshot    {}", clean(&r.path));
     let _ = writeln!(
         s,
         "format      {} ({} by {} {})",
-        m.format_version, m.source, m.tool.name, m.tool.version
+        clean(&m.format_version),
+        m.source,
+        clean(&m.tool.name),
+        clean(&m.tool.version)
     );
-    let _ = writeln!(s, "captured    {}", m.captured_at);
+    let _ = writeln!(s, "captured    {}", clean(&m.captured_at));
+    if r.integrity_problems.is_empty() {
+        let _ = writeln!(s, "integrity   every file matches the manifest");
+    } else {
+        let _ = writeln!(
+            s,
+            "integrity   {} PROBLEMS (shown because of --ignore-integrity):",
+            r.integrity_problems.len()
+        );
+        for p in &r.integrity_problems {
+            let _ = writeln!(s, "  - {}", clean(p));
+        }
+    }
     let mut cluster = Vec::new();
     if let Some(v) = &m.cluster.server_version {
-        cluster.push(format!("server {v}"));
+        cluster.push(format!("server {}", clean(v)));
     }
     if let Some(p) = &m.cluster.platform {
-        cluster.push(format!("platform {p}"));
+        cluster.push(format!("platform {}", clean(p)));
     }
     if let Some(c) = &m.cluster.context {
-        cluster.push(format!("context {c}"));
+        cluster.push(format!("context {}", clean(c)));
     }
     if !cluster.is_empty() {
         let _ = writeln!(s, "cluster     {}", cluster.join(", "));
@@ -100,15 +128,15 @@ pub fn render_text(r: &InspectReport<'_>) -> String {
     let scope = if m.scope.namespaces.is_empty() {
         "all namespaces".to_string()
     } else {
-        format!("namespaces {}", m.scope.namespaces.join(", "))
+        format!("namespaces {}", clean_join(&m.scope.namespaces, ", "))
     };
     let _ = writeln!(s, "scope       {scope}");
     if let Some(id) = &m.identity {
         let _ = writeln!(
             s,
             "identity    {} (groups: {})",
-            id.username,
-            id.groups.join(", ")
+            clean(&id.username),
+            clean_join(&id.groups, ", ")
         );
     }
     let _ = writeln!(
@@ -122,7 +150,7 @@ pub fn render_text(r: &InspectReport<'_>) -> String {
     let width = m
         .kinds
         .iter()
-        .map(|k| k.label().len())
+        .map(|k| clean(&k.label()).chars().count())
         .max()
         .unwrap_or(4)
         .max(4);
@@ -135,7 +163,7 @@ pub fn render_text(r: &InspectReport<'_>) -> String {
         let _ = write!(
             s,
             "  {:width$}  {:10}  {:>8}  {:>10}",
-            k.label(),
+            clean(&k.label()),
             k.status.to_string(),
             k.count,
             human_bytes(k.bytes)
@@ -143,7 +171,7 @@ pub fn render_text(r: &InspectReport<'_>) -> String {
         if k.status != KindStatus::Complete
             && let Some(msg) = &k.message
         {
-            let _ = write!(s, "  {msg}");
+            let _ = write!(s, "  {}", clean(msg));
         }
         s.push('\n');
     }
@@ -153,8 +181,8 @@ pub fn render_text(r: &InspectReport<'_>) -> String {
             let _ = writeln!(
                 s,
                 "  {}  {} ({} records, {})",
-                f.path,
-                f.description,
+                clean(&f.path),
+                clean(&f.description),
                 f.count,
                 human_bytes(f.bytes)
             );
@@ -163,7 +191,7 @@ pub fn render_text(r: &InspectReport<'_>) -> String {
     if !m.unknown_kinds.is_empty() {
         let _ = writeln!(s, "\nunknown kinds (counted, not stored)");
         for (k, n) in &m.unknown_kinds {
-            let _ = writeln!(s, "  {k}: {n}");
+            let _ = writeln!(s, "  {}: {n}", clean(k));
         }
     }
     let _ = writeln!(
@@ -172,14 +200,20 @@ pub fn render_text(r: &InspectReport<'_>) -> String {
         m.redaction.total()
     );
     for (rule, n) in &m.redaction.rules {
-        let _ = writeln!(s, "  {rule}: {n}");
+        let _ = writeln!(s, "  {}: {n}", clean(rule));
     }
     if m.blind_spots.is_empty() {
         let _ = writeln!(s, "\nblind spots none recorded");
     } else {
         let _ = writeln!(s, "\nblind spots");
         for b in &m.blind_spots {
-            let _ = writeln!(s, "  - {} ({}): hides {}", b.subject, b.reason, b.hides);
+            let _ = writeln!(
+                s,
+                "  - {} ({}): hides {}",
+                clean(&b.subject),
+                clean(&b.reason),
+                clean(&b.hides)
+            );
         }
     }
     s

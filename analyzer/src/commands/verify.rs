@@ -32,11 +32,20 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .filter(|k| k.path.is_some())
         .count()
         + reader.manifest().files.len();
-    let (_, mismatches) = reader
-        .read_entries(|_, _| Ok(()))
+    let outcome = reader
+        .stream(|_, _| Ok(()))
         .with_context(|| format!("cannot verify `{}`", path.display()))?;
+    let mismatches = outcome.mismatches;
     if mismatches.is_empty() {
-        println!("ok: `{}`: {files} files match the manifest", path.display());
+        println!(
+            "ok: `{}`: {files} files match the manifest{}",
+            path.display(),
+            if checksummed(&outcome.manifest) {
+                "; content checksum verified"
+            } else {
+                " (format 1.0: the manifest itself is not covered by a checksum)"
+            }
+        );
         return Ok(ExitCode::SUCCESS);
     }
     for m in &mismatches {
@@ -48,4 +57,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         mismatches.len()
     );
     Ok(ExitCode::from(EXIT_FINDINGS))
+}
+
+/// Whether the snapshot's format carries a zstd content checksum (which the reader then requires).
+fn checksummed(manifest: &coder_sec_model::Manifest) -> bool {
+    use coder_sec_model::format::{CHECKSUM_SINCE, version_of};
+    version_of(&manifest.format_version).is_some_and(|v| v >= CHECKSUM_SINCE)
 }

@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use coder_sec_model::archive::{LineError, append_line};
-use coder_sec_model::{ReadLimits, SnapshotReader};
-use serde::Deserialize;
+use coder_sec_model::archive::{LineError, Mismatch, ReadOutcome, append_line};
+use coder_sec_model::format::BlindSpot as ManifestBlindSpot;
+use coder_sec_model::{KINDS, KindSpec, ReadLimits, SnapshotReader};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::*;
@@ -61,10 +62,102 @@ struct PodTemplate {
     spec: PodSpec,
 }
 
+/// What `--ignore-integrity` put in a report: that the snapshot's integrity checks were not
+/// enforced, and every problem they found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IntegrityNote {
+    /// Always true: the analysis went on whatever the checks found.
+    pub ignored: bool,
+    /// Each problem, naming its file (and line) where it has one.
+    pub problems: Vec<String>,
+}
+
+impl IntegrityNote {
+    /// The note for an analysis that ignored `problems`.
+    pub fn ignored(problems: &[Mismatch]) -> Self {
+        IntegrityNote {
+            ignored: true,
+            problems: problems.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// A snapshot loaded with its integrity problems, for callers that decide what to do with them.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The inventory; lines that were not objects of their kind are left out.
+    pub inventory: Inventory,
+    /// Every difference between the archive and its manifest, and every line of a kind's file that
+    /// is not one of its objects; empty when the snapshot is sound.
+    pub problems: Vec<Mismatch>,
+    /// The archive's compressed size.
+    pub archive_bytes: u64,
+}
+
+/// Lines of kinds' files that are not objects of their kind: the first few of each file one by
+/// one, the rest counted.
+#[derive(Default)]
+struct LineProblems {
+    listed: Vec<Mismatch>,
+    /// Archive path → (bad lines, the first line not listed).
+    counts: BTreeMap<String, (u64, u64)>,
+}
+
+impl LineProblems {
+    /// Lines of one file listed one by one; more are counted in one last problem.
+    const PER_FILE: u64 = 10;
+
+    fn record(&mut self, kind: &KindSpec, line: u64, reason: &str) {
+        let path = kind.archive_path();
+        let seen = self.counts.entry(path.clone()).or_insert((0, 0));
+        seen.0 += 1;
+        if seen.0 <= Self::PER_FILE {
+            self.listed.push(Mismatch::Line {
+                path,
+                line,
+                reason: reason.to_string(),
+            });
+        } else if seen.0 == Self::PER_FILE + 1 {
+            seen.1 = line;
+        }
+    }
+
+    fn finish(mut self) -> Vec<Mismatch> {
+        for (path, (n, first)) in self.counts {
+            if n > Self::PER_FILE {
+                self.listed.push(Mismatch::Line {
+                    path,
+                    line: first,
+                    reason: format!(
+                        "and {} more lines from here on that are not objects of the kind",
+                        n - Self::PER_FILE
+                    ),
+                });
+            }
+        }
+        self.listed
+    }
+}
+
 impl Inventory {
-    /// Loads a snapshot. One thread reads (decompresses, checks and splits the archive into
-    /// batches of lines) while the others parse the previous batch into the typed objects.
+    /// Loads a snapshot and refuses it, naming each file, when any file differs from the manifest
+    /// (hash, size, object count, missing or unlisted), a line of a kind's file is not one of its
+    /// objects, or the archive's content checksum fails.
     pub fn load(path: &Path, limits: ReadLimits) -> Result<Inventory, InventoryError> {
+        let loaded = Inventory::load_checked(path, limits)?;
+        if !loaded.problems.is_empty() {
+            return Err(InventoryError::Integrity {
+                path: path.to_path_buf(),
+                problems: loaded.problems,
+            });
+        }
+        Ok(loaded.inventory)
+    }
+
+    /// Loads a snapshot and returns its integrity problems beside it (`--ignore-integrity`). One
+    /// thread reads (decompresses, checks and splits the archive into batches of lines) while the
+    /// others parse the previous batch into the typed objects.
+    pub fn load_checked(path: &Path, limits: ReadLimits) -> Result<Loaded, InventoryError> {
         use rayon::prelude::*;
         let wrap = |source| InventoryError::Archive {
             path: path.to_path_buf(),
@@ -74,6 +167,7 @@ impl Inventory {
         // Each batch goes straight into its place: no list of every parsed object is ever held.
         let mut loader = Loader::default();
         let mut coder_files = BTreeMap::new();
+        let mut line_problems = LineProblems::default();
         let (batches, received) = std::sync::mpsc::sync_channel::<Read>(2);
         // Parsed batches' buffers go back to the reader, so their pages are not faulted in again.
         let (spent, recycled) = std::sync::mpsc::channel::<Batch>();
@@ -91,11 +185,16 @@ impl Inventory {
                                 batch
                                     .lines
                                     .par_iter()
-                                    .map(|&(a, b)| parse_bytes(batch.kind, &batch.buf[a..b]))
+                                    .map(|&(a, b, _)| parse_line(batch.kind, &batch.buf[a..b]))
                                     .collect()
                             },
                             || previous.into_iter().for_each(|p| loader.absorb(p)),
                         );
+                        for (i, p) in parsed.iter().enumerate() {
+                            if let Parsed::Corrupt(reason) = p {
+                                line_problems.record(batch.kind, batch.lines[i].2, reason);
+                            }
+                        }
                         // The reader may be done already; the buffer is then simply dropped.
                         let _ = spent.send(batch);
                     }
@@ -108,15 +207,59 @@ impl Inventory {
             parsed.into_iter().for_each(|p| loader.absorb(p));
             reading.join()
         });
-        let (manifest, _mismatches) = match read {
+        let ReadOutcome {
+            mut manifest,
+            mismatches,
+            archive_bytes,
+        } = match read {
             Ok(result) => result.map_err(wrap)?,
             Err(panic) => std::panic::resume_unwind(panic),
         };
+        let mut problems = mismatches;
+        problems.extend(line_problems.finish());
+        manifest.blind_spots.extend(unmodelled_policies(&manifest));
         let mut inv = loader.finish();
         inv.manifest = Some(manifest);
         inv.coder_files = coder_files;
-        Ok(inv)
+        Ok(Loaded {
+            inventory: inv,
+            problems,
+            archive_bytes,
+        })
     }
+}
+
+/// Network policy kinds of add-ons (Cilium, Calico) that the analysis does not model: their
+/// presence means pods may be isolated, or opened, in ways the network findings do not see.
+const UNMODELLED_POLICIES: &[(&str, &str)] = &[
+    ("cilium.io", "CiliumNetworkPolicy"),
+    ("cilium.io", "CiliumClusterwideNetworkPolicy"),
+    ("crd.projectcalico.org", "NetworkPolicy"),
+    ("crd.projectcalico.org", "GlobalNetworkPolicy"),
+];
+
+/// A blind spot for each unmodelled policy kind the snapshot holds objects of.
+fn unmodelled_policies(manifest: &Manifest) -> Vec<ManifestBlindSpot> {
+    manifest
+        .kinds
+        .iter()
+        .filter(|k| {
+            k.count > 0
+                && UNMODELLED_POLICIES
+                    .iter()
+                    .any(|(g, kind)| k.group == *g && k.kind == *kind)
+        })
+        .map(|k| ManifestBlindSpot {
+            subject: k.label(),
+            reason: format!(
+                "{} objects present; the analyzer does not model this add-on's policies",
+                k.count
+            ),
+            hides: "network boundaries these policies draw: the network findings and paths treat \
+                    pods as Kubernetes NetworkPolicies alone allow, which may be wrong either way"
+                .to_string(),
+        })
+        .collect()
 }
 
 /// The state files [`Inventory::load`] reads, by path prefix: the Coder API's answers and the
@@ -126,9 +269,10 @@ pub const STATE_READ: &[&str] = &["coder/api/", "identity/"];
 
 /// Lines of one kind, read and not yet parsed: one buffer, and where each line lies in it.
 struct Batch {
-    kind: &'static str,
+    kind: &'static KindSpec,
     buf: Vec<u8>,
-    lines: Vec<(usize, usize)>,
+    /// Start, end and 1-based line number of each line.
+    lines: Vec<(usize, usize, u64)>,
 }
 
 impl Batch {
@@ -157,14 +301,12 @@ fn read_batches(
     limits: ReadLimits,
     out: std::sync::mpsc::SyncSender<Read>,
     recycled: std::sync::mpsc::Receiver<Batch>,
-) -> Result<
-    (Manifest, Vec<coder_sec_model::archive::Mismatch>),
-    coder_sec_model::archive::ArchiveError,
-> {
+) -> Result<ReadOutcome, coder_sec_model::archive::ArchiveError> {
     let max_line = limits.max_line_bytes;
     let gone = || "the loader stopped".to_string();
-    reader.read_entries(|info, r| {
-        let Some(kind) = info.kind else {
+    reader.stream(|info, r| {
+        // A kind's file the manifest does not list is a mismatch, and is not read.
+        let Some(kind) = info.kind.filter(|_| info.listed) else {
             if STATE_READ.iter().any(|p| info.path.starts_with(p)) {
                 let mut buf = Vec::new();
                 std::io::Read::read_to_end(r, &mut buf).map_err(|e| e.to_string())?;
@@ -175,17 +317,17 @@ fn read_batches(
         };
         let fresh = || {
             let mut b = recycled.try_recv().unwrap_or(Batch {
-                kind: kind.kind,
+                kind,
                 buf: Vec::new(),
                 lines: Vec::new(),
             });
-            b.kind = kind.kind;
+            b.kind = kind;
             b.buf.clear();
             b.lines.clear();
             b
         };
         let mut batch = fresh();
-        let mut seen = 0usize;
+        let mut seen = 0u64;
         loop {
             let start = batch.buf.len();
             let n = match append_line(r, max_line, &mut batch.buf) {
@@ -202,12 +344,12 @@ fn read_batches(
             if n == 0 {
                 break;
             }
+            seen += 1;
             if batch.buf[start..].iter().all(u8::is_ascii_whitespace) {
                 batch.buf.truncate(start);
                 continue;
             }
-            batch.lines.push((start, batch.buf.len()));
-            seen += 1;
+            batch.lines.push((start, batch.buf.len(), seen));
             if batch.is_full() {
                 let full = std::mem::replace(&mut batch, fresh());
                 out.send(Read::Lines(full)).map_err(|_| gone())?;
@@ -269,7 +411,7 @@ impl Loader {
                 }
             }
             Parsed::Failed(kind) => *inv.unparsed.entry(kind.to_string()).or_default() += 1,
-            Parsed::Ignored => {}
+            Parsed::Corrupt(_) | Parsed::Ignored => {}
         }
     }
 
@@ -379,41 +521,79 @@ pub(super) enum Parsed {
     Webhook,
     Workload(Box<RawWorkload>),
     Failed(&'static str),
+    /// A line that is not an object of its file's kind, and why.
+    Corrupt(&'static str),
     Ignored,
 }
 
-const KNOWN_KINDS: &[&str] = &[
-    "Namespace",
-    "Node",
-    "Pod",
-    "ServiceAccount",
-    "Secret",
-    "ConfigMap",
-    "Service",
-    "Ingress",
-    "NetworkPolicy",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ResourceQuota",
-    "LimitRange",
-    "StorageClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-    "Deployment",
-    "DaemonSet",
-    "StatefulSet",
-    "ReplicaSet",
-    "Job",
-    "CronJob",
-    "ReplicationController",
+/// The kinds the analysis reads, by API group and kind: a Calico `NetworkPolicy`
+/// (`crd.projectcalico.org`) is not a Kubernetes one.
+const KNOWN_KINDS: &[(&str, &str)] = &[
+    ("", "Namespace"),
+    ("", "Node"),
+    ("", "Pod"),
+    ("", "ServiceAccount"),
+    ("", "Secret"),
+    ("", "ConfigMap"),
+    ("", "Service"),
+    ("networking.k8s.io", "Ingress"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("", "ResourceQuota"),
+    ("", "LimitRange"),
+    ("storage.k8s.io", "StorageClass"),
+    ("", "PersistentVolume"),
+    ("", "PersistentVolumeClaim"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    ("apps", "Deployment"),
+    ("apps", "DaemonSet"),
+    ("apps", "StatefulSet"),
+    ("apps", "ReplicaSet"),
+    ("batch", "Job"),
+    ("batch", "CronJob"),
+    ("", "ReplicationController"),
 ];
 
-pub(super) fn known_kind(kind: &str) -> Option<&'static str> {
-    KNOWN_KINDS.iter().copied().find(|k| *k == kind)
+/// The Kubernetes kind the analysis reads under this bare kind name (tests and other front ends that
+/// give kinds without their group).
+pub(super) fn known_kind(kind: &str) -> Option<&'static KindSpec> {
+    let (group, kind) = KNOWN_KINDS.iter().find(|(_, k)| *k == kind)?;
+    KINDS.iter().find(|k| k.group == *group && k.kind == *kind)
+}
+
+/// Whether the analysis reads objects of this kind.
+fn reads(spec: &KindSpec) -> bool {
+    KNOWN_KINDS
+        .iter()
+        .any(|(g, k)| *g == spec.group && *k == spec.kind)
+}
+
+/// A kind as callers name it: its table entry, or a bare Kubernetes kind name (tests).
+pub(super) trait KindKey {
+    /// The table entry, if the analysis reads the kind.
+    fn spec(self) -> Option<&'static KindSpec>;
+}
+
+impl KindKey for &'static KindSpec {
+    fn spec(self) -> Option<&'static KindSpec> {
+        Some(self).filter(|s| reads(s))
+    }
+}
+
+impl KindKey for &str {
+    fn spec(self) -> Option<&'static KindSpec> {
+        known_kind(self)
+    }
 }
 
 /// Where one object's JSON comes from: a snapshot line, or a `Value` (tests, other front ends).
@@ -483,7 +663,11 @@ fn owned_by_controller(owners: &[String]) -> bool {
 
 /// Parses one object of a kind the analysis reads (others are ignored); `None` where it does not
 /// fit its type.
-fn parse_from(kind: &'static str, source: impl Source) -> Option<Parsed> {
+fn parse_from(spec: &'static KindSpec, source: impl Source) -> Option<Parsed> {
+    if !reads(spec) {
+        return Some(Parsed::Ignored);
+    }
+    let kind = spec.kind;
     Some(match kind {
         "Namespace" => Parsed::Namespace(source.typed()?),
         "Node" => Parsed::Node(source.typed()?),
@@ -536,17 +720,149 @@ fn parse_from(kind: &'static str, source: impl Source) -> Option<Parsed> {
     })
 }
 
-/// Parses one JSON line: straight into the typed object (the common case), or through a `Value`
-/// with `null`s dropped when that fails.
-pub(super) fn parse_bytes(kind: &'static str, bytes: &[u8]) -> Parsed {
-    parse_from(kind, bytes)
-        .or_else(|| parse_from(kind, serde_json::from_slice::<Value>(bytes).ok()?))
-        .unwrap_or(Parsed::Failed(kind))
+/// Parses one line of a kind's file: straight into the typed object (the common case), or through
+/// a `Value` with `null`s dropped when that fails. A line that is not JSON, is nested deeper than
+/// serde_json's limit (128, the format's), or is not an object of `spec`'s group and kind is
+/// [`Parsed::Corrupt`]; an object of the kind whose fields do not fit is [`Parsed::Failed`].
+pub(super) fn parse_line(spec: &'static KindSpec, bytes: &[u8]) -> Parsed {
+    // serde skips unknown fields without a depth limit: the limit is checked here first.
+    if nested_deeper_than(bytes, MAX_DEPTH) {
+        return Parsed::Corrupt(TOO_DEEP);
+    }
+    let header = quick_header(bytes);
+    if let Some((api_version, kind)) = header
+        && !is_kind(spec, api_version, kind)
+    {
+        return Parsed::Corrupt(OTHER_KIND);
+    }
+    if header.is_some()
+        && let Some(p) = parse_from(spec, bytes)
+    {
+        return p;
+    }
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
+            return Parsed::Corrupt(TOO_DEEP);
+        }
+        Err(_) => return Parsed::Corrupt("not JSON"),
+    };
+    let Some(object) = value.as_object() else {
+        return Parsed::Corrupt("not a JSON object");
+    };
+    let field = |name: &str| object.get(name).and_then(Value::as_str);
+    match (field("apiVersion"), field("kind")) {
+        (Some(api_version), Some(kind)) => {
+            if !is_kind(spec, api_version.as_bytes(), kind.as_bytes()) {
+                return Parsed::Corrupt(OTHER_KIND);
+            }
+        }
+        _ => return Parsed::Corrupt("an object without `apiVersion` and `kind`"),
+    }
+    if header.is_none()
+        && let Some(p) = parse_from(spec, bytes)
+    {
+        return p;
+    }
+    parse_from(spec, value).unwrap_or(Parsed::Failed(spec.kind))
+}
+
+const OTHER_KIND: &str = "an object of another kind";
+
+/// How deep JSON may nest in a snapshot (docs/snapshot-format.md; serde_json's own limit).
+const MAX_DEPTH: usize = 128;
+const TOO_DEEP: &str = "JSON nested deeper than 128 levels";
+
+/// Whether arrays and objects in `json` nest deeper than `max` (brackets inside strings do not count).
+fn nested_deeper_than(json: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether `apiVersion` and `kind` name `spec` (any version of its group).
+fn is_kind(spec: &KindSpec, api_version: &[u8], kind: &[u8]) -> bool {
+    let Ok(api_version) = std::str::from_utf8(api_version) else {
+        return false;
+    };
+    let (group, _) = coder_sec_model::kinds::split_api_version(api_version);
+    group == spec.group && kind == spec.kind.as_bytes()
+}
+
+/// `apiVersion` and `kind` read from where writers put them, without parsing the line: first
+/// (`{"apiVersion":"…","kind":"…",…`, as import writes) or last (`…,"apiVersion":"…","kind":"…"}`,
+/// as capture writes). `None` when they are elsewhere; callers trust the answer only for a line
+/// that then parses.
+fn quick_header(line: &[u8]) -> Option<(&[u8], &[u8])> {
+    /// The string at the start of `s` up to its closing quote (no escapes), and what follows it.
+    fn string(s: &[u8]) -> Option<(&[u8], &[u8])> {
+        let end = s.iter().position(|&b| b == b'"' || b == b'\\')?;
+        (s[end] == b'"').then(|| (&s[..end], &s[end + 1..]))
+    }
+    let end = line
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let line = &line[..end];
+    if let Some(rest) = line.strip_prefix(br#"{"apiVersion":""#) {
+        let (api_version, rest) = string(rest)?;
+        let rest = rest.strip_prefix(br#","kind":""#)?;
+        let (kind, rest) = string(rest)?;
+        return matches!(rest.first(), Some(b',' | b'}')).then_some((api_version, kind));
+    }
+    // From the end: `,"apiVersion":"A","kind":"K"}`.
+    let body = line.strip_suffix(br#""}"#)?;
+    let k_start = body.iter().rposition(|&b| b == b'"')?;
+    let kind = &body[k_start + 1..];
+    let before = body[..k_start].strip_suffix(br#","kind":"#)?;
+    let before = before.strip_suffix(b"\"")?;
+    let a_start = before.iter().rposition(|&b| b == b'"')?;
+    let api_version = &before[a_start + 1..];
+    before[..a_start].strip_suffix(br#","apiVersion":"#)?;
+    if kind.contains(&b'\\') || api_version.contains(&b'\\') {
+        return None;
+    }
+    Some((api_version, kind))
+}
+
+/// Parses one object of a bare kind name given as JSON bytes (tests).
+#[cfg(test)]
+pub(super) fn parse_bytes(kind: &str, bytes: &[u8]) -> Parsed {
+    match kind.spec() {
+        Some(spec) => parse_from(spec, bytes)
+            .or_else(|| parse_from(spec, serde_json::from_slice::<Value>(bytes).ok()?))
+            .unwrap_or(Parsed::Failed(spec.kind)),
+        None => Parsed::Ignored,
+    }
 }
 
 /// Parses one object given as a `Value`.
-pub(super) fn parse_one(kind: &'static str, v: Value) -> Parsed {
-    parse_from(kind, v).unwrap_or(Parsed::Failed(kind))
+pub(super) fn parse_one(kind: impl KindKey, v: Value) -> Parsed {
+    match kind.spec() {
+        Some(spec) => parse_from(spec, v).unwrap_or(Parsed::Failed(spec.kind)),
+        None => Parsed::Ignored,
+    }
 }
 
 /// Drops `null` members (`ports: null` in Helm renders), so absent and null read the same.

@@ -14,7 +14,7 @@ use serde_json::Value;
 mod load;
 mod types;
 
-pub use load::{STATE_READ, parse_state_file};
+pub use load::{IntegrityNote, Loaded, STATE_READ, parse_state_file};
 pub use types::*;
 
 use load::{Loader, Parsed, known_kind, parse_one};
@@ -30,6 +30,20 @@ pub enum InventoryError {
         /// The cause.
         #[source]
         source: coder_sec_model::archive::ArchiveError,
+    },
+    /// Files of the snapshot differ from its manifest, or lines of a kind's file are not its objects.
+    #[error(
+        "`{}` does not match its manifest ({} problem{}):\n  {}",
+        path.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  ")
+    )]
+    Integrity {
+        /// The snapshot.
+        path: PathBuf,
+        /// Every problem found.
+        problems: Vec<coder_sec_model::archive::Mismatch>,
     },
 }
 

@@ -2,10 +2,18 @@
 
 use std::fmt::Write as _;
 
+use super::clean;
 use crate::report::{CoverageStatus, Report};
 
+/// Text for a table cell: control characters shown as escapes, `|` escaped.
 fn esc(s: &str) -> String {
-    s.replace('|', "\\|")
+    clean(s).replace('|', "\\|")
+}
+
+/// Text for a code span: control characters shown as escapes, backticks (which would end the
+/// span) shown as `'`.
+fn code(s: &str) -> String {
+    clean(s).replace('`', "'")
 }
 
 /// Renders the Markdown report.
@@ -16,16 +24,30 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(
         s,
         "- snapshot: {} {}",
-        snap.source.as_deref().unwrap_or("?"),
-        snap.captured_at.as_deref().unwrap_or("")
+        clean(snap.source.as_deref().unwrap_or("?")),
+        clean(snap.captured_at.as_deref().unwrap_or(""))
     );
+    if let Some(note) = &r.integrity {
+        let _ = writeln!(
+            s,
+            "- **integrity not enforced** (`--ignore-integrity`): {}",
+            if note.problems.is_empty() {
+                "the checks found no problem".to_string()
+            } else {
+                format!("{} problems, the report may be wrong", note.problems.len())
+            }
+        );
+        for p in &note.problems {
+            let _ = writeln!(s, "  - {}", clean(p));
+        }
+    }
     let _ = writeln!(
         s,
         "- Coder: {}",
         if snap.coder.detected {
             format!(
                 "coderd {}; {} workspace pods",
-                snap.coder.coderd.join(", "),
+                super::clean_join(&snap.coder.coderd, ", "),
                 snap.coder.workspace_pods
             )
         } else {
@@ -47,8 +69,8 @@ pub fn render(r: &Report) -> String {
             "### {} [{}] `{}` → `{}` (cost {})\n",
             p.id,
             p.severity.as_str(),
-            p.entry,
-            p.target,
+            code(&p.entry),
+            code(&p.target),
             p.cost
         );
         if p.count > 1 {
@@ -58,7 +80,7 @@ pub fn render(r: &Report) -> String {
                 p.count,
                 p.examples
                     .iter()
-                    .map(|e| format!("`{e}`"))
+                    .map(|e| format!("`{}`", code(e)))
                     .collect::<Vec<_>>()
                     .join(", ")
             );
@@ -70,7 +92,7 @@ pub fn render(r: &Report) -> String {
                 p.target_count,
                 p.target_examples
                     .iter()
-                    .map(|e| format!("`{e}`"))
+                    .map(|e| format!("`{}`", code(e)))
                     .collect::<Vec<_>>()
                     .join(", ")
             );
@@ -80,9 +102,9 @@ pub fn render(r: &Report) -> String {
                 s,
                 "{}. `{}` —`{}`→ `{}`",
                 i + 1,
-                st.from,
+                code(&st.from),
                 st.technique,
-                st.to
+                code(&st.to)
             );
         }
         s.push('\n');
@@ -97,7 +119,7 @@ pub fn render(r: &Report) -> String {
                 .objects
                 .iter()
                 .take(10)
-                .map(|o| format!("`{}`", esc(o)))
+                .map(|o| format!("`{}`", esc(&code(o))))
                 .collect();
             let _ = writeln!(
                 s,
@@ -114,7 +136,13 @@ pub fn render(r: &Report) -> String {
     if !r.blind_spots.is_empty() {
         let _ = writeln!(s, "## Blind spots\n");
         for b in &r.blind_spots {
-            let _ = writeln!(s, "- **{}** ({}): {}", b.subject, b.reason, b.hides);
+            let _ = writeln!(
+                s,
+                "- **{}** ({}): {}",
+                clean(&b.subject),
+                clean(&b.reason),
+                clean(&b.hides)
+            );
         }
         s.push('\n');
     }

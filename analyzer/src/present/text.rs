@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::{clean, clean_join};
 use crate::report::{CoverageStatus, Report};
 use crate::severity::Severity;
 
@@ -29,20 +30,37 @@ pub fn render(r: &Report, color: bool) -> String {
     let _ = writeln!(
         s,
         "snapshot  {} {}",
-        snap.source.as_deref().unwrap_or("?"),
-        snap.captured_at.as_deref().unwrap_or("")
+        clean(snap.source.as_deref().unwrap_or("?")),
+        clean(snap.captured_at.as_deref().unwrap_or(""))
     );
+    if let Some(note) = &r.integrity {
+        if note.problems.is_empty() {
+            let _ = writeln!(
+                s,
+                "integrity NOT ENFORCED (--ignore-integrity); the checks found no problem"
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "integrity NOT ENFORCED (--ignore-integrity); {} problems, the report may be wrong:",
+                note.problems.len()
+            );
+            for p in &note.problems {
+                let _ = writeln!(s, "          - {}", clean(p));
+            }
+        }
+    }
     let c = &snap.coder;
     if c.detected {
         let _ = writeln!(
             s,
             "coder     coderd {}; {} workspace pods in {}",
-            c.coderd.join(", "),
+            clean_join(&c.coderd, ", "),
             c.workspace_pods,
             if c.workspace_namespaces.is_empty() {
                 "no namespace".to_string()
             } else {
-                c.workspace_namespaces.join(", ")
+                clean_join(&c.workspace_namespaces, ", ")
             }
         );
     } else {
@@ -73,14 +91,17 @@ pub fn render(r: &Report, color: bool) -> String {
         let _ = writeln!(
             s,
             "\n  {} {sev} {} → {} (cost {})",
-            p.id, p.entry, p.target, p.cost
+            p.id,
+            clean(&p.entry),
+            clean(&p.target),
+            p.cost
         );
         if p.count > 1 {
             let _ = writeln!(
                 s,
                 "      {} entry points share these steps, e.g. {}",
                 p.count,
-                p.examples.join(", ")
+                clean_join(&p.examples, ", ")
             );
         }
         if p.target_count > 1 {
@@ -88,7 +109,7 @@ pub fn render(r: &Report, color: bool) -> String {
                 s,
                 "      reaches {} targets, e.g. {}",
                 p.target_count,
-                p.target_examples.join(", ")
+                clean_join(&p.target_examples, ", ")
             );
         }
         for (i, step) in p.steps.iter().enumerate() {
@@ -96,9 +117,9 @@ pub fn render(r: &Report, color: bool) -> String {
                 s,
                 "      {}. {} ─[{}]→ {}",
                 i + 1,
-                step.from,
+                clean(&step.from),
                 step.technique,
-                step.to
+                clean(&step.to)
             );
         }
     }
@@ -117,9 +138,9 @@ pub fn render(r: &Report, color: bool) -> String {
         let _ = writeln!(s, "\n  {}", area.title());
         for f in list {
             let sev = paint(&format!("[{}]", f.severity.as_str()), f.severity, color);
-            let _ = writeln!(s, "    {sev} {}: {}", f.code.code(), f.title);
+            let _ = writeln!(s, "    {sev} {}: {}", f.code.code(), clean(&f.title));
             for o in f.objects.iter().take(8) {
-                let _ = writeln!(s, "        {o}");
+                let _ = writeln!(s, "        {}", clean(o));
             }
             if f.objects.len() > 8 {
                 let _ = writeln!(s, "        … {} more", f.objects.len() - 8);
@@ -130,7 +151,13 @@ pub fn render(r: &Report, color: bool) -> String {
     if !r.blind_spots.is_empty() {
         let _ = writeln!(s, "\nBLIND SPOTS");
         for b in &r.blind_spots {
-            let _ = writeln!(s, "  - {} ({}): {}", b.subject, b.reason, b.hides);
+            let _ = writeln!(
+                s,
+                "  - {} ({}): {}",
+                clean(&b.subject),
+                clean(&b.reason),
+                clean(&b.hides)
+            );
         }
     }
     let _ = writeln!(s, "\nSEED COVERAGE");
@@ -140,7 +167,7 @@ pub fn render(r: &Report, color: bool) -> String {
             CoverageStatus::Checked => "checked",
             CoverageStatus::NotObservable => "not-observable",
         };
-        let _ = writeln!(s, "  {:<15} {:<40} {}", status, row.id, row.why);
+        let _ = writeln!(s, "  {:<15} {:<40} {}", status, row.id, clean(&row.why));
     }
     s
 }

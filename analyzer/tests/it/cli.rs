@@ -169,6 +169,12 @@ fn json_report_follows_the_published_schema() {
     let mut errors = Vec::new();
     validate(&schema, &schema, &report, "$", &mut errors);
     assert!(errors.is_empty(), "{errors:#?}");
+    // With `--ignore-integrity`, the report states it, in the schema's shape.
+    let out = coder_sec(&["analyze", &snap, "--format", "json", "--ignore-integrity"]);
+    let ignored: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(ignored["integrity"]["ignored"], true);
+    validate(&schema, &schema, &ignored, "$", &mut errors);
+    assert!(errors.is_empty(), "{errors:#?}");
     // The contract's names, checked by hand as well.
     for k in [
         "format-version",

@@ -58,7 +58,9 @@ fn a_line_over_the_limit_names_the_file_and_line() {
         ..ReadLimits::default()
     };
     let err = Inventory::load(&path, limits).unwrap_err();
-    let InventoryError::Archive { source, .. } = &err;
+    let InventoryError::Archive { source, .. } = &err else {
+        panic!("not an archive error: {err}");
+    };
     let text = format!("{err}: {source}");
     assert!(text.contains("s.tar.zst"), "{text}");
     assert!(

@@ -6,6 +6,7 @@ mod catalog_docs;
 mod cli;
 mod coder_state;
 mod external;
+mod integrity;
 mod load;
 mod network_free;
 mod scenarios;

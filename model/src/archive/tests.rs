@@ -1,12 +1,14 @@
 //! Round trips and the hostile archive classes the reader must refuse.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::*;
-use crate::format::{Manifest, Source};
-use crate::kinds;
+use crate::format::{KindStatus, MANIFEST_PATH, Manifest, Source};
+use crate::kinds::{self, KindSpec};
 
 fn pods() -> &'static KindSpec {
     kinds::lookup("v1", "Pod").unwrap()
@@ -41,13 +43,13 @@ type ReadAll = (Vec<(String, Vec<u8>)>, Vec<Mismatch>);
 fn read_all(path: &Path, limits: ReadLimits) -> Result<ReadAll, ArchiveError> {
     let reader = SnapshotReader::open(path, limits)?;
     let mut out = Vec::new();
-    let (_, mismatches) = reader.read_entries(|info, r| {
+    let outcome = reader.stream(|info, r| {
         let mut bytes = Vec::new();
         r.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
         out.push((info.path.clone(), bytes));
         Ok(())
     })?;
-    Ok((out, mismatches))
+    Ok((out, outcome.mismatches))
 }
 
 #[test]
@@ -242,6 +244,7 @@ fn write_raw(path: &Path, entries: &[RawEntry]) {
     let bytes = tar_bytes(entries);
     let file = File::create(path).unwrap();
     let mut enc = zstd::stream::Encoder::new(file, 3).unwrap();
+    enc.include_checksum(true).unwrap();
     enc.write_all(&bytes).unwrap();
     enc.finish().unwrap();
 }
@@ -472,4 +475,245 @@ fn spooled_reader_gives_the_sorted_lines() {
         })
         .collect();
     assert_eq!(names, ["y", "z", "x"]);
+}
+
+// --- integrity of the whole archive ------------------------------------------------------------
+
+/// A sample archive's bytes and the mismatches of a variant of them (or the error's text).
+fn read_bytes(bytes: Vec<u8>) -> Result<ReadAll, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("variant.tar.zst");
+    std::fs::write(&path, bytes).unwrap();
+    read_all(&path, ReadLimits::default()).map_err(|e| error_chain(&e))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn sample_bytes() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = write_sample(dir.path(), &[pod("a", "b"), pod("a", "c")]);
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn written_archives_carry_a_content_checksum_that_catches_changes() {
+    let good = sample_bytes();
+    assert_eq!(good[..4], [0x28, 0xB5, 0x2F, 0xFD]);
+    assert_ne!(good[4] & 0x04, 0, "the frame header announces a checksum");
+    assert!(read_bytes(good.clone()).unwrap().1.is_empty());
+    // The checksum itself changed: the content no longer matches it.
+    let mut bad = good.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 0x01;
+    let (_, mismatches) = read_bytes(bad).unwrap();
+    assert_eq!(mismatches, vec![Mismatch::ContentChecksum]);
+    // The flag cleared: the checksum's four bytes now trail the frame.
+    let mut bad = good;
+    bad[4] &= !0x04;
+    let (_, mismatches) = read_bytes(bad).unwrap();
+    assert!(
+        mismatches.contains(&Mismatch::NoContentChecksum)
+            && mismatches
+                .iter()
+                .any(|m| matches!(m, Mismatch::TrailingData { .. })),
+        "{mismatches:?}"
+    );
+}
+
+#[test]
+fn a_changed_manifest_is_caught_by_the_checksum() {
+    // The manifest has no hash of its own: a changed kind name in it, re-compressed without the
+    // original checksum (as a damaged or hand-edited file would be), is refused.
+    let good = sample_bytes();
+    let tar = zstd::stream::decode_all(&good[..]).unwrap();
+    let at = tar
+        .windows(9)
+        .position(|w| w == b"\"kind\": \"")
+        .expect("the manifest names a kind");
+    let mut changed = tar.clone();
+    changed[at + 9] ^= 0x20;
+    // Re-compressed with the same frame header (checksum flag set) and the old checksum.
+    let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+    enc.include_checksum(true).unwrap();
+    enc.write_all(&changed).unwrap();
+    let mut bytes = enc.finish().unwrap();
+    let n = bytes.len();
+    bytes[n - 4..].copy_from_slice(&good[good.len() - 4..]);
+    let (_, mismatches) = read_bytes(bytes).unwrap();
+    assert_eq!(mismatches, vec![Mismatch::ContentChecksum]);
+}
+
+#[test]
+fn trailing_garbage_is_a_mismatch() {
+    let mut bytes = sample_bytes();
+    bytes.extend_from_slice(b"garbage after the frame");
+    let (_, mismatches) = read_bytes(bytes).unwrap();
+    assert!(
+        matches!(mismatches[..], [Mismatch::TrailingData { .. }]),
+        "{mismatches:?}"
+    );
+    // Data after the tar's end, inside the compressed stream.
+    let mut tar = zstd::stream::decode_all(&sample_bytes()[..]).unwrap();
+    tar.extend_from_slice(&[0u8; 512]);
+    tar.extend_from_slice(b"hidden");
+    let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+    enc.include_checksum(true).unwrap();
+    enc.write_all(&tar).unwrap();
+    let (_, mismatches) = read_bytes(enc.finish().unwrap()).unwrap();
+    assert!(
+        matches!(mismatches[..], [Mismatch::TrailingData { .. }]),
+        "{mismatches:?}"
+    );
+}
+
+#[test]
+fn a_new_archive_without_checksum_is_a_mismatch_and_an_old_one_is_not() {
+    let tar = zstd::stream::decode_all(&sample_bytes()[..]).unwrap();
+    let plain = zstd::stream::encode_all(&tar[..], 3).unwrap();
+    assert_eq!(plain[4] & 0x04, 0);
+    let (_, mismatches) = read_bytes(plain).unwrap();
+    assert_eq!(mismatches, vec![Mismatch::NoContentChecksum]);
+    // Format 1.0 predates the checksum.
+    let mut manifest = Manifest::new("t", "0", Source::Import);
+    manifest.format_version = "1.0".into();
+    let old = tar_bytes(&[RawEntry::file(
+        MANIFEST_PATH,
+        &serde_json::to_vec(&manifest).unwrap(),
+    )]);
+    let (_, mismatches) = read_bytes(zstd::stream::encode_all(&old[..], 3).unwrap()).unwrap();
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+}
+
+#[test]
+fn a_changed_object_count_is_a_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut manifest) = write_sample(dir.path(), &[pod("a", "b"), pod("a", "c")]);
+    let (entries, _) = read_all(&dir.path().join("snap.tar.zst"), ReadLimits::default()).unwrap();
+    manifest.kinds[0].count = 12;
+    let bad = dir.path().join("count.tar.zst");
+    write_raw(
+        &bad,
+        &[
+            RawEntry::file(MANIFEST_PATH, &serde_json::to_vec(&manifest).unwrap()),
+            RawEntry::file(&entries[0].0, &entries[0].1),
+        ],
+    );
+    let (_, mismatches) = read_all(&bad, ReadLimits::default()).unwrap();
+    assert_eq!(
+        mismatches,
+        vec![Mismatch::Count {
+            path: pods().archive_path(),
+            expected: 12,
+            actual: 2
+        }]
+    );
+    assert_eq!(
+        mismatches[0].to_string(),
+        "`resources/core/v1/pods.jsonl`: 2 objects, manifest says 12"
+    );
+}
+
+#[test]
+fn a_pipe_is_read_once_from_start_to_end() {
+    // A reader that cannot seek or be opened again, as a pipe or FIFO.
+    struct Pipe(std::io::Cursor<Vec<u8>>, u64);
+    impl Read for Pipe {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let most = buf.len().min(7);
+            let n = self.0.read(&mut buf[..most])?;
+            self.1 += n as u64;
+            Ok(n)
+        }
+    }
+    let bytes = sample_bytes();
+    let len = bytes.len() as u64;
+    let reader = SnapshotReader::from_reader(
+        Path::new("-"),
+        Box::new(Pipe(std::io::Cursor::new(bytes), 0)),
+        ReadLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(reader.manifest().kinds[0].count, 2);
+    let mut lines = 0;
+    let outcome = reader
+        .stream(|_, r| {
+            lines += r.lines().count();
+            Ok(())
+        })
+        .unwrap();
+    assert!(outcome.mismatches.is_empty(), "{:?}", outcome.mismatches);
+    assert_eq!(lines, 2);
+    assert_eq!(outcome.archive_bytes, len);
+}
+
+#[test]
+fn damage_messages_never_quote_the_archive() {
+    // A tar header whose numeric fields hold text: the tar crate's own message quotes the header.
+    let mut tar = tar_bytes(&[RawEntry::file(MANIFEST_PATH, &manifest_bytes())]);
+    tar[148..156].copy_from_slice(b"\x1b]SECRET");
+    let bytes = zstd::stream::encode_all(&tar[..], 3).unwrap();
+    let err = read_bytes(bytes).unwrap_err();
+    assert!(
+        err.contains("variant.tar.zst") && err.contains("damaged tar"),
+        "{err}"
+    );
+    assert!(!err.contains("SECRET") && !err.contains('\u{1b}'), "{err}");
+    // A refused name is escaped and cut short.
+    let long = format!("\x1b[2J{}", "n".repeat(300));
+    let err = refusal(with_manifest(RawEntry {
+        name: long.as_bytes()[..100].to_vec(),
+        typeflag: b'0',
+        data: Vec::new(),
+        link: Vec::new(),
+    }));
+    assert!(!err.contains('\u{1b}') && err.contains("\\u{1b}"), "{err}");
+}
+
+#[test]
+fn records_the_tar_reader_buffers_itself_are_held_to_the_limits() {
+    // A GNU long name of 32 MiB of zeros before the manifest: the tar crate reads it into memory
+    // itself, outside any entry's budget; the stream's own limits stop it.
+    let long = RawEntry {
+        name: b"././@LongLink".to_vec(),
+        typeflag: b'L',
+        data: vec![0u8; 32 << 20],
+        link: Vec::new(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.tar.zst");
+    write_raw(
+        &path,
+        &[long, RawEntry::file(MANIFEST_PATH, &manifest_bytes())],
+    );
+    let limits = ReadLimits {
+        ratio_grace_bytes: 1 << 20,
+        max_entries: 10,
+        ..ReadLimits::default()
+    };
+    let err = SnapshotReader::open(&path, limits).unwrap_err();
+    let text = error_chain(&err);
+    assert!(text.contains("compression ratio limit"), "{text}");
+}
+
+#[test]
+fn write_errors_name_the_target_not_temporary_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"").unwrap();
+    let target = file.join("snap.tar.zst");
+    let Err(err) = SnapshotWriter::create(&target) else {
+        panic!("a snapshot under a file was created");
+    };
+    let text = error_chain(&err);
+    assert!(text.contains("a-file/snap.tar.zst"), "{text}");
+    assert!(!text.contains(".coder-sec"), "{text}");
 }

@@ -2,4 +2,5 @@
 
 mod canaries;
 mod docs;
+mod fuzz;
 mod support;
