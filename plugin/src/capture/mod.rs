@@ -1,7 +1,6 @@
 //! The capture pipeline: who am I, what is served, every kind listed in parallel into its spool, the
 //! access reviews, Coder's state, the optional Coder API, then the manifest and the atomic write.
 
-pub mod blind;
 pub mod discovery;
 pub mod identity;
 pub mod lister;
@@ -412,7 +411,7 @@ fn record_kinds(
                     blind_spots.insert(BlindSpot {
                         subject: format!("{} in namespaces {}", spec.label(), names.join(", ")),
                         reason: format!("forbidden: {}", forbidden_namespaces[0].1),
-                        hides: blind::hides(spec).into(),
+                        hides: coder_sec_model::blind::hides(spec).into(),
                     });
                 }
             }
@@ -430,7 +429,7 @@ fn record_kinds(
                     blind_spots.insert(BlindSpot {
                         subject: spec.label(),
                         reason: format!("{status}: {message}"),
-                        hides: blind::hides(spec).into(),
+                        hides: coder_sec_model::blind::hides(spec).into(),
                     });
                 }
                 writer.add_unread_kind(spec, status, message);
