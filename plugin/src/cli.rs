@@ -163,11 +163,13 @@ pub struct KubeArgs {
     /// Impersonate this UID.
     #[arg(long = "as-uid", value_name = "UID", help_heading = "Connection")]
     pub as_uid: Option<String>,
-    /// Time to wait for one server response (`30s`, `2m`, `0` = no limit), as kubectl's flag.
+    /// Longest wait for one request, its whole answer included (`30s`, `2m`; `0` = no limit).
+    /// Connecting, TLS handshake included, waits at most 10 s whatever this says. When 3 requests in
+    /// a row get no answer at all, the capture gives up (exit 1).
     #[arg(
         long,
         value_name = "DURATION",
-        default_value = "0",
+        default_value = crate::settings::DEFAULT_REQUEST_TIMEOUT,
         help_heading = "Connection"
     )]
     pub request_timeout: String,

@@ -7,6 +7,13 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::capture::retry::RetryPolicy;
+
+/// Longest wait to connect to the API server, TLS handshake included (kubectl waits 10 s for the
+/// handshake). It applies whatever `--request-timeout` says, `0` included.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `--request-timeout` when not given: a request timeout is on by default, unlike kubectl's.
+pub const DEFAULT_REQUEST_TIMEOUT: &str = "60s";
 use crate::cli::{CaptureArgs, KubeArgs};
 use crate::env::Env;
 
@@ -105,6 +112,9 @@ pub struct KubeSettings {
     pub context: Option<String>,
     /// Namespaces to capture; empty means all namespaces.
     pub namespaces: Vec<String>,
+    /// Longest wait for one request, connecting and reading the whole answer included; `None`
+    /// when `--request-timeout 0`.
+    pub request_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for KubeSettings {
@@ -113,6 +123,7 @@ impl std::fmt::Debug for KubeSettings {
             .field("cluster_url", &self.config.cluster_url)
             .field("context", &self.context)
             .field("namespaces", &self.namespaces)
+            .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -217,7 +228,11 @@ pub async fn resolve_kube(args: &KubeArgs, env: &Env) -> Result<KubeSettings, Se
         }
     }
     namespaces.sort();
-    let read_timeout = parse_timeout(&args.request_timeout)?;
+    let request_timeout = if args.request_timeout.trim().is_empty() {
+        parse_timeout(DEFAULT_REQUEST_TIMEOUT)?
+    } else {
+        parse_timeout(&args.request_timeout)?
+    };
     let (mut config, context) = match load_kubeconfig(args.kubeconfig.as_deref(), env)? {
         Some(kubeconfig) => {
             let options = KubeConfigOptions {
@@ -258,15 +273,21 @@ pub async fn resolve_kube(args: &KubeArgs, env: &Env) -> Result<KubeSettings, Se
     if args.insecure_skip_tls_verify {
         config.accept_invalid_certs = true;
     }
-    if read_timeout.is_some() {
-        config.read_timeout = read_timeout;
-    }
+    // Connecting (TLS included) never waits longer than the connect timeout, nor than the request
+    // timeout; reading waits at most the request timeout between bytes (the requester also bounds
+    // each whole request by it).
+    config.connect_timeout = Some(match request_timeout {
+        Some(t) => t.min(CONNECT_TIMEOUT),
+        None => CONNECT_TIMEOUT,
+    });
+    config.read_timeout = request_timeout;
     // The lister retries with its own policy and needs to see 429s, 5xx and their headers.
     config.default_retry = false;
     Ok(KubeSettings {
         config,
         context,
         namespaces,
+        request_timeout,
     })
 }
 
@@ -456,6 +477,26 @@ mod tests {
 
         let settings = resolve_kube(&KubeArgs::default(), &env).await.unwrap();
         assert_eq!(settings.context.as_deref(), Some("alpha"));
+        // Timeouts are on by default: connecting (TLS included) 10 s, each request 60 s.
+        assert_eq!(settings.config.connect_timeout, Some(CONNECT_TIMEOUT));
+        assert!(CONNECT_TIMEOUT <= Duration::from_secs(15));
+        assert_eq!(settings.request_timeout, Some(Duration::from_secs(60)));
+        let no_limit = KubeArgs {
+            request_timeout: "0".into(),
+            ..KubeArgs::default()
+        };
+        let settings = resolve_kube(&no_limit, &env).await.unwrap();
+        assert_eq!(settings.request_timeout, None);
+        assert_eq!(settings.config.connect_timeout, Some(CONNECT_TIMEOUT));
+        let short = KubeArgs {
+            request_timeout: "2s".into(),
+            ..KubeArgs::default()
+        };
+        let settings = resolve_kube(&short, &env).await.unwrap();
+        assert_eq!(
+            settings.config.connect_timeout,
+            Some(Duration::from_secs(2))
+        );
         assert_eq!(settings.config.cluster_url.host(), Some("10.0.0.1"));
         assert!(settings.namespaces.is_empty());
 
@@ -477,6 +518,8 @@ mod tests {
             Some("jane")
         );
         assert_eq!(settings.config.read_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(settings.request_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(settings.config.connect_timeout, Some(CONNECT_TIMEOUT));
         assert!(!settings.config.default_retry);
     }
 

@@ -35,6 +35,9 @@ use crate::settings::CaptureSettings;
 /// The tool name written into manifests.
 pub const TOOL_NAME: &str = "kubectl-coder_sec";
 
+/// Longest wait for `/version`, the first request (shorter when `--request-timeout` is).
+pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Archive path of the access reviews.
 pub const RULES_PATH: &str = "identity/rules.jsonl";
 /// Archive path of the Coder deployments found.
@@ -112,6 +115,12 @@ impl CaptureError {
             } => Some(
                 "the kubeconfig's `certificate-authority-data` does not match the server's certificate; `--insecure-skip-tls-verify` skips the check (insecure)",
             ),
+            CaptureError::Unreachable {
+                source: RequestError::Unreachable { .. },
+                ..
+            } => Some(
+                "the server accepted no connection or sent no answer in time; check the context (`--context`), the network and proxies, and `--request-timeout` (`kubectl get --raw /version` should answer)",
+            ),
             CaptureError::Unreachable { .. } => Some(
                 "check the context (`--context`), the network, and `--request-timeout`; `kubectl get --raw /version` should answer",
             ),
@@ -156,7 +165,7 @@ pub async fn run(
     progress: &Progress,
 ) -> Result<Outcome, CaptureError> {
     let url = settings.kube.config.cluster_url.to_string();
-    let api = Requester::new(client, settings.retry);
+    let api = Requester::new(client, settings.retry).with_timeout(settings.kube.request_timeout);
     let writer =
         SnapshotWriter::create(&settings.output).map_err(|source| CaptureError::Create {
             path: settings.output.clone(),
@@ -176,7 +185,9 @@ pub async fn run(
         },
     };
 
-    let version: Value = api.get_json("/version").await.map_err(fatal)?;
+    // `/version` answers at once on a healthy server: a shorter wait tells a dead one sooner.
+    let probe = api.with_timeout(settings.kube.request_timeout.map(|t| t.min(PROBE_TIMEOUT)));
+    let version: Value = probe.get_json("/version").await.map_err(fatal)?;
     let git_version = version
         .get("gitVersion")
         .and_then(Value::as_str)
@@ -231,6 +242,10 @@ pub async fn run(
     });
     let listed = list_all(&ctx, &discovery, settings, progress).await?;
     drop(ctx);
+    // A server that stopped answering made every kind fail: that is no snapshot.
+    if let Some(gone) = api.gone() {
+        return Err(fatal(gone));
+    }
     let node = observer.node();
     let seen_namespaces = observer.namespaces();
     let coder = Arc::try_unwrap(observer)
@@ -266,6 +281,9 @@ pub async fn run(
         blind_spots.extend(spots);
     }
 
+    if let Some(gone) = api.gone() {
+        return Err(fatal(gone));
+    }
     manifest.cluster.server_version = git_version.clone();
     manifest.cluster.platform =
         platform::guess_platform(git_version.as_deref(), node.as_ref(), &discovery.groups)

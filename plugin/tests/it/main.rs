@@ -2,4 +2,5 @@
 //! kubectl is installed, against the test API server and the fake Coder API.
 
 mod capture;
+mod failures;
 mod support;
