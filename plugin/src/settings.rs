@@ -74,6 +74,18 @@ pub enum SettingsError {
         /// clap's message.
         message: String,
     },
+    /// `-o` names an existing file and `--force` was not given.
+    #[error("`{path}` already exists")]
+    OutputExists {
+        /// The target.
+        path: PathBuf,
+    },
+    /// `-o` names a folder.
+    #[error("`{path}` is a folder; `-o` takes the snapshot's file name")]
+    OutputIsFolder {
+        /// The target.
+        path: PathBuf,
+    },
     /// `--coder-url` does not parse.
     #[error("`--coder-url {value}` is not an http(s) URL")]
     CoderUrl {
@@ -94,6 +106,9 @@ impl SettingsError {
             ),
             SettingsError::Timeout { .. } => {
                 Some("use a number with a unit: `30s`, `2m`, `1h`; `0` for no limit")
+            }
+            SettingsError::OutputExists { .. } => {
+                Some("pass `--force` to replace it, or choose another name with `-o`")
             }
             SettingsError::NoCoderToken => {
                 Some("create one with `coder tokens create` and `export CODER_SESSION_TOKEN=...`")
@@ -166,6 +181,12 @@ pub struct CaptureSettings {
     pub quiet: bool,
     /// Whether colour is allowed.
     pub color: bool,
+    /// Replace an existing file at `output`.
+    pub force: bool,
+    /// Time between progress lines when stderr is not a terminal.
+    pub progress_interval: Duration,
+    /// Tests only: how long to block just before writing the archive.
+    pub archive_pause: Option<Duration>,
 }
 
 impl CaptureSettings {
@@ -200,6 +221,7 @@ impl CaptureSettings {
         if let Some(ns) = &args.coder_namespace {
             check_namespace(ns)?;
         }
+        check_output(&output, args.force)?;
         Ok(CaptureSettings {
             kube,
             output,
@@ -213,7 +235,26 @@ impl CaptureSettings {
             coder_api,
             quiet: args.quiet,
             color: !env.no_color,
+            force: args.force,
+            progress_interval: env
+                .progress_interval
+                .unwrap_or(crate::capture::progress::DEFAULT_INTERVAL),
+            archive_pause: env.archive_pause,
         })
+    }
+}
+
+/// Refuses a target that is a folder, or that exists without `--force`. (The final rename checks
+/// again: a file that appears meanwhile is not replaced either.)
+pub fn check_output(output: &Path, force: bool) -> Result<(), SettingsError> {
+    match std::fs::metadata(output) {
+        Ok(meta) if meta.is_dir() => Err(SettingsError::OutputIsFolder {
+            path: output.to_path_buf(),
+        }),
+        Ok(_) if !force => Err(SettingsError::OutputExists {
+            path: output.to_path_buf(),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -573,6 +614,19 @@ mod tests {
         );
         let kc = load_kubeconfig(None, &env).unwrap().unwrap();
         assert_eq!(kc.current_context.as_deref(), Some("home"));
+    }
+
+    #[test]
+    fn existing_output_needs_force_and_a_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "notes.txt", "keep");
+        assert!(check_output(&dir.path().join("new.tar.zst"), false).is_ok());
+        let err = check_output(&file, false).unwrap_err();
+        assert!(matches!(err, SettingsError::OutputExists { .. }), "{err}");
+        assert!(err.hint().unwrap().contains("--force"));
+        assert!(check_output(&file, true).is_ok());
+        let err = check_output(dir.path(), true).unwrap_err();
+        assert!(matches!(err, SettingsError::OutputIsFolder { .. }), "{err}");
     }
 
     #[test]
