@@ -638,7 +638,12 @@ mod tests {
         std::fs::write(chart.join("values.yaml"), "replicaCount: 1\n").unwrap();
         std::fs::write(chart.join("pod.yaml"), POD).unwrap();
         let out = dir.path().join("out.tar.zst");
-        let summary = import_paths(std::slice::from_ref(&chart), &out, &ImportOptions::default()).unwrap();
+        let summary = import_paths(
+            std::slice::from_ref(&chart),
+            &out,
+            &ImportOptions::default(),
+        )
+        .unwrap();
         assert_eq!(summary.manifest.object_count(), 1);
         let skipped: Vec<String> = summary.skipped.iter().map(ToString::to_string).collect();
         assert_eq!(skipped.len(), 2, "{skipped:?}");
@@ -696,7 +701,12 @@ mod tests {
         std::fs::write(&input, POD).unwrap();
         let out = dir.path().join("notes.txt");
         std::fs::write(&out, "keep me").unwrap();
-        let err = import_paths(std::slice::from_ref(&input), &out, &ImportOptions::default()).unwrap_err();
+        let err = import_paths(
+            std::slice::from_ref(&input),
+            &out,
+            &ImportOptions::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, ImportError::Exists { .. }), "{err}");
         assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
         let overwrite = ImportOptions {

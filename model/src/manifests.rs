@@ -813,6 +813,24 @@ mod tests {
         assert!(err.contains("not a list kind"), "{err}");
     }
 
+    /// Memory holds one item of a list, not the list: each item is handed over as soon as it is
+    /// parsed, before the rest of the file is turned into objects (here, before its error).
+    #[test]
+    fn list_items_are_handed_over_one_at_a_time() {
+        for text in [
+            r#"{"apiVersion":"v1","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"}},{"#,
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n- [\n",
+        ] {
+            let mut seen = Vec::new();
+            let result = parse_each::<ManifestError>("l", text.as_bytes(), &mut |item| {
+                seen.push(item);
+                Ok(())
+            });
+            assert!(result.is_err());
+            assert_eq!(seen.len(), 1, "{text}");
+        }
+    }
+
     #[test]
     fn generic_list_and_concatenated_json() {
         let a = json!({"apiVersion":"v1","kind":"List","items":[{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"r"}}]});
