@@ -323,6 +323,10 @@ pub fn parse_each<E>(
             )
             .into());
         }
+        if let Some(list) = YamlList::split(text) {
+            emitter.position = 1;
+            return list.emit(&mut emitter);
+        }
         for doc in serde_yaml_ng::Deserializer::from_str(text) {
             emitter.position += 1;
             let result = DocSeed(&mut emitter).deserialize(doc);
@@ -330,6 +334,132 @@ pub fn parse_each<E>(
         }
     }
     Ok(())
+}
+
+/// A YAML file that is one `List` in block style, as `kubectl get -o yaml` writes it: its items are
+/// parsed one at a time from their own text. The YAML parser holds a whole document's events (some
+/// 35 times the text), so a large list parsed whole costs gigabytes; item by item it costs one item.
+/// Any other shape (several documents, anchors, flow style) takes the general path.
+struct YamlList<'t> {
+    /// The top-level lines other than `items`, as a document of their own.
+    header: String,
+    /// Each item's text, dedented to a document of its own, with the line it starts on.
+    items: Vec<(usize, &'t str)>,
+}
+
+impl<'t> YamlList<'t> {
+    fn split(text: &'t str) -> Option<YamlList<'t>> {
+        // Anchors and aliases may cross items: leave those files to the general path.
+        let aliased = text.lines().any(|l| {
+            let t = l.trim_start().trim_start_matches("- ");
+            t.starts_with('&')
+                || t.starts_with('*')
+                || l.contains(": &")
+                || l.contains(": *")
+                || l.contains(" &")
+                || l.contains(" *")
+        });
+        if aliased {
+            return None;
+        }
+        let mut header = String::new();
+        let mut items: Vec<(usize, &'t str)> = Vec::new();
+        let (mut in_items, mut seen_items) = (false, false);
+        let mut offset = 0;
+        let mut item_start: Option<(usize, usize)> = None;
+        for (i, line) in text.split_inclusive('\n').enumerate() {
+            let start = offset;
+            offset += line.len();
+            if i == 0 && line.trim_end() == "---" {
+                continue;
+            }
+            if line.starts_with("---") || line.starts_with("...") || line.starts_with('\t') {
+                return None;
+            }
+            let top_level = !line.starts_with(' ') && !line.trim().is_empty();
+            if in_items {
+                if line.trim_end() == "-" {
+                    return None;
+                }
+                if line.starts_with("- ") {
+                    if let Some((l, s)) = item_start.take() {
+                        items.push((l, &text[s..start]));
+                    }
+                    item_start = Some((i + 1, start));
+                    continue;
+                }
+                if !top_level || line.starts_with('#') {
+                    continue;
+                }
+                in_items = false;
+                if let Some((l, s)) = item_start.take() {
+                    items.push((l, &text[s..start]));
+                }
+            }
+            if line.trim_end() == "items:" {
+                if seen_items {
+                    return None;
+                }
+                (in_items, seen_items) = (true, true);
+                continue;
+            }
+            if top_level && !line.starts_with('#') && !line.contains(':') {
+                return None;
+            }
+            header.push_str(line);
+        }
+        if let Some((l, s)) = item_start.take() {
+            items.push((l, &text[s..]));
+        }
+        // Worth it only for lists; small files take the general path just as well.
+        (seen_items && items.len() > 1).then_some(YamlList { header, items })
+    }
+
+    fn emit<E>(self, emitter: &mut Emitter<'_, E>) -> Result<(), ParseStop<E>> {
+        let invalid = |emitter: &Emitter<'_, E>, message: String| {
+            ParseStop::Manifest(ManifestError::Parse {
+                source_name: emitter.source.to_string(),
+                document: emitter.position,
+                message,
+            })
+        };
+        let header = StrictValue
+            .deserialize(serde_yaml_ng::Deserializer::from_str(&self.header))
+            .map_err(|e| invalid(emitter, e.to_string()))?;
+        let kind = header.get("kind").and_then(Value::as_str).unwrap_or("");
+        if !kind.ends_with("List") {
+            return Err(invalid(
+                emitter,
+                format!(
+                    "it has a top-level `items` list, but its `kind` ({kind:?}) is not a list kind"
+                ),
+            ));
+        }
+        let kind = kind.to_string();
+        let api_version = header.get("apiVersion").cloned();
+        let mut text = String::new();
+        for (line, item) in self.items {
+            // `-   key: value` puts the item's content at column 4; every line of it loses 4 spaces.
+            let after_dash = item.get(1..).unwrap_or("");
+            let column = 1 + after_dash.len() - after_dash.trim_start_matches(' ').len();
+            text.clear();
+            for (i, l) in item.split_inclusive('\n').enumerate() {
+                if i == 0 {
+                    text.push_str(l.get(column..).unwrap_or(""));
+                } else {
+                    let spaces = l.len() - l.trim_start_matches(' ').len();
+                    text.push_str(&l[spaces.min(column)..]);
+                }
+            }
+            let value = StrictValue
+                .deserialize(serde_yaml_ng::Deserializer::from_str(&text))
+                .map_err(|e| invalid(emitter, format!("the item at line {line}: {e}")))?;
+            let result: Result<(), serde_yaml_ng::Error> =
+                emitter.list_item(value, &kind, api_version.as_ref());
+            emitter.check(result)?;
+        }
+        Ok(())
+    }
 }
 
 /// The line (1-based) where YAML flow collections (`[`, `{`) first nest deeper than `limit`, if they
@@ -829,6 +959,65 @@ mod tests {
             assert!(result.is_err());
             assert_eq!(seen.len(), 1, "{text}");
         }
+    }
+
+    /// `kubectl get -o yaml` lists are parsed item by item; the objects are the same as the general
+    /// path gives.
+    #[test]
+    fn yaml_lists_item_by_item_match_the_general_path() {
+        let list = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n    annotations:\n      note: |\n        line one\n          indented\n  spec:\n    containers:\n    - name: c\n      args: [x, y]\n-   metadata:\n      name: b\n    spec: {}\n# a comment\n- apiVersion: rbac.authorization.k8s.io/v1\n  kind: Role\n  metadata: {name: r}\nkind: PodList\nmetadata:\n  resourceVersion: \"\"\n";
+        let split = YamlList::split(list).expect("a kubectl list");
+        assert_eq!(split.items.len(), 3);
+        let mut fast = parse_bytes("l.yaml", list.as_bytes()).unwrap();
+        let mut general = Vec::new();
+        let mut emitter = Emitter {
+            source: "l.yaml",
+            position: 1,
+            each: &mut |item| {
+                general.push(item);
+                Ok::<(), ManifestError>(())
+            },
+            stop: None,
+        };
+        let doc = serde_yaml_ng::Deserializer::from_str(list).next().unwrap();
+        let result = DocSeed(&mut emitter).deserialize(doc);
+        emitter.check(result).unwrap();
+        let mut general: Vec<Document> = general
+            .into_iter()
+            .map(|i| match i {
+                Item::Object(d) => d,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        // The general path hands items without a `kind` over last (once it knows the list's kind).
+        let by_name = |d: &Document| name_of(&d.object).unwrap().to_string();
+        fast.sort_by_key(by_name);
+        general.sort_by_key(by_name);
+        assert_eq!(fast, general);
+        assert_eq!(fast[1].object["kind"], "Pod");
+        assert_eq!(
+            fast[0].object["metadata"]["annotations"]["note"],
+            "line one\n  indented\n"
+        );
+        // Shapes left to the general path.
+        for other in [
+            "apiVersion: v1\nitems:\n- &a {kind: Pod}\n- *a\nkind: List\n",
+            "---\napiVersion: v1\nitems:\n- a: 1\n- b: 2\nkind: List\n---\nkind: Pod\n",
+            "apiVersion: v1\nitems: []\nkind: List\n",
+        ] {
+            assert!(YamlList::split(other).is_none(), "{other}");
+        }
+        let err = parse_bytes(
+            "e.yaml",
+            b"apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n- apiVersion: v1\n  kind: Pod\n  kind: Pod\nkind: List\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("`e.yaml` document 1: the item at line 6")
+                && err.contains("duplicate key"),
+            "{err}"
+        );
     }
 
     #[test]
