@@ -53,7 +53,13 @@ pub async fn capture_to_file(
     signals: &Signals,
     print_path: bool,
 ) -> anyhow::Result<Result<Outcome, Interrupted>> {
-    let settings = CaptureSettings::resolve(args, env).await?;
+    let settings = tokio::select! {
+        settings = CaptureSettings::resolve(args, env) => settings?,
+        signal = signals.wait() => {
+            eprintln!("interrupted ({}): nothing was written", signals::name(signal));
+            return Ok(Err(Interrupted { signal }));
+        }
+    };
     let client = kube::Client::try_from(settings.kube.config.clone()).with_context(|| {
         format!(
             "cannot build a client for `{}`",
