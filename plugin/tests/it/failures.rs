@@ -77,49 +77,60 @@ async fn silent_server_hits_the_request_timeout() {
     assert!(took < Duration::from_secs(30), "took {took:?}");
 }
 
-/// Spawns `c` with piped output; its stderr lines arrive on the returned channel as they come.
-fn spawn_with_stderr(
+/// Runs `c`, waits until `ready` (given each stderr line, and between lines) says the phase to
+/// interrupt has come, sends `signal`, and returns the exit status and the whole stderr.
+async fn interrupt(
     mut c: Command,
-) -> (
-    std::process::Child,
-    std::sync::mpsc::Receiver<String>,
-    std::thread::JoinHandle<String>,
-) {
-    let mut child = c
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
+    signal: &'static str,
+    mut ready: impl FnMut(Option<&str>) -> bool + Send + 'static,
+) -> (std::process::ExitStatus, String) {
+    tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
-        let mut all = String::new();
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            all.push_str(&line);
-            all.push('\n');
-            let _ = tx.send(line);
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                all.push_str(&line);
+                all.push('\n');
+                let _ = tx.send(line);
+            }
+            all
+        });
+        let started = Instant::now();
+        loop {
+            assert!(started.elapsed() < Duration::from_secs(60), "never ready");
+            match lines.recv_timeout(Duration::from_millis(20)) {
+                Ok(line) if ready(Some(&line)) => break,
+                Err(_) if ready(None) => break,
+                _ => {}
+            }
         }
-        all
-    });
-    (child, rx, reader)
-}
-
-fn kill(child: &std::process::Child, signal: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+        std::thread::sleep(Duration::from_millis(300));
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        (output.status, reader.join().unwrap())
+    })
+    .await
+    .unwrap()
 }
 
 const SIGNALS: [(&str, i32); 3] = [("INT", 130), ("TERM", 143), ("HUP", 129)];
 
-/// Each signal while kinds are being listed: exit 128 + the signal, and nothing in the target's
-/// folder (no snapshot, no spool folder, no temporary file).
+/// Each signal while kinds are being listed (the target's folder holds the spool): exit 128 + the
+/// signal, and nothing in the folder (no snapshot, no spool folder, no temporary file).
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signals_while_listing_leave_nothing() {
@@ -136,20 +147,7 @@ async fn signals_while_listing_leave_nothing() {
         std::fs::create_dir(&out_dir).unwrap();
         let c = cluster.capture(&["-q", "--chunk-size", "1"], &out_dir.join("s.tar.zst"));
         let watched = out_dir.clone();
-        let (status, stderr) = tokio::task::spawn_blocking(move || {
-            let (child, _lines, reader) = spawn_with_stderr(c);
-            let started = Instant::now();
-            while names(&watched).is_empty() {
-                assert!(started.elapsed() < Duration::from_secs(30), "never started");
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            std::thread::sleep(Duration::from_millis(300));
-            kill(&child, signal);
-            let output = child.wait_with_output().unwrap();
-            (output.status, reader.join().unwrap())
-        })
-        .await
-        .unwrap();
+        let (status, stderr) = interrupt(c, signal, move |_| !names(&watched).is_empty()).await;
         assert_eq!(status.code(), Some(code), "SIG{signal}: {stderr}");
         assert!(
             stderr.contains(&format!("interrupted (SIG{signal})")),
@@ -171,23 +169,10 @@ async fn signals_while_writing_the_archive_leave_nothing() {
         let mut c = cluster.capture(&[], &out_dir.join("s.tar.zst"));
         c.env("CODER_SEC_TEST_ARCHIVE_PAUSE_MS", "2500")
             .env("CODER_SEC_PROGRESS_INTERVAL", "1");
-        let (status, stderr) = tokio::task::spawn_blocking(move || {
-            let (child, lines, reader) = spawn_with_stderr(c);
-            loop {
-                let line = lines
-                    .recv_timeout(Duration::from_secs(60))
-                    .expect("the archive phase starts");
-                if line.contains("writing the snapshot archive") {
-                    break;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(300));
-            kill(&child, signal);
-            let output = child.wait_with_output().unwrap();
-            (output.status, reader.join().unwrap())
+        let (status, stderr) = interrupt(c, signal, |line| {
+            line.is_some_and(|l| l.contains("writing the snapshot archive"))
         })
-        .await
-        .unwrap();
+        .await;
         assert_eq!(status.code(), Some(code), "SIG{signal}: {stderr}");
         assert_eq!(names(&out_dir), Vec::<String>::new(), "SIG{signal}");
         // Without a terminal, progress still shows: the phases, and a line every interval.
