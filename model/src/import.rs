@@ -132,6 +132,12 @@ pub enum ImportError {
         /// The target.
         path: PathBuf,
     },
+    /// The target is a folder.
+    #[error("`{path}` is a folder; the output is the snapshot's file name")]
+    OutputIsFolder {
+        /// The target.
+        path: PathBuf,
+    },
     /// The target is one of the inputs.
     #[error("`{path}` is one of the inputs; it cannot also be the output")]
     OutputIsInput {
@@ -273,6 +279,11 @@ fn check_target<'a>(
     let Ok(target) = std::fs::canonicalize(out) else {
         return Ok(());
     };
+    if target.is_dir() {
+        return Err(ImportError::OutputIsFolder {
+            path: out.to_path_buf(),
+        });
+    }
     for input in inputs {
         if std::fs::canonicalize(input).is_ok_and(|i| i == target) {
             return Err(ImportError::OutputIsInput {
@@ -720,6 +731,8 @@ mod tests {
             assert!(matches!(err, ImportError::OutputIsInput { .. }), "{err}");
         }
         assert_eq!(std::fs::read_to_string(&input).unwrap(), POD);
+        let err = import_paths(std::slice::from_ref(&input), dir.path(), &overwrite).unwrap_err();
+        assert!(matches!(err, ImportError::OutputIsFolder { .. }), "{err}");
         assert_eq!(names(dir.path()), ["in.yaml", "notes.txt"]);
     }
 
