@@ -48,8 +48,6 @@ pub enum Command {
     /// output (single objects, `List`s, multi-document YAML), folders of manifests and `helm
     /// template` output. Objects are trimmed and redacted exactly as a capture would. Objects of kinds
     /// this format does not know are counted in the manifest, not stored.
-    ///
-    /// Example: coder-sec import cluster-dump.yaml manifests/ -o cluster.tar.zst
     Import(commands::import::Args),
     /// Show what a snapshot holds, before attaching it to a ticket.
     ///

@@ -11,6 +11,7 @@
 //! Nothing here talks to a network.
 
 pub mod archive;
+pub mod blind;
 pub mod coder;
 pub mod format;
 pub mod import;

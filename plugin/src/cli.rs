@@ -14,7 +14,8 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: the snapshot was written but has blind spots (kinds forbidden or unreadable).
 pub const EXIT_BLIND_SPOTS: u8 = 3;
-/// Exit code: interrupted (Ctrl-C); nothing was written at the target.
+/// Exit code: interrupted by Ctrl-C (SIGINT); nothing was written at the target. SIGTERM exits 143
+/// and SIGHUP 129 (128 + the signal), with nothing written either.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 const EXIT_CODES_HELP: &str = "\
@@ -23,8 +24,8 @@ Exit codes of capture:
   3    complete with blind spots: the snapshot was written, but some kinds (or Coder API
        endpoints) were forbidden or unreadable; the manifest lists them
   2    usage error (bad flag, unknown context, unreadable kubeconfig)
-  1    failed: nothing was written at the target
-  130  interrupted (Ctrl-C): nothing was written at the target
+  1    failed (the API server gave no answer, say): nothing was written at the target
+  130  interrupted (Ctrl-C; 143 SIGTERM, 129 SIGHUP): nothing was written, no temporary file left
 analyze, inspect and verify exit as `coder-sec` does: 0 clean, 1 findings at or above `--fail-on`
 (verify: hash mismatches), 2 usage or input error.";
 
@@ -32,15 +33,19 @@ const CAPTURE_AFTER_HELP: &str = "\
 Examples:
   kubectl coder-sec capture
   kubectl coder-sec capture --context prod -n coder -n coder-workspaces -o prod.tar.zst
+  kubectl coder-sec capture -o prod.tar.zst --force --request-timeout 2m
   CODER_SESSION_TOKEN=$(coder tokens create) kubectl coder-sec capture --coder-url https://coder.example.com
 
 Exit codes:
   0    complete: every kind was read
   3    complete with blind spots: the snapshot was written, but some kinds (or Coder API
        endpoints) were forbidden or unreadable; the manifest lists them
-  2    usage error (bad flag, unknown context, unreadable kubeconfig)
-  1    failed: nothing was written at the target
-  130  interrupted (Ctrl-C): nothing was written at the target";
+  2    usage error (bad flag, unknown context, unreadable kubeconfig, `-o` exists without --force)
+  1    failed (the API server gave no answer, say): nothing was written at the target
+  130  interrupted (Ctrl-C; 143 SIGTERM, 129 SIGHUP): nothing was written, no temporary file left
+
+A namespace-scoped capture (`-n`) exits 3: what lies outside its namespaces is a blind spot.
+Without a terminal, progress is a line every 5 s (`CODER_SEC_PROGRESS_INTERVAL` seconds).";
 
 /// Capture a Kubernetes cluster running Coder into one redacted snapshot, and analyse it offline.
 ///
@@ -108,7 +113,8 @@ Example:
   kubectl coder-sec scan --context prod -o prod.tar.zst -- --format json --fail-on high
 
 Exit codes: the analysis' exit code when it is not 0; else 0 (complete) or 3 (complete with
-blind spots); 2 usage error; 1 capture failed (nothing written); 130 interrupted.";
+blind spots); 2 usage error; 1 capture failed (nothing written); 130 interrupted (143 SIGTERM,
+129 SIGHUP; a signal during the analysis keeps the snapshot).";
 
 /// `scan` flags: `capture`'s, then the analysis' after `--`.
 #[derive(Debug, Clone, Args)]
@@ -163,11 +169,13 @@ pub struct KubeArgs {
     /// Impersonate this UID.
     #[arg(long = "as-uid", value_name = "UID", help_heading = "Connection")]
     pub as_uid: Option<String>,
-    /// Time to wait for one server response (`30s`, `2m`, `0` = no limit), as kubectl's flag.
+    /// Longest wait for one request, its whole answer included (`30s`, `2m`; `0` = no limit).
+    /// Connecting, TLS handshake included, waits at most 10 s whatever this says. When 3 requests in
+    /// a row get no answer at all, the capture gives up (exit 1).
     #[arg(
         long,
         value_name = "DURATION",
-        default_value = "0",
+        default_value = crate::settings::DEFAULT_REQUEST_TIMEOUT,
         help_heading = "Connection"
     )]
     pub request_timeout: String,
@@ -182,9 +190,13 @@ pub struct CaptureArgs {
     /// Connection flags.
     #[command(flatten)]
     pub kube: KubeArgs,
-    /// Where to write the snapshot (default: `coder-sec-<context>-<UTC time>.tar.zst` here).
+    /// Where to write the snapshot (default: `coder-sec-<context>-<UTC time>.tar.zst` here). An
+    /// existing file is refused unless `--force`.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the file at `-o` if there is one.
+    #[arg(long)]
+    pub force: bool,
     /// How many kinds to list at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
@@ -202,7 +214,9 @@ pub struct CaptureArgs {
     /// from `CODER_SESSION_TOKEN`. Every response is redacted before it is written.
     #[arg(long, value_name = "URL", help_heading = "Coder")]
     pub coder_url: Option<String>,
-    /// No progress display and no summary on stderr (errors are still printed).
+    /// No progress display and no summary on stderr (errors and warnings are still printed).
+    /// Without a terminal, progress is a line every few seconds (`CODER_SEC_PROGRESS_INTERVAL`
+    /// seconds, default 5).
     #[arg(short = 'q', long)]
     pub quiet: bool,
 }

@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Colon-separated list of kubeconfig files, merged "first wins" as kubectl does.
 pub const KUBECONFIG: &str = "KUBECONFIG";
@@ -11,6 +12,11 @@ pub const CODER_SESSION_TOKEN: &str = "CODER_SESSION_TOKEN";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// Home folder, for `~/.kube/config`.
 pub const HOME: &str = "HOME";
+/// Seconds between progress lines when stderr is not a terminal (default 5).
+pub const PROGRESS_INTERVAL: &str = "CODER_SEC_PROGRESS_INTERVAL";
+/// For tests only: milliseconds the capture blocks just before it writes the archive, so that a
+/// signal can be sent deterministically while the archive phase runs. Never set it otherwise.
+pub const TEST_ARCHIVE_PAUSE_MS: &str = "CODER_SEC_TEST_ARCHIVE_PAUSE_MS";
 
 /// The environment as the plugin sees it. Built from the process once; tests build their own.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +29,10 @@ pub struct Env {
     pub no_color: bool,
     /// `HOME`.
     pub home: Option<PathBuf>,
+    /// `CODER_SEC_PROGRESS_INTERVAL`, when a positive number of seconds.
+    pub progress_interval: Option<Duration>,
+    /// `CODER_SEC_TEST_ARCHIVE_PAUSE_MS` (tests only).
+    pub archive_pause: Option<Duration>,
 }
 
 impl Env {
@@ -37,6 +47,16 @@ impl Env {
             home: std::env::var_os(HOME)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
+            progress_interval: number(PROGRESS_INTERVAL).map(Duration::from_secs),
+            archive_pause: number(TEST_ARCHIVE_PAUSE_MS).map(Duration::from_millis),
         }
     }
+}
+
+/// A positive whole number from the environment variable `name`.
+fn number(name: &str) -> Option<u64> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
 }

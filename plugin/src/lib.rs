@@ -16,6 +16,7 @@ pub mod coder;
 pub mod commands;
 pub mod env;
 pub mod settings;
+pub mod signals;
 
 use std::io::Write;
 use std::process::ExitCode;

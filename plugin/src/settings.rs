@@ -7,6 +7,13 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use crate::capture::retry::RetryPolicy;
+
+/// Longest wait to connect to the API server, TLS handshake included (kubectl waits 10 s for the
+/// handshake). It applies whatever `--request-timeout` says, `0` included.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `--request-timeout` when not given: a request timeout is on by default, unlike kubectl's.
+pub const DEFAULT_REQUEST_TIMEOUT: &str = "60s";
 use crate::cli::{CaptureArgs, KubeArgs};
 use crate::env::Env;
 
@@ -67,6 +74,18 @@ pub enum SettingsError {
         /// clap's message.
         message: String,
     },
+    /// `-o` names an existing file and `--force` was not given.
+    #[error("`{path}` already exists")]
+    OutputExists {
+        /// The target.
+        path: PathBuf,
+    },
+    /// `-o` names a folder.
+    #[error("`{path}` is a folder; `-o` takes the snapshot's file name")]
+    OutputIsFolder {
+        /// The target.
+        path: PathBuf,
+    },
     /// `--coder-url` does not parse.
     #[error("`--coder-url {value}` is not an http(s) URL")]
     CoderUrl {
@@ -88,6 +107,9 @@ impl SettingsError {
             SettingsError::Timeout { .. } => {
                 Some("use a number with a unit: `30s`, `2m`, `1h`; `0` for no limit")
             }
+            SettingsError::OutputExists { .. } => {
+                Some("pass `--force` to replace it, or choose another name with `-o`")
+            }
             SettingsError::NoCoderToken => {
                 Some("create one with `coder tokens create` and `export CODER_SESSION_TOKEN=...`")
             }
@@ -105,6 +127,9 @@ pub struct KubeSettings {
     pub context: Option<String>,
     /// Namespaces to capture; empty means all namespaces.
     pub namespaces: Vec<String>,
+    /// Longest wait for one request, connecting and reading the whole answer included; `None`
+    /// when `--request-timeout 0`.
+    pub request_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for KubeSettings {
@@ -113,6 +138,7 @@ impl std::fmt::Debug for KubeSettings {
             .field("cluster_url", &self.config.cluster_url)
             .field("context", &self.context)
             .field("namespaces", &self.namespaces)
+            .field("request_timeout", &self.request_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -155,6 +181,12 @@ pub struct CaptureSettings {
     pub quiet: bool,
     /// Whether colour is allowed.
     pub color: bool,
+    /// Replace an existing file at `output`.
+    pub force: bool,
+    /// Time between progress lines when stderr is not a terminal.
+    pub progress_interval: Duration,
+    /// Tests only: how long to block just before writing the archive.
+    pub archive_pause: Option<Duration>,
 }
 
 impl CaptureSettings {
@@ -189,6 +221,7 @@ impl CaptureSettings {
         if let Some(ns) = &args.coder_namespace {
             check_namespace(ns)?;
         }
+        check_output(&output, args.force)?;
         Ok(CaptureSettings {
             kube,
             output,
@@ -202,7 +235,26 @@ impl CaptureSettings {
             coder_api,
             quiet: args.quiet,
             color: !env.no_color,
+            force: args.force,
+            progress_interval: env
+                .progress_interval
+                .unwrap_or(crate::capture::progress::DEFAULT_INTERVAL),
+            archive_pause: env.archive_pause,
         })
+    }
+}
+
+/// Refuses a target that is a folder, or that exists without `--force`. (The final rename checks
+/// again: a file that appears meanwhile is not replaced either.)
+pub fn check_output(output: &Path, force: bool) -> Result<(), SettingsError> {
+    match std::fs::metadata(output) {
+        Ok(meta) if meta.is_dir() => Err(SettingsError::OutputIsFolder {
+            path: output.to_path_buf(),
+        }),
+        Ok(_) if !force => Err(SettingsError::OutputExists {
+            path: output.to_path_buf(),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -217,7 +269,11 @@ pub async fn resolve_kube(args: &KubeArgs, env: &Env) -> Result<KubeSettings, Se
         }
     }
     namespaces.sort();
-    let read_timeout = parse_timeout(&args.request_timeout)?;
+    let request_timeout = if args.request_timeout.trim().is_empty() {
+        parse_timeout(DEFAULT_REQUEST_TIMEOUT)?
+    } else {
+        parse_timeout(&args.request_timeout)?
+    };
     let (mut config, context) = match load_kubeconfig(args.kubeconfig.as_deref(), env)? {
         Some(kubeconfig) => {
             let options = KubeConfigOptions {
@@ -258,15 +314,21 @@ pub async fn resolve_kube(args: &KubeArgs, env: &Env) -> Result<KubeSettings, Se
     if args.insecure_skip_tls_verify {
         config.accept_invalid_certs = true;
     }
-    if read_timeout.is_some() {
-        config.read_timeout = read_timeout;
-    }
+    // Connecting (TLS included) never waits longer than the connect timeout, nor than the request
+    // timeout; reading waits at most the request timeout between bytes (the requester also bounds
+    // each whole request by it).
+    config.connect_timeout = Some(match request_timeout {
+        Some(t) => t.min(CONNECT_TIMEOUT),
+        None => CONNECT_TIMEOUT,
+    });
+    config.read_timeout = request_timeout;
     // The lister retries with its own policy and needs to see 429s, 5xx and their headers.
     config.default_retry = false;
     Ok(KubeSettings {
         config,
         context,
         namespaces,
+        request_timeout,
     })
 }
 
@@ -456,6 +518,26 @@ mod tests {
 
         let settings = resolve_kube(&KubeArgs::default(), &env).await.unwrap();
         assert_eq!(settings.context.as_deref(), Some("alpha"));
+        // Timeouts are on by default: connecting (TLS included) 10 s, each request 60 s.
+        assert_eq!(settings.config.connect_timeout, Some(CONNECT_TIMEOUT));
+        assert!(CONNECT_TIMEOUT <= Duration::from_secs(15));
+        assert_eq!(settings.request_timeout, Some(Duration::from_secs(60)));
+        let no_limit = KubeArgs {
+            request_timeout: "0".into(),
+            ..KubeArgs::default()
+        };
+        let settings = resolve_kube(&no_limit, &env).await.unwrap();
+        assert_eq!(settings.request_timeout, None);
+        assert_eq!(settings.config.connect_timeout, Some(CONNECT_TIMEOUT));
+        let short = KubeArgs {
+            request_timeout: "2s".into(),
+            ..KubeArgs::default()
+        };
+        let settings = resolve_kube(&short, &env).await.unwrap();
+        assert_eq!(
+            settings.config.connect_timeout,
+            Some(Duration::from_secs(2))
+        );
         assert_eq!(settings.config.cluster_url.host(), Some("10.0.0.1"));
         assert!(settings.namespaces.is_empty());
 
@@ -477,6 +559,8 @@ mod tests {
             Some("jane")
         );
         assert_eq!(settings.config.read_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(settings.request_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(settings.config.connect_timeout, Some(CONNECT_TIMEOUT));
         assert!(!settings.config.default_retry);
     }
 
@@ -530,6 +614,19 @@ mod tests {
         );
         let kc = load_kubeconfig(None, &env).unwrap().unwrap();
         assert_eq!(kc.current_context.as_deref(), Some("home"));
+    }
+
+    #[test]
+    fn existing_output_needs_force_and_a_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "notes.txt", "keep");
+        assert!(check_output(&dir.path().join("new.tar.zst"), false).is_ok());
+        let err = check_output(&file, false).unwrap_err();
+        assert!(matches!(err, SettingsError::OutputExists { .. }), "{err}");
+        assert!(err.hint().unwrap().contains("--force"));
+        assert!(check_output(&file, true).is_ok());
+        let err = check_output(dir.path(), true).unwrap_err();
+        assert!(matches!(err, SettingsError::OutputIsFolder { .. }), "{err}");
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The capture pipeline: who am I, what is served, every kind listed in parallel into its spool, the
 //! access reviews, Coder's state, the optional Coder API, then the manifest and the atomic write.
 
-pub mod blind;
 pub mod discovery;
 pub mod identity;
 pub mod lister;
@@ -35,6 +34,9 @@ use crate::settings::CaptureSettings;
 
 /// The tool name written into manifests.
 pub const TOOL_NAME: &str = "kubectl-coder_sec";
+
+/// Longest wait for `/version`, the first request (shorter when `--request-timeout` is).
+pub const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Archive path of the access reviews.
 pub const RULES_PATH: &str = "identity/rules.jsonl";
@@ -113,6 +115,12 @@ impl CaptureError {
             } => Some(
                 "the kubeconfig's `certificate-authority-data` does not match the server's certificate; `--insecure-skip-tls-verify` skips the check (insecure)",
             ),
+            CaptureError::Unreachable {
+                source: RequestError::Unreachable { .. },
+                ..
+            } => Some(
+                "the server accepted no connection or sent no answer in time; check the context (`--context`), the network and proxies, and `--request-timeout` (`kubectl get --raw /version` should answer)",
+            ),
             CaptureError::Unreachable { .. } => Some(
                 "check the context (`--context`), the network, and `--request-timeout`; `kubectl get --raw /version` should answer",
             ),
@@ -150,19 +158,20 @@ impl Outcome {
     }
 }
 
-/// Captures the cluster behind `client` into `settings.output`.
+/// Captures the cluster behind `client` into `target` (the command renames it to `settings.output`
+/// once done; errors name `settings.output`).
 pub async fn run(
     client: kube::Client,
     settings: &CaptureSettings,
     progress: &Progress,
+    target: &std::path::Path,
 ) -> Result<Outcome, CaptureError> {
     let url = settings.kube.config.cluster_url.to_string();
-    let api = Requester::new(client, settings.retry);
-    let writer =
-        SnapshotWriter::create(&settings.output).map_err(|source| CaptureError::Create {
-            path: settings.output.clone(),
-            source,
-        })?;
+    let api = Requester::new(client, settings.retry).with_timeout(settings.kube.request_timeout);
+    let writer = SnapshotWriter::create(target).map_err(|source| CaptureError::Create {
+        path: settings.output.clone(),
+        source,
+    })?;
     let redactor = Arc::new(Redactor::new());
     let mut manifest = Manifest::new(TOOL_NAME, env!("CARGO_PKG_VERSION"), Source::Capture);
     let mut blind_spots: BTreeSet<BlindSpot> = BTreeSet::new();
@@ -177,7 +186,9 @@ pub async fn run(
         },
     };
 
-    let version: Value = api.get_json("/version").await.map_err(fatal)?;
+    // `/version` answers at once on a healthy server: a shorter wait tells a dead one sooner.
+    let probe = api.with_timeout(settings.kube.request_timeout.map(|t| t.min(PROBE_TIMEOUT)));
+    let version: Value = probe.get_json("/version").await.map_err(fatal)?;
     let git_version = version
         .get("gitVersion")
         .and_then(Value::as_str)
@@ -209,6 +220,7 @@ pub async fn run(
             Discovery::everything()
         }
     };
+    check_namespaces(&api, settings, progress, &mut blind_spots).await?;
     for (gv, message) in &discovery.failures {
         blind_spots.insert(BlindSpot {
             subject: format!("API discovery of `{gv}`"),
@@ -232,6 +244,10 @@ pub async fn run(
     });
     let listed = list_all(&ctx, &discovery, settings, progress).await?;
     drop(ctx);
+    // A server that stopped answering made every kind fail: that is no snapshot.
+    if let Some(gone) = api.gone() {
+        return Err(fatal(gone));
+    }
     let node = observer.node();
     let seen_namespaces = observer.namespaces();
     let coder = Arc::try_unwrap(observer)
@@ -267,6 +283,9 @@ pub async fn run(
         blind_spots.extend(spots);
     }
 
+    if let Some(gone) = api.gone() {
+        return Err(fatal(gone));
+    }
     manifest.cluster.server_version = git_version.clone();
     manifest.cluster.platform =
         platform::guess_platform(git_version.as_deref(), node.as_ref(), &discovery.groups)
@@ -275,6 +294,14 @@ pub async fn run(
     manifest.scope.namespaces = settings.kube.namespaces.clone();
     manifest.redaction = redactor.summary();
     manifest.blind_spots = blind_spots.into_iter().collect();
+    progress.phase(&format!(
+        "writing the snapshot archive for `{}`",
+        settings.output.display()
+    ));
+    if let Some(pause) = settings.archive_pause {
+        // Tests only (`CODER_SEC_TEST_ARCHIVE_PAUSE_MS`): blocks as a long archive write would.
+        std::thread::sleep(pause);
+    }
     let (manifest, size) = writer
         .finish(manifest)
         .map_err(|source| CaptureError::Write {
@@ -284,9 +311,67 @@ pub async fn run(
     Ok(Outcome {
         manifest,
         size,
-        path: settings.output.clone(),
+        path: target.to_path_buf(),
         retries: api.stats().retries.load(Ordering::Relaxed),
     })
+}
+
+/// For a capture limited with `-n`: a warning and a blind spot for each namespace that does not exist,
+/// and one blind spot for everything outside the namespaces.
+async fn check_namespaces(
+    api: &Requester,
+    settings: &CaptureSettings,
+    progress: &Progress,
+    blind_spots: &mut BTreeSet<BlindSpot>,
+) -> Result<(), CaptureError> {
+    let namespaces = &settings.kube.namespaces;
+    if namespaces.is_empty() {
+        return Ok(());
+    }
+    for ns in namespaces {
+        match api
+            .get_json::<Value>(&format!("/api/v1/namespaces/{ns}"))
+            .await
+        {
+            Err(RequestError::NotFound { .. }) => {
+                progress.warn(&format!(
+                    "namespace `{ns}` does not exist: nothing can be captured in it"
+                ));
+                blind_spots.insert(BlindSpot {
+                    subject: format!("namespace `{ns}`"),
+                    reason: "asked for with `--namespace`, but it does not exist (404)".into(),
+                    hides:
+                        "nothing in it, if the name is right; if it is a typo, the namespace meant"
+                            .into(),
+                });
+            }
+            Err(e @ RequestError::Unauthorized { .. }) => {
+                return Err(CaptureError::Unauthorized {
+                    url: settings.kube.config.cluster_url.to_string(),
+                    source: e,
+                });
+            }
+            // Present, or not ours to read (listing will say): nothing to add.
+            _ => {}
+        }
+    }
+    let list = namespaces
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    progress.warn(&format!(
+        "namespace-scoped capture ({list}): cluster-scoped kinds are captured, objects in other namespaces are not"
+    ));
+    blind_spots.insert(BlindSpot {
+        subject: format!("namespaces other than {list}"),
+        reason: "the capture was limited with `--namespace`".into(),
+        hides: "pods, service accounts, secrets, roles and bindings in every other namespace: \
+                the cluster-scoped view (cluster roles, their bindings, nodes) names subjects and \
+                paths there that the snapshot cannot follow"
+            .into(),
+    });
+    Ok(())
 }
 
 /// What listing every kind gave, and which kinds were listed namespace by namespace because they were
@@ -412,7 +497,7 @@ fn record_kinds(
                     blind_spots.insert(BlindSpot {
                         subject: format!("{} in namespaces {}", spec.label(), names.join(", ")),
                         reason: format!("forbidden: {}", forbidden_namespaces[0].1),
-                        hides: blind::hides(spec).into(),
+                        hides: coder_sec_model::blind::hides(spec).into(),
                     });
                 }
             }
@@ -430,7 +515,7 @@ fn record_kinds(
                     blind_spots.insert(BlindSpot {
                         subject: spec.label(),
                         reason: format!("{status}: {message}"),
-                        hides: blind::hides(spec).into(),
+                        hides: coder_sec_model::blind::hides(spec).into(),
                     });
                 }
                 writer.add_unread_kind(spec, status, message);

@@ -1,8 +1,9 @@
 //! One API request with retries: 429 (honouring `Retry-After`), 5xx, dropped connections and cut
 //! bodies are tried again with backoff; every other answer is returned as what it means.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http::{Method, Request, StatusCode};
 use serde::de::DeserializeOwned;
@@ -57,6 +58,16 @@ pub enum RequestError {
         /// What could not be read.
         message: String,
     },
+    /// The server stopped answering: this many requests in a row got no answer at all (no
+    /// connection, no TLS handshake, or nothing within the request timeout). Every request after
+    /// that fails at once with this error, so the whole capture gives up.
+    #[error("no answer from the API server: {failures} requests in a row got none (last: {last})")]
+    Unreachable {
+        /// Unanswered requests in a row.
+        failures: u32,
+        /// What the last one saw.
+        last: String,
+    },
     /// Every attempt failed with a transient error.
     #[error("gave up after {attempts} attempts (last: {last})")]
     GaveUp {
@@ -85,22 +96,83 @@ pub struct Stats {
     pub retries: AtomicU64,
 }
 
-/// Sends requests through a kube client with a retry policy.
+/// Unanswered attempts in a row, across every request of a capture, after which the server counts
+/// as gone and the capture gives up.
+pub const UNANSWERED_LIMIT: u32 = 3;
+
+/// Whether the server answers at all, shared by every request of a capture.
+#[derive(Debug, Default)]
+struct Health {
+    unanswered: AtomicU32,
+    gone: AtomicBool,
+    last: Mutex<String>,
+}
+
+impl Health {
+    fn answered(&self) {
+        self.unanswered.store(0, Ordering::Relaxed);
+    }
+
+    /// Counts an unanswered attempt; `true` when that makes the server count as gone.
+    fn unanswered(&self, message: &str) -> bool {
+        if let Ok(mut last) = self.last.lock() {
+            *last = message.to_string();
+        }
+        let n = self.unanswered.fetch_add(1, Ordering::Relaxed) + 1;
+        if n >= UNANSWERED_LIMIT {
+            self.gone.store(true, Ordering::Relaxed);
+        }
+        self.gone.load(Ordering::Relaxed)
+    }
+
+    fn gone(&self) -> Option<RequestError> {
+        self.gone
+            .load(Ordering::Relaxed)
+            .then(|| RequestError::Unreachable {
+                failures: self
+                    .unanswered
+                    .load(Ordering::Relaxed)
+                    .max(UNANSWERED_LIMIT),
+                last: self.last.lock().map(|l| l.clone()).unwrap_or_default(),
+            })
+    }
+}
+
+/// Sends requests through a kube client with a retry policy and a per-attempt timeout.
 #[derive(Clone)]
 pub struct Requester {
     client: kube::Client,
     policy: RetryPolicy,
+    timeout: Option<Duration>,
     stats: Arc<Stats>,
+    health: Arc<Health>,
 }
 
 impl Requester {
-    /// A requester over `client`.
+    /// A requester over `client`, with no timeout of its own (the client's connect timeout still
+    /// applies).
     pub fn new(client: kube::Client, policy: RetryPolicy) -> Self {
         Requester {
             client,
             policy,
+            timeout: None,
             stats: Arc::new(Stats::default()),
+            health: Arc::new(Health::default()),
         }
+    }
+
+    /// The same requester (same counters, same view of the server's health) with each attempt,
+    /// connecting and reading the whole answer included, bounded by `timeout`.
+    pub fn with_timeout(&self, timeout: Option<Duration>) -> Self {
+        Requester {
+            timeout,
+            ..self.clone()
+        }
+    }
+
+    /// The error every request now fails with, when the server stopped answering.
+    pub fn gone(&self) -> Option<RequestError> {
+        self.health.gone()
     }
 
     /// The shared counters.
@@ -145,9 +217,38 @@ impl Requester {
         let body = body.map(|b| b.to_string().into_bytes());
         let mut attempt = 0;
         loop {
+            if let Some(gone) = self.health.gone() {
+                return Err(gone);
+            }
             attempt += 1;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let failure = match self.attempt(&method, path, body.as_deref()).await? {
+            let outcome = match self.timeout {
+                Some(limit) => {
+                    match tokio::time::timeout(limit, self.attempt(&method, path, body.as_deref()))
+                        .await
+                    {
+                        Ok(outcome) => outcome,
+                        Err(_) => Ok(Err((
+                            Transient::Unanswered,
+                            format!("no answer within the request timeout ({limit:?})"),
+                        ))),
+                    }
+                }
+                None => self.attempt(&method, path, body.as_deref()).await,
+            };
+            match &outcome {
+                Ok(Err((Transient::Unanswered, message))) => {
+                    if self.health.unanswered(message) {
+                        return Err(self.health.gone().unwrap_or(RequestError::Unreachable {
+                            failures: UNANSWERED_LIMIT,
+                            last: message.clone(),
+                        }));
+                    }
+                }
+                Err(RequestError::Tls { .. }) => {}
+                _ => self.health.answered(),
+            }
+            let failure = match outcome? {
                 Ok(bytes) => match parse(bytes) {
                     Ok(value) => return Ok(value),
                     Err(e) => (Transient::Connection, format!("unreadable answer: {e}")),
@@ -195,7 +296,12 @@ impl Requester {
                 if is_certificate_error(&message) {
                     return Err(RequestError::Tls { message });
                 }
-                return Ok(Err((Transient::Connection, message)));
+                let what = if is_unanswered(&message) {
+                    Transient::Unanswered
+                } else {
+                    Transient::Connection
+                };
+                return Ok(Err((what, message)));
             }
         };
         let status = response.status();
@@ -248,6 +354,16 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 fn is_certificate_error(message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
     lower.contains("invalid peer certificate") || lower.contains("certificate verify failed")
+}
+
+/// Whether a transport error means the server never answered: the connection (or its TLS
+/// handshake) failed or timed out, as opposed to an answer cut short.
+fn is_unanswered(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("client error (connect)")
+        || lower.contains("tcp connect error")
+        || lower.contains("timed out")
+        || lower.contains("deadline has elapsed")
 }
 
 /// The message of a `Status` body, or the start of the text, or the status' reason phrase.

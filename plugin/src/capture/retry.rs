@@ -35,8 +35,11 @@ pub enum Transient {
     TooManyRequests(Option<Duration>),
     /// A 5xx answer.
     ServerError,
-    /// The connection failed or dropped, or the body was cut short.
+    /// The connection dropped, or the body was cut short: the server is there, but flaky.
     Connection,
+    /// No answer at all: connecting or the TLS handshake failed or timed out, or the request timed
+    /// out. Enough of these in a row, with no answer in between, give the whole capture up.
+    Unanswered,
 }
 
 impl RetryPolicy {

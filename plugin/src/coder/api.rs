@@ -167,6 +167,8 @@ fn client(settings: &CoderApiSettings) -> Result<Requester, String> {
         .headers
         .push((HeaderName::from_static("coder-session-token"), token));
     config.default_retry = false;
+    // The same bounds as the cluster's API server: a silent Coder cannot hold the capture up.
+    config.connect_timeout = Some(crate::settings::CONNECT_TIMEOUT);
     config.read_timeout = Some(std::time::Duration::from_secs(60));
     let client =
         kube::Client::try_from(config).map_err(|e| format!("cannot build a client: {e}"))?;
@@ -176,7 +178,8 @@ fn client(settings: &CoderApiSettings) -> Result<Requester, String> {
             max_attempts: 4,
             ..RetryPolicy::default()
         },
-    ))
+    )
+    .with_timeout(Some(std::time::Duration::from_secs(60))))
 }
 
 /// Every user, page by page, each reduced to what the analysis needs: no names, no e-mail.

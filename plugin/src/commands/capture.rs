@@ -1,5 +1,6 @@
-//! `kubectl coder-sec capture`: resolve flags, capture, print the summary; Ctrl-C drops the writer so
-//! nothing is left at the target.
+//! `kubectl coder-sec capture`: resolve flags, capture, print the summary. SIGINT, SIGTERM and
+//! SIGHUP at any phase drop the capture (and with it every temporary file): nothing is left at the
+//! target, and the exit code is 128 + the signal.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,9 +9,24 @@ use anyhow::Context;
 
 use crate::capture::progress::Progress;
 use crate::capture::{self, Outcome};
-use crate::cli::{CaptureArgs, EXIT_BLIND_SPOTS, EXIT_COMPLETE, EXIT_INTERRUPTED};
+use crate::cli::{CaptureArgs, EXIT_BLIND_SPOTS, EXIT_COMPLETE};
 use crate::env::Env;
-use crate::settings::CaptureSettings;
+use crate::settings::{CaptureSettings, SettingsError};
+use crate::signals::{self, Signals};
+
+/// A capture stopped by a signal: nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupted {
+    /// The signal's number.
+    pub signal: i32,
+}
+
+impl Interrupted {
+    /// 128 + the signal (130 for Ctrl-C).
+    pub fn exit_code(self) -> ExitCode {
+        ExitCode::from(signals::exit_code(self.signal))
+    }
+}
 
 /// Runs `capture` on a fresh runtime.
 pub fn exec(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
@@ -18,43 +34,78 @@ pub fn exec(args: &CaptureArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let env = Env::from_process();
     runtime.block_on(async {
-        match capture_to_file(args, &Env::from_process(), true).await? {
-            Some(outcome) => Ok(ExitCode::from(exit_code(&outcome))),
-            None => Ok(ExitCode::from(EXIT_INTERRUPTED)),
+        let signals = Signals::listen().context("cannot install the signal handlers")?;
+        match capture_to_file(args, &env, &signals, true).await? {
+            Ok(outcome) => Ok(ExitCode::from(exit_code(&outcome))),
+            Err(interrupted) => Ok(interrupted.exit_code()),
         }
     })
 }
 
 /// Captures as `args` say, printing progress and the summary, and the snapshot's path on stdout when
-/// `print_path`; `None` when interrupted.
+/// `print_path`. The archive is written beside the target under a temporary name and renamed into
+/// place only when no signal came (an existing file is replaced only with `--force`).
 pub async fn capture_to_file(
     args: &CaptureArgs,
     env: &Env,
+    signals: &Signals,
     print_path: bool,
-) -> anyhow::Result<Option<Outcome>> {
-    let settings = CaptureSettings::resolve(args, env).await?;
+) -> anyhow::Result<Result<Outcome, Interrupted>> {
+    let settings = tokio::select! {
+        settings = CaptureSettings::resolve(args, env) => settings?,
+        signal = signals.wait() => {
+            eprintln!("interrupted ({}): nothing was written", signals::name(signal));
+            return Ok(Err(Interrupted { signal }));
+        }
+    };
     let client = kube::Client::try_from(settings.kube.config.clone()).with_context(|| {
         format!(
             "cannot build a client for `{}`",
             settings.kube.config.cluster_url
         )
     })?;
-    let progress = Progress::stderr(!settings.quiet, settings.color);
+    let staging = staging_path(&settings)?;
+    let progress = Progress::stderr(!settings.quiet, settings.color, settings.progress_interval);
     let result = tokio::select! {
-        result = capture::run(client, &settings, &progress) => Some(result),
-        _ = tokio::signal::ctrl_c() => None,
+        result = capture::run(client, &settings, &progress, &staging) => Some(result),
+        _ = signals.wait() => None,
     };
     progress.clear();
-    let Some(result) = result else {
-        // The capture future, and with it the writer and its temporary files, is dropped here.
+    // A signal that came while the capture was busy (writing the archive, say) counts as well.
+    if let Some(signal) = signals.received() {
+        // The capture future, its writer and its temporary files are dropped here.
+        drop(result);
+        drop(staging);
         eprintln!(
-            "interrupted: nothing was written at `{}`",
+            "interrupted ({}): nothing was written at `{}`",
+            signals::name(signal),
             settings.output.display()
         );
-        return Ok(None);
+        return Ok(Err(Interrupted { signal }));
+    }
+    let Some(result) = result else {
+        unreachable!("the capture stops only for a signal, and none was received");
     };
-    let outcome = result.context("capture failed; nothing was written")?;
+    let mut outcome = result.context("capture failed; nothing was written")?;
+    let persisted = if settings.force {
+        staging.persist(&settings.output)
+    } else {
+        staging.persist_noclobber(&settings.output)
+    };
+    persisted.map_err(|e| -> anyhow::Error {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            SettingsError::OutputExists {
+                path: settings.output.clone(),
+            }
+            .into()
+        } else {
+            anyhow::Error::new(e.error)
+                .context(format!("cannot write `{}`", settings.output.display()))
+        }
+    })?;
+    outcome.path = settings.output.clone();
     if !settings.quiet {
         print_summary(&outcome);
     }
@@ -62,7 +113,28 @@ pub async fn capture_to_file(
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{}", outcome.path.display()).context("cannot write to stdout")?;
     }
-    Ok(Some(outcome))
+    Ok(Ok(outcome))
+}
+
+/// A temporary name beside the target (same folder, so the final rename stays on one file system);
+/// the file is removed when the path is dropped unless it was renamed into place.
+fn staging_path(settings: &CaptureSettings) -> anyhow::Result<tempfile::TempPath> {
+    let dir = match settings.output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let file = tempfile::Builder::new()
+        .prefix(".coder-sec-capture-")
+        .suffix(".tar.zst")
+        .tempfile_in(&dir)
+        .map_err(|source| capture::CaptureError::Create {
+            path: settings.output.clone(),
+            source: coder_sec_model::archive::ArchiveError::Io {
+                path: dir.clone(),
+                source,
+            },
+        })?;
+    Ok(file.into_temp_path())
 }
 
 /// 0 when complete, 3 when the snapshot has blind spots.

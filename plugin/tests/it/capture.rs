@@ -1,9 +1,8 @@
 //! `capture` end to end: through kubectl, with faults, with a restricted identity, with `-n`, with the
-//! Coder API, and interrupted.
+//! Coder API. Signals, timeouts and refused targets are in `failures.rs`.
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use coder_sec_model::KindStatus;
 use coder_sec_test_apiserver::{Faults, IdentitySpec, parse_identity};
@@ -260,7 +259,8 @@ async fn namespaced_capture_keeps_cluster_kinds() {
     let out = cluster.path("ns.tar.zst");
     let c = cluster.capture(&["-q", "-n", "coder-workspaces", "-n", "default"], &out);
     let output = run(c).await;
-    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    // Complete, with the namespace scope as a blind spot.
+    assert_eq!(output.status.code(), Some(3), "{}", describe(&output));
     let snap = Snapshot::read(&out);
     assert_eq!(
         snap.manifest.scope.namespaces,
@@ -373,52 +373,6 @@ async fn unreachable_server_fails_and_leaves_nothing() {
         "{stderr}"
     );
     assert_only(dir.path(), &["k"]);
-}
-
-#[cfg(unix)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ctrl_c_leaves_no_file() {
-    let cluster = Cluster::start(
-        Vec::new(),
-        Faults {
-            latency: Duration::from_millis(300),
-            ..Faults::default()
-        },
-    )
-    .await;
-    let out_dir = cluster.path("out");
-    std::fs::create_dir(&out_dir).unwrap();
-    let out = out_dir.join("interrupted.tar.zst");
-    let mut c = cluster.capture(&["-q", "--chunk-size", "1"], &out);
-    let watched = out_dir.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        let child = c
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Wait until the capture has started writing (its spool folder exists), then interrupt.
-        let started = std::time::Instant::now();
-        while std::fs::read_dir(&watched).unwrap().next().is_none() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the capture never started"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        std::thread::sleep(Duration::from_millis(300));
-        let status = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap();
-    assert_eq!(output.status.code(), Some(130), "{}", describe(&output));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
-    assert_only(&out_dir, &[]);
 }
 
 /// The folder holds exactly these names: no snapshot, no temporary file left behind.

@@ -2,5 +2,6 @@
 //! kubectl is installed, against the test API server and the fake Coder API.
 
 mod capture;
+mod failures;
 mod krew;
 mod support;

@@ -24,6 +24,7 @@ mod options;
 mod reviews;
 mod select;
 mod server;
+mod stall;
 mod status;
 pub mod store;
 mod table;
@@ -38,6 +39,7 @@ pub use options::{
     read_identities_file,
 };
 pub use server::{KUBECONFIG_CLUSTER, TestServer};
+pub use stall::StallServer;
 pub use status::EXPIRED_MESSAGE;
 pub use store::LoadError;
 pub use tls::TlsError;

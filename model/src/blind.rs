@@ -1,6 +1,7 @@
-//! What the analysis loses when a kind cannot be read: the `hides` text of a manifest blind spot.
+//! What the analysis loses when a kind cannot be read (forbidden or failed in a capture, absent from
+//! an import): the `hides` text of blind spots, one table for capture and import.
 
-use coder_sec_model::KindSpec;
+use crate::kinds::KindSpec;
 
 /// What an unreadable kind hides from the analysis.
 pub fn hides(spec: &KindSpec) -> &'static str {
@@ -41,6 +42,30 @@ pub fn hides(spec: &KindSpec) -> &'static str {
         ("certificates.k8s.io", _) => "certificate signing requests (node and client credentials)",
         ("cert-manager.io", _) => "certificates managed by cert-manager",
         ("security.istio.io", _) => "mesh mTLS policy",
+        ("", "resourcequotas") | ("", "limitranges") => {
+            "quotas and limit ranges: storage and denial-of-service limits"
+        }
+        ("storage.k8s.io", _) => "storage classes: how workspace volumes are provisioned",
+        ("node.k8s.io", _) => {
+            "runtime classes: sandboxed runtimes that make container escapes harder"
+        }
         _ => "objects of this kind",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::KINDS;
+
+    #[test]
+    fn every_kind_says_what_it_hides() {
+        for spec in KINDS {
+            assert_ne!(
+                super::hides(spec),
+                "objects of this kind",
+                "{}",
+                spec.label()
+            );
+        }
     }
 }
