@@ -113,7 +113,7 @@ fn import_inspect_verify_round_trip() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let shown = text(&o.stdout);
     for needle in [
-        "format      1.0 (import",
+        "format      1.1 (import",
         "Pod",
         "complete",
         "redaction",
@@ -125,7 +125,7 @@ fn import_inspect_verify_round_trip() {
     let o = coder_sec(&["inspect", "--json", out.to_str().unwrap()]);
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["manifest"]["format-version"], "1.0");
+    assert_eq!(v["manifest"]["format-version"], "1.1");
     assert_eq!(v["manifest"]["source"], "import");
     assert!(v["objects"].as_u64().unwrap() > 10);
     assert!(v["archive-bytes"].as_u64().unwrap() > 0);

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use coder_sec_model::redact::is_marker;
+use coder_sec_model::redact::marker_hides_secret;
 
 use crate::catalog::FindingCode;
 use crate::coder::{CoderRole, Setting, coder_role};
@@ -195,7 +195,9 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
         let r = pod_ref(p);
         for c in p.all_containers() {
             for e in &c.env {
-                if e.value.as_deref().is_some_and(is_marker)
+                // Only values redacted as secrets (secret-shaped or secret-named): an ordinary setting
+                // that is merely off the allow-list (`HUMAN_LOG`, `DB_PORT`) is no literal secret.
+                if e.value.as_deref().is_some_and(marker_hides_secret)
                     && !crate::coder::BOOLEAN_SETTINGS.contains(&e.name.as_str())
                 {
                     let item = format!("{r} (container `{}`, env `{}`)", c.name, e.name);

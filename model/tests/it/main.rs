@@ -2,4 +2,6 @@
 
 mod canaries;
 mod docs;
+mod property;
+mod redteam;
 mod support;
