@@ -6,5 +6,6 @@ mod coder_state;
 mod external;
 mod load;
 mod network_free;
+mod redaction;
 mod scenarios;
 mod support;
