@@ -1332,6 +1332,27 @@ pub fn normalize<'a>(kind: &str, path: &[&'a str]) -> Vec<&'a str> {
 /// The first row that allows the string at `path` (segments; array items are `[]`) of an object of
 /// `kind` in `scope`, and the pattern that matched.
 pub fn lookup(scope: Scope, kind: &str, path: &[&str]) -> Option<&'static Allowed> {
+    // Objects of one kind repeat the same paths: the answer is remembered per thread (bounded).
+    thread_local! {
+        static MEMO: std::cell::RefCell<std::collections::HashMap<String, Option<&'static Allowed>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    let key = format!("{}\u{0}{kind}\u{0}{}", scope.name(), path.join("\u{1}"));
+    if let Some(hit) = MEMO.with(|m| m.borrow().get(&key).copied()) {
+        return hit;
+    }
+    let found = lookup_uncached(scope, kind, path);
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= 100_000 {
+            m.clear();
+        }
+        m.insert(key, found);
+    });
+    found
+}
+
+fn lookup_uncached(scope: Scope, kind: &str, path: &[&str]) -> Option<&'static Allowed> {
     let normalized = if scope == Scope::Object {
         normalize(kind, path)
     } else {
