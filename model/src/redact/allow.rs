@@ -425,9 +425,9 @@ pub const ALLOW_LIST: &[Allowed] = &[
     Allowed {
         scope: Scope::Object,
         kinds: &[],
-        path: "{pod}.volumes.[].downwardAPI.items.[].fieldRef.fieldPath",
+        path: "{pod}.volumes.[].downwardAPI.items.[].fieldRef.fieldPath|apiVersion, {pod}.volumes.[].projected.sources.[].downwardAPI.items.[].fieldRef.fieldPath|apiVersion, {pod}.volumes.[].projected.sources.[].downwardAPI.items.[].resourceFieldRef.*",
         shape: Shape::Name,
-        reads: "none (context)",
+        reads: "projected service-account volumes (`kube-api-access-*`)",
         why: "field paths",
     },
     Allowed {
@@ -833,7 +833,7 @@ pub const ALLOW_LIST: &[Allowed] = &[
     Allowed {
         scope: Scope::Object,
         kinds: &["PersistentVolume"],
-        path: "spec.claimRef.kind|name|namespace|apiVersion",
+        path: "spec.claimRef.kind|name|namespace|apiVersion|uid",
         shape: Shape::Name,
         reads: "storage findings",
         why: "references",

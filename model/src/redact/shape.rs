@@ -28,8 +28,8 @@ pub enum Verdict {
 pub enum Shape {
     /// Object names and references: letters, digits and `-._:/@+*~`, at most 253 characters.
     Name,
-    /// A label value: at most 63 letters, digits and `-._`; a 40-hex git SHA is allowed, and long hex
-    /// under keys naming a digest (`pod-template-hash`, `checksum/...`).
+    /// A label value (or a label key held as a value): letters, digits and `-._/`; a 40-hex git SHA is
+    /// allowed, and long hex under keys naming a digest (`pod-template-hash`, `checksum/...`).
     Label,
     /// An enumeration or setting word: at most 64 letters, digits and `-._/:`.
     Word,
@@ -233,7 +233,8 @@ pub fn check(shape: Shape, key: Option<&str>, value: &str) -> Verdict {
 }
 
 fn check_label(key: Option<&str>, value: &str) -> Verdict {
-    if value.len() > 63 || !chars_in(value, "-._") {
+    // Label values, and label keys where selectors, tolerations and affinities hold them as values.
+    if value.len() > 317 || !chars_in(value, "-._/") {
         return deny_plain(value);
     }
     match credential_shape(value) {
@@ -411,6 +412,18 @@ fn is_shell_var(t: &str) -> bool {
         .and_then(|r| r.strip_suffix('}'))
         .or_else(|| t.strip_prefix('$'));
     inner.is_some_and(|n| !n.is_empty() && chars_in(n, "_"))
+}
+
+/// A `chmod` symbolic mode (`+x`, `u+rw`, `go-w`).
+fn is_chmod_mode(t: &str) -> bool {
+    let Some(op) = t.find(['+', '-', '=']) else {
+        return false;
+    };
+    let (who, rest) = t.split_at(op);
+    t.len() <= 8
+        && who.bytes().all(|b| b"ugoa".contains(&b))
+        && rest.len() >= 2
+        && rest[1..].bytes().all(|b| b"rwxXst".contains(&b))
 }
 
 /// A Go template field reference (`.Release.Name`, `.Values.image.tag`).
@@ -939,8 +952,9 @@ fn parse_core(core: &str, expect: Expect, out: &mut Vec<Piece>) -> Expect {
     }
     if matches!(
         core,
-        "&&" | "||" | "|" | ";" | "\\" | ">" | ">>" | "<" | "2>&1" | "&"
-    ) {
+        "&&" | "||" | "|" | ";" | "\\" | ">" | ">>" | "<" | "2>&1" | "&" | "#"
+    ) || is_chmod_mode(core)
+    {
         out.push(Piece::Text(core.to_string()));
         return Expect::Word;
     }
@@ -1012,7 +1026,7 @@ fn parse_core(core: &str, expect: Expect, out: &mut Vec<Piece>) -> Expect {
             return Expect::Word;
         }
         let short = &flag[..flag.chars().next().map_or(0, char::len_utf8)];
-        if flag.len() == 1 || (flag.len() <= 3 && flag.bytes().all(|b| b.is_ascii_alphabetic())) {
+        if flag.len() == 1 || (flag.len() <= 4 && flag.bytes().all(|b| b.is_ascii_alphabetic())) {
             out.push(Piece::Text(core.to_string()));
             return Expect::FlagValue;
         }
