@@ -70,7 +70,7 @@ mod tests {
                         {"name": "CODER_CUSTOM", "value": "plain"}],
                 "commandArgs": ["--psk", "Q9x", "--verbose"],
                 "service": {"type": "LoadBalancer"}},
-            "database": {"pass": "hunter", "host": "db.example.com"},
+            "database": {"pass": "hunter", "host": "db.example.com", "password": 1234, "port": 5432},
             "vault": {"approle": {"secretId": "3f2b8c1e-4d5a-4b6c-9e7f-0a1b2c3d4e5f"}},
             "extraEnvVars": [{"name": "DB_PASSWORD", "value": "letters"}],
             "postgresql": {"auth": {"username": "coder", "password": "hunter2", "existingSecret": "db", "enabled": true}},
@@ -91,6 +91,8 @@ mod tests {
         assert_eq!(doc["coder"]["service"]["type"], "LoadBalancer");
         assert!(is_marker(doc["database"]["pass"].as_str().unwrap()));
         assert_eq!(doc["database"]["host"], "db.example.com");
+        assert!(is_marker(doc["database"]["password"].as_str().unwrap()));
+        assert_eq!(doc["database"]["port"], 5432);
         assert!(is_marker(
             doc["vault"]["approle"]["secretId"].as_str().unwrap()
         ));

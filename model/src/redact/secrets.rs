@@ -231,6 +231,13 @@ mod tests {
         assert!(is_marker(
             forged["redacted"]["note"]["password"].as_str().unwrap()
         ));
+        let mut forged = json!({"kind": "Secret", "type": "helm.sh/release.v1",
+            "redacted": {"helmRelease": {"name": "x", "config": {"credentials": {"blob": "plain", "enabled": true}}}}});
+        r.redact_object(&mut forged);
+        let config = &forged["redacted"]["helmRelease"]["config"];
+        assert!(is_marker(config["credentials"]["blob"].as_str().unwrap()));
+        assert_eq!(config["credentials"]["enabled"], true);
+        assert_eq!(forged["redacted"]["helmRelease"]["name"], "x");
     }
 
     #[test]

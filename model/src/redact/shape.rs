@@ -1025,7 +1025,11 @@ fn parse_core(core: &str, expect: Expect, out: &mut Vec<Piece>) -> Expect {
             out.push(Piece::Text(core.to_string()));
             return Expect::Word;
         }
-        let short = &flag[..flag.chars().next().map_or(0, char::len_utf8)];
+        if !flag.as_bytes()[0].is_ascii_alphanumeric() {
+            secret(out, core, secret_shape(core).unwrap_or(Why::NotAllowed));
+            return Expect::Word;
+        }
+        let short = &flag[..1];
         if flag.len() == 1 || (flag.len() <= 4 && flag.bytes().all(|b| b.is_ascii_alphabetic())) {
             out.push(Piece::Text(core.to_string()));
             return Expect::FlagValue;

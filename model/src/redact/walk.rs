@@ -72,7 +72,11 @@ impl Redactor {
                     let text = value.to_string();
                     *value = Value::String(self.marker(&text, why));
                     self.note(mode, path, "env-literal");
-                } else if around.under_secret && value.is_number() {
+                } else if value.is_number()
+                    && (around.under_secret
+                        || (matches!(mode, Mode::Values)
+                            && path.last().is_some_and(|k| is_secret_key_name(k))))
+                {
                     let text = value.to_string();
                     *value = Value::String(self.marker(&text, Why::SecretNamed));
                     self.note(mode, path, "document-secret-key");
@@ -125,9 +129,12 @@ impl Redactor {
                 inner.pair_name = pair_name.clone();
                 inner.flagged = flagged;
             }
-            if matches!(mode, Mode::Values) && !around.under_secret {
-                inner.under_secret = is_secret_key_name(key) && !child.is_string();
-            } else if around.under_secret && HARMLESS_UNDER_SECRET.contains(&key.as_str()) {
+            if !around.under_secret {
+                // Free text under a secret-named object (`credentials: {blob: ...}`) is a secret;
+                // typed allow-listed fields keep following their rows.
+                inner.under_secret =
+                    is_secret_key_name(key) && (child.is_object() || child.is_array());
+            } else if HARMLESS_UNDER_SECRET.contains(&key.as_str()) {
                 inner.under_secret = false;
             }
             path.push(key.clone());

@@ -1,7 +1,7 @@
 //! The property test of default deny: random canaries, in every encoding an attacker would use (raw,
 //! base64, double base64, hex, percent-encoded, gzip, JSON-escaped, split across words), planted at
 //! random string positions of random object trees of every captured kind and of Helm values, never
-//! survive redaction outside allow-listed paths.
+//! survive redaction outside allow-listed paths; and redacting twice changes nothing.
 
 use std::io::Write;
 
@@ -260,6 +260,9 @@ proptest! {
             redactor.redact_free_values(&mut values);
             let left = survivors(&values, &needles);
             prop_assert!(left.is_empty(), "Helm values kept {left:?}:\n{values:#}");
+            let once = values.clone();
+            redactor.redact_free_values(&mut values);
+            prop_assert_eq!(&values, &once, "redacting Helm values twice changed them");
             return Ok(());
         }
         let k = &KINDS[kind_index];
@@ -304,5 +307,8 @@ proptest! {
         prepare_object(&mut object, &redactor);
         let left = survivors(&object, &needles);
         prop_assert!(left.is_empty(), "{} kept {left:?}\nbefore: {before:#}\nafter: {object:#}", k.kind);
+        let once = object.clone();
+        prepare_object(&mut object, &redactor);
+        prop_assert_eq!(&object, &once, "preparing a {} twice changed it", k.kind);
     }
 }
