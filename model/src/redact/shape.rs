@@ -66,7 +66,8 @@ pub enum Shape {
     /// An annotation value: the annotation keys the analysis reads have their own shape; the rest is
     /// free text.
     Annotation,
-    /// Free text (Helm leaves, values nobody reads): only what [`free_text`] recognises as a safe fact.
+    /// Free text (Helm leaves, values nobody reads): only what [`parse_words`] and [`safe_token`]
+    /// recognise as safe facts.
     FreeText,
 }
 
