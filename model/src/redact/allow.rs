@@ -1283,7 +1283,7 @@ fn pod_roots(kind: &str) -> &'static [&'static [&'static str]] {
 }
 
 /// Metadata roots of a kind, as path segments (the object's own first).
-fn meta_roots(kind: &str) -> &'static [&'static [&'static str]] {
+pub fn meta_roots(kind: &str) -> &'static [&'static [&'static str]] {
     match kind {
         "Deployment"
         | "StatefulSet"

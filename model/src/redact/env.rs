@@ -197,40 +197,6 @@ pub fn env_name_allowed(name: &str) -> bool {
             && ENV_ALLOW_LIST.iter().any(|p| glob_match(p, name)))
 }
 
-/// Pointers to the pod specs of a kind's objects.
-pub fn pod_spec_pointers(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "Pod" => &["/spec"],
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => &["/spec/template/spec"],
-        "PodTemplate" => &["/template/spec"],
-        "CronJob" => &["/spec/jobTemplate/spec/template/spec"],
-        _ => &[],
-    }
-}
-
-/// Pointers to the metadata of a kind's pod (and job) templates.
-pub fn template_metadata_pointers(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => &["/spec/template/metadata"],
-        "PodTemplate" => &["/template/metadata"],
-        "CronJob" => &[
-            "/spec/jobTemplate/metadata",
-            "/spec/jobTemplate/spec/template/metadata",
-        ],
-        _ => &[],
-    }
-}
-
 /// Whether a variable's literal values are kept as client ids (public identifiers that may be long
 /// hex or random-looking): `*_CLIENT_ID` and `AZURE_CLIENT_ID`/`AZURE_TENANT_ID`.
 fn is_public_id_name(name: &str) -> bool {

@@ -381,8 +381,9 @@ impl Redactor {
                 self.redact_object(item);
             }
         }
-        for meta in allow_meta_pointers(&kind) {
-            if let Some(meta) = object.pointer_mut(meta) {
+        for root in allow::meta_roots(&kind) {
+            let pointer: String = root.iter().map(|seg| format!("/{seg}")).collect();
+            if let Some(meta) = object.pointer_mut(&pointer) {
                 self.redact_metadata(meta);
             }
         }
@@ -408,13 +409,6 @@ impl Redactor {
     pub(crate) fn redact_aws_auth(&self, doc: &mut Value) {
         self.walk(walk::Mode::Listed(Scope::AwsAuth, ""), doc);
     }
-}
-
-/// Pointers to the metadata of an object and of its templates.
-fn allow_meta_pointers(kind: &str) -> Vec<&'static str> {
-    let mut out = vec!["/metadata"];
-    out.extend_from_slice(env::template_metadata_pointers(kind));
-    out
 }
 
 /// Whether a string is a redaction marker.

@@ -103,6 +103,11 @@ pub fn secret_shape(s: &str) -> Option<Why> {
     credential_shape(s).map(|_| Why::SecretShaped)
 }
 
+/// [`Verdict::Keep`] when `ok`, else a denial (`secret-shaped` when the value looks like a credential).
+fn keep_if(ok: bool, s: &str) -> Verdict {
+    if ok { Verdict::Keep } else { deny_plain(s) }
+}
+
 fn deny_plain(s: &str) -> Verdict {
     Verdict::Deny(secret_shape(s).unwrap_or(Why::NotAllowed))
 }
@@ -145,20 +150,8 @@ pub fn check(shape: Shape, key: Option<&str>, value: &str) -> Verdict {
                 deny_plain(value)
             }
         }
-        Shape::Image => {
-            if is_image(value) {
-                Verdict::Keep
-            } else {
-                deny_plain(value)
-            }
-        }
-        Shape::Path => {
-            if is_path(value) {
-                Verdict::Keep
-            } else {
-                deny_plain(value)
-            }
-        }
+        Shape::Image => keep_if(is_image(value), value),
+        Shape::Path => keep_if(is_path(value), value),
         Shape::Url => match sanitize_url(value) {
             Some(clean) if clean == value => Verdict::Keep,
             Some(clean) => Verdict::Rewrite(clean),
@@ -169,27 +162,9 @@ pub fn check(shape: Shape, key: Option<&str>, value: &str) -> Verdict {
             Some(clean) => Verdict::Rewrite(clean),
             None => deny_plain(value),
         },
-        Shape::Host => {
-            if is_host(value) || is_cidr(value) {
-                Verdict::Keep
-            } else {
-                deny_plain(value)
-            }
-        }
-        Shape::Cidr => {
-            if is_cidr(value) {
-                Verdict::Keep
-            } else {
-                deny_plain(value)
-            }
-        }
-        Shape::Quantity => {
-            if is_quantity(value) {
-                Verdict::Keep
-            } else {
-                deny_plain(value)
-            }
-        }
+        Shape::Host => keep_if(is_host(value) || is_cidr(value), value),
+        Shape::Cidr => keep_if(is_cidr(value), value),
+        Shape::Quantity => keep_if(is_quantity(value), value),
         Shape::Arn => {
             if value.starts_with("arn:") && chars_in(value, ":/_+=.,@-*") {
                 keep_unless_secret(value)
@@ -197,20 +172,11 @@ pub fn check(shape: Shape, key: Option<&str>, value: &str) -> Verdict {
                 deny_plain(value)
             }
         }
-        Shape::Timestamp => {
-            if value.len() <= 40 && chars_in(value, "-:.+") {
-                Verdict::Keep
-            } else {
-                deny_plain(value)
-            }
-        }
-        Shape::Cron => {
-            if value.len() <= 100 && (chars_in(value, " */,-?") || value.starts_with('@')) {
-                Verdict::Keep
-            } else {
-                deny_plain(value)
-            }
-        }
+        Shape::Timestamp => keep_if(value.len() <= 40 && chars_in(value, "-:.+"), value),
+        Shape::Cron => keep_if(
+            value.len() <= 100 && (chars_in(value, " */,-?") || value.starts_with('@')),
+            value,
+        ),
         Shape::Fact => match credential_shape(value) {
             Some(
                 CredentialShape::Pem
@@ -221,13 +187,7 @@ pub fn check(shape: Shape, key: Option<&str>, value: &str) -> Verdict {
             ) => Verdict::Deny(Why::SecretShaped),
             _ => Verdict::Keep,
         },
-        Shape::EnvName => {
-            if value.len() <= 253 && chars_in(value, "_-.") {
-                Verdict::Keep
-            } else {
-                deny_plain(value)
-            }
-        }
+        Shape::EnvName => keep_if(value.len() <= 253 && chars_in(value, "_-."), value),
         Shape::Annotation => check_annotation(key.unwrap_or(""), value),
         Shape::EnvValue | Shape::Argv | Shape::FreeText => free_word_or_text(value),
     }
@@ -1059,14 +1019,9 @@ fn parse_core(core: &str, expect: Expect, out: &mut Vec<Piece>) -> Expect {
         && !value.is_empty()
         && is_var_name(name)
     {
-        out.push(Piece::Text(format!("{name}=")));
-        if value.is_empty() || is_marker(value) {
-            out.push(Piece::Text(value.to_string()));
-        } else if secret_name(name) {
-            secret(out, value, Why::SecretNamed);
-        } else {
-            parse_value(value, out);
-        }
+        assignment(name, value, out, |v, o| {
+            parse_value(v, o);
+        });
         return Expect::Word;
     }
     if chars_in(core, "-_") && secret_word(core) {
@@ -1077,6 +1032,18 @@ fn parse_core(core: &str, expect: Expect, out: &mut Vec<Piece>) -> Expect {
     Expect::Word
 }
 
+/// `name=value`: the name stays; the value goes when the name names a secret, else `rest` decides.
+fn assignment(name: &str, value: &str, out: &mut Vec<Piece>, rest: fn(&str, &mut Vec<Piece>)) {
+    out.push(Piece::Text(format!("{name}=")));
+    if value.is_empty() || is_marker(value) {
+        out.push(Piece::Text(value.to_string()));
+    } else if secret_name(name) {
+        secret(out, value, Why::SecretNamed);
+    } else {
+        rest(value, out);
+    }
+}
+
 /// A flag's or assignment's value: a safe token, or `name=value` pairs (`--from-literal=password=X`),
 /// or a comma-separated list of safe tokens.
 fn parse_value(value: &str, out: &mut Vec<Piece>) -> Expect {
@@ -1084,14 +1051,7 @@ fn parse_value(value: &str, out: &mut Vec<Piece>) -> Expect {
         && !inner.is_empty()
         && is_var_name(name)
     {
-        out.push(Piece::Text(format!("{name}=")));
-        if inner.is_empty() || is_marker(inner) {
-            out.push(Piece::Text(inner.to_string()));
-        } else if secret_name(name) {
-            secret(out, inner, Why::SecretNamed);
-        } else {
-            value_piece(out, inner);
-        }
+        assignment(name, inner, out, |v, o| value_piece(o, v));
         return Expect::Word;
     }
     if let Some((name, inner)) = value.split_once(':')
