@@ -717,7 +717,7 @@ findings! {
         remediation: "use `https://` endpoints" },
     /// Secrets passed as literal env values.
     SecretLiteralEnv = { code: "secret-literal-env", area: External, seed: AuthMisconfiguration,
-        description: "a container carries a secret as a literal env value (the snapshot shows a redaction marker): it sits in the pod spec, Helm release history and every reader of pods",
+        description: "a container carries a secret as a literal env value (the snapshot shows a redaction marker saying `why=secret-shaped` or `why=secret-named`; ordinary settings off the allow-list are `why=not-allowed` and do not count): it sits in the pod spec, Helm release history and every reader of pods",
         remediation: "move the value to a Secret and reference it with `valueFrom.secretKeyRef`" },
     /// Mutable image tags.
     MutableImageTag = { code: "mutable-image-tag", area: External, seed: RegistryAnyUserReference,

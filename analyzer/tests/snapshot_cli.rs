@@ -118,6 +118,8 @@ fn import_inspect_verify_round_trip() {
         "Pod",
         "complete",
         "redaction",
+        "by path",
+        "kept literals outside typed fields",
         "blind spots",
     ] {
         assert!(shown.contains(needle), "`{needle}` missing from:\n{shown}");
@@ -128,6 +130,16 @@ fn import_inspect_verify_round_trip() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["manifest"]["format-version"], "1.1");
     assert_eq!(v["integrity-problems"], serde_json::json!([]));
+    assert!(
+        v["manifest"]["redaction"]["paths"]
+            .as_object()
+            .is_some_and(|p| !p.is_empty())
+    );
+    assert!(
+        v["manifest"]["redaction"]["kept"]
+            .as_object()
+            .is_some_and(|k| !k.is_empty())
+    );
     assert_eq!(v["manifest"]["source"], "import");
     assert!(v["objects"].as_u64().unwrap() > 10);
     assert!(v["archive-bytes"].as_u64().unwrap() > 0);

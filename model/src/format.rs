@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::kinds::KindSpec;
 
-/// The format version this build writes. 1.1 added the zstd content checksum.
+/// The format version this build writes. 1.1 added the zstd content checksum and
+/// the redaction report (`redaction.paths`, `redaction.kept`).
 pub const FORMAT_VERSION: &str = "1.1";
 /// The first format version whose archives carry a zstd content checksum; readers refuse such an
 /// archive without one.
@@ -187,6 +188,15 @@ pub struct RedactionSummary {
     /// Number of values each rule redacted or dropped.
     #[serde(default)]
     pub rules: BTreeMap<String, u64>,
+    /// Number of values redacted at each field path (`Kind:{container}.args.[]`,
+    /// `Coder API:users.[].email`, `values:coder.env.[].value`), since format 1.1.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub paths: BTreeMap<String, u64>,
+    /// Literal strings kept outside the schema's typed fields (free text, annotation values,
+    /// arguments, environment values), by path, sorted and distinct, since format 1.1: what a support
+    /// engineer reviews before a snapshot leaves.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kept: BTreeMap<String, Vec<String>>,
 }
 
 impl RedactionSummary {

@@ -202,6 +202,24 @@ pub fn render_text(r: &InspectReport<'_>) -> String {
     for (rule, n) in &m.redaction.rules {
         let _ = writeln!(s, "  {}: {n}", clean(rule));
     }
+    if !m.redaction.paths.is_empty() {
+        let _ = writeln!(s, "  by path");
+        for (path, n) in &m.redaction.paths {
+            let _ = writeln!(s, "    {path}: {n}");
+        }
+    }
+    if !m.redaction.kept.is_empty() {
+        let _ = writeln!(
+            s,
+            "  kept literals outside typed fields (review before sharing the snapshot)"
+        );
+        for (path, values) in &m.redaction.kept {
+            let _ = writeln!(s, "    {path}");
+            for v in values {
+                let _ = writeln!(s, "      {}", v.escape_debug());
+            }
+        }
+    }
     if m.blind_spots.is_empty() {
         let _ = writeln!(s, "\nblind spots none recorded");
     } else {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use coder_sec_model::redact::is_marker;
+use coder_sec_model::redact::marker_hides_secret;
 
 use crate::catalog::FindingCode;
 use crate::coder::{CoderRole, Setting, coder_role};
@@ -199,12 +199,14 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
         let r = pod_ref(p);
         for c in p.all_containers() {
             for e in &c.env {
-                // v1's coderd settings are unprefixed (`DB_HOST`, `DEVURL_HOST`): redaction hides
-                // every one off its allow-list, so only names of secrets count there.
+                // Only values redacted as secrets (secret-shaped or secret-named): an ordinary setting
+                // that is merely off the allow-list (`HUMAN_LOG`, `DB_PORT`) is no literal secret.
+                // On v1's coderd, whose settings are unprefixed (`DB_HOST`, `DEVURL_HOST`), only names
+                // of secrets count.
                 let v1_setting = coder.v1
                     && role == Some(CoderRole::Server)
                     && !coder_sec_model::redact::detect::is_secret_key_name(&e.name);
-                if e.value.as_deref().is_some_and(is_marker)
+                if e.value.as_deref().is_some_and(marker_hides_secret)
                     && !crate::coder::BOOLEAN_SETTINGS.contains(&e.name.as_str())
                     && !v1_setting
                 {

@@ -9,5 +9,6 @@ mod external;
 mod integrity;
 mod load;
 mod network_free;
+mod redaction;
 mod scenarios;
 mod support;

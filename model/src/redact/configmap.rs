@@ -73,7 +73,7 @@ impl Redactor {
                 });
             let value = match parsed {
                 Ok(mut v) => {
-                    self.redact_document(&mut v);
+                    self.redact_aws_auth(&mut v);
                     v
                 }
                 Err(message) => serde_json::json!({"error": format!("`{key}` is {message}")}),

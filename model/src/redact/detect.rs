@@ -83,8 +83,16 @@ fn token_shape(token: &str) -> Option<CredentialShape> {
     if token.len() < 16 {
         return None;
     }
-    if is_jwt(token) {
+    // A JWT, also after `name=` (`opts=eyJ...`).
+    if is_jwt(token) || token.split('=').any(is_jwt) {
         return Some(CredentialShape::Jwt);
+    }
+    // Vault tokens: `hvs.`, `hvb.`, `hvr.` and a long body (the dot would split them below).
+    if ["hvs.", "hvb.", "hvr."]
+        .iter()
+        .any(|p| token.strip_prefix(p).is_some_and(|rest| rest.len() >= 20))
+    {
+        return Some(CredentialShape::KnownPrefix);
     }
     // JWTs aside, dots and slashes make a token a name, a path or a version, not a secret; split on
     // them and look at the parts.
@@ -367,6 +375,7 @@ pub fn key_words(key: &str) -> Vec<String> {
 /// Last words that make a key name a secret.
 const SECRET_LAST_WORDS: &[&str] = &[
     "password",
+    "pass",
     "passwd",
     "pwd",
     "passphrase",
@@ -446,6 +455,9 @@ pub fn is_secret_key_name(key: &str) -> bool {
     }
     if words.len() >= 2 {
         let tail = format!("{}_{}", words[words.len() - 2], last);
+        if tail == "secret_id" {
+            return true;
+        }
         if matches!(
             tail.as_str(),
             "connection_url"

@@ -111,10 +111,9 @@ impl Redactor {
     }
 
     /// Redacts Helm values: every `env` list (Coder's `coder.env`) under the environment allow-list
-    /// rule, then everything as a document.
+    /// rule, values under secret-named keys become markers, every other leaf is free text.
     pub(crate) fn redact_values(&self, values: &mut Value) {
-        self.redact_env_anywhere(values);
-        self.redact_document(values);
+        self.redact_free_values(values);
     }
 }
 

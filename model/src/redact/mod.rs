@@ -11,7 +11,7 @@
 //! [`helm`], `configmap`, `metadata` (labels and annotations) and `document` (free-form JSON).
 //! [`scan`] is the decoder the canary tests use to prove nothing slipped through.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use hmac::{Hmac, Mac};
@@ -20,6 +20,7 @@ use sha2::Sha256;
 
 use crate::format::RedactionSummary;
 
+pub mod allow;
 mod anywhere;
 mod configmap;
 pub mod detect;
@@ -29,8 +30,11 @@ pub mod helm;
 mod metadata;
 pub mod scan;
 mod secrets;
+pub mod shape;
 pub mod tls;
+mod walk;
 
+pub use allow::{ALLOW_LIST, Allowed, Scope};
 pub use configmap::AWS_AUTH_KEYS;
 pub use detect::{URL_USERINFO_REPLACEMENT, looks_like_credential, strip_url_credentials};
 pub use document::PERSONAL_DATA_KEYS;
@@ -113,13 +117,93 @@ pub const RULES: &[Rule] = &[
         description: "a document value shaped like a credential replaced by a marker",
     },
     Rule {
-        name: "document-personal-data",
-        description: "a document `email` value replaced by a marker",
+        name: "document-free-text",
+        description: "a Helm value or other free text reduced to the safe facts its parser keeps (other words became markers)",
+    },
+    Rule {
+        name: "annotation-free-text",
+        description: "an annotation value reduced to the safe facts the free-text parser keeps",
+    },
+    Rule {
+        name: "args-free-text",
+        description: "an argument that is not a flag name or a safe fact replaced by a marker (in `command`, `args` or `exec.command`)",
+    },
+    Rule {
+        name: "url-secret-part",
+        description: "a URL's query values or secret-like path segments replaced by `REDACTED` (host and path stay)",
+    },
+    Rule {
+        name: "not-allowed",
+        description: "a string at a path not on the allow-list, or failing its shape check, replaced by a marker",
+    },
+    Rule {
+        name: "field-secret",
+        description: "a string not on the allow-list under a secret-named key replaced by a marker",
+    },
+    Rule {
+        name: "field-credential",
+        description: "a string shaped like a credential replaced by a marker (outside the rules above)",
     },
 ];
 
-/// Marker prefix of every redacted value: `<redacted fp=0123456789abcdef len=24>`.
+/// Most distinct kept literals recorded in a snapshot's redaction report.
+pub const MAX_KEPT_LITERALS: usize = 5000;
+
+/// Most distinct paths counted in a snapshot's redaction report (the rest count under `(other)`).
+pub const MAX_REPORT_PATHS: usize = 2000;
+
+/// Marker prefix of every redacted value: `<redacted fp=0123456789abcdef len=24 why=not-allowed>`.
 pub const MARKER_PREFIX: &str = "<redacted fp=";
+
+/// Why a value was replaced by a marker; recorded in the marker as `why=...`, so that the analysis can
+/// tell a secret (`secret-shaped`, `secret-named`) from an ordinary value that is merely not on the
+/// allow-list (`not-allowed`). Markers written before format 1.1 carry no reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Why {
+    /// The value looks like a credential (token prefix, JWT, PEM, URL credentials, high entropy, ...).
+    SecretShaped,
+    /// The value's key, variable or flag names a secret (`password`, `*_TOKEN`, `--psk`, ...).
+    SecretNamed,
+    /// The value's field is not on the allow-list, or the value fails that field's shape check.
+    NotAllowed,
+}
+
+impl Why {
+    /// Every reason, in marker order.
+    pub const ALL: [Why; 3] = [Why::SecretShaped, Why::SecretNamed, Why::NotAllowed];
+
+    /// The reason as written in a marker.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Why::SecretShaped => "secret-shaped",
+            Why::SecretNamed => "secret-named",
+            Why::NotAllowed => "not-allowed",
+        }
+    }
+
+    /// Whether the reason says a secret was there (the first two).
+    pub fn is_secret(self) -> bool {
+        !matches!(self, Why::NotAllowed)
+    }
+}
+
+/// The reason recorded in a marker, or `None` for markers without one (format 1.0) and for strings
+/// that are not markers.
+pub fn marker_reason(s: &str) -> Option<Why> {
+    if !is_marker(s) {
+        return None;
+    }
+    let why = s.rsplit(" why=").next().filter(|_| s.contains(" why="))?;
+    let why = why.strip_suffix('>')?;
+    Why::ALL.into_iter().find(|w| w.as_str() == why)
+}
+
+/// Whether a marker says a secret was there: `secret-shaped`, `secret-named`, or a marker without a
+/// reason (format 1.0, where every marker stood for a possible secret). `false` for `not-allowed`
+/// markers and for strings that are not markers.
+pub fn marker_hides_secret(s: &str) -> bool {
+    is_marker(s) && marker_reason(s).is_none_or(Why::is_secret)
+}
 
 /// How fingerprints are made, as recorded in the manifest.
 pub const FINGERPRINT_SCHEME: &str =
@@ -128,7 +212,16 @@ pub const FINGERPRINT_SCHEME: &str =
 /// Applies the redaction rules and counts what each rule did.
 pub struct Redactor {
     key: [u8; 32],
-    counts: Mutex<BTreeMap<&'static str, u64>>,
+    state: Mutex<State>,
+}
+
+/// What a redactor counted and kept.
+#[derive(Debug, Default)]
+struct State {
+    counts: BTreeMap<&'static str, u64>,
+    paths: BTreeMap<String, u64>,
+    kept: BTreeMap<String, BTreeSet<String>>,
+    kept_total: usize,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -160,7 +253,7 @@ impl Redactor {
     pub fn with_key(key: [u8; 32]) -> Self {
         Redactor {
             key,
-            counts: Mutex::new(BTreeMap::new()),
+            state: Mutex::new(State::default()),
         }
     }
 
@@ -171,12 +264,13 @@ impl Redactor {
         hex::encode(&mac.finalize().into_bytes()[..8])
     }
 
-    /// The marker that replaces a literal value.
-    pub fn marker(&self, value: &str) -> String {
+    /// The marker that replaces a literal value, with the reason it went.
+    pub fn marker(&self, value: &str, why: Why) -> String {
         format!(
-            "{MARKER_PREFIX}{} len={}>",
+            "{MARKER_PREFIX}{} len={} why={}>",
             self.fingerprint(value.as_bytes()),
-            value.len()
+            value.len(),
+            why.as_str()
         )
     }
 
@@ -190,8 +284,32 @@ impl Redactor {
         if n == 0 {
             return;
         }
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        *counts.entry(rule).or_default() += n;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        *state.counts.entry(rule).or_default() += n;
+    }
+
+    /// Counts one redaction at a path of the report (`Kind:{container}.args.[]`).
+    pub fn count_path(&self, path: String) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let full = state.paths.len() >= MAX_REPORT_PATHS && !state.paths.contains_key(&path);
+        let key = if full { "(other)".to_string() } else { path };
+        *state.paths.entry(key).or_default() += 1;
+    }
+
+    /// Records a literal kept outside the schema's typed fields, for the redaction report.
+    pub fn keep_literal(&self, path: String, value: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.kept_total >= MAX_KEPT_LITERALS {
+            return;
+        }
+        if state
+            .kept
+            .entry(path)
+            .or_default()
+            .insert(value.to_string())
+        {
+            state.kept_total += 1;
+        }
     }
 
     /// A redactor with the same key and counts of its own, for work that may be thrown away (a list
@@ -203,26 +321,48 @@ impl Redactor {
 
     /// Adds the counts of a [`Redactor::fork`] to this one.
     pub fn merge(&self, fork: &Redactor) {
-        let theirs = fork.counts.lock().unwrap_or_else(|e| e.into_inner());
-        let mut ours = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        for (rule, n) in theirs.iter() {
-            *ours.entry(rule).or_default() += n;
+        let theirs = fork.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ours = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        for (rule, n) in theirs.counts.iter() {
+            *ours.counts.entry(rule).or_default() += n;
+        }
+        for (path, n) in theirs.paths.iter() {
+            *ours.paths.entry(path.clone()).or_default() += n;
+        }
+        for (path, values) in theirs.kept.iter() {
+            for v in values {
+                if ours.kept_total < MAX_KEPT_LITERALS
+                    && ours.kept.entry(path.clone()).or_default().insert(v.clone())
+                {
+                    ours.kept_total += 1;
+                }
+            }
         }
     }
 
     /// The counts so far, for the manifest.
     pub fn summary(&self) -> RedactionSummary {
-        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         RedactionSummary {
             fingerprint: FINGERPRINT_SCHEME.to_string(),
-            rules: counts.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            rules: state
+                .counts
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            paths: state.paths.clone(),
+            kept: state
+                .kept
+                .iter()
+                .map(|(k, v)| (k.clone(), v.iter().cloned().collect()))
+                .collect(),
         }
     }
 
-    /// Redacts one Kubernetes object in place, by its `kind`: Secret and ConfigMap payloads, the
-    /// environment and command lines of pod templates, every `env` list elsewhere, the labels and
-    /// annotations of the object and its templates, and, in every string, private keys and URL
-    /// credentials. See `docs/redaction.md`.
+    /// Redacts one Kubernetes object in place, by its `kind`: Secret and ConfigMap payloads become
+    /// facts, the items of a `List` are redacted as objects, then every string goes through the
+    /// default-deny walk: it stays only when its path is on [`ALLOW_LIST`] and it passes the row's
+    /// shape. See `docs/redaction.md`.
     pub fn redact_object(&self, object: &mut Value) {
         let kind = object
             .get("kind")
@@ -234,20 +374,40 @@ impl Redactor {
             "ConfigMap" => self.redact_configmap(object),
             _ => {}
         }
-        self.redact_pod_templates(object, &kind);
-        self.redact_env_anywhere(object);
-        if let Some(meta) = object.get_mut("metadata") {
-            self.redact_metadata(meta);
+        if kind.ends_with("List")
+            && let Some(Value::Array(items)) = object.get_mut("items")
+        {
+            for item in items {
+                self.redact_object(item);
+            }
         }
-        self.redact_strings_anywhere(object);
+        for root in allow::meta_roots(&kind) {
+            let pointer: String = root.iter().map(|seg| format!("/{seg}")).collect();
+            if let Some(meta) = object.pointer_mut(&pointer) {
+                self.redact_metadata(meta);
+            }
+        }
+        self.walk(walk::Mode::Listed(Scope::Object, &kind), object);
     }
 
-    /// Redacts a free-form JSON document in place (Coder REST API responses, Helm values): values under
-    /// keys that name secrets, values shaped like credentials, URL credentials, and `email` values
-    /// become markers; `{env|name: VAR, value}` pairs and options flagged `annotations.secret` follow
-    /// the environment rules. Everything else is kept.
+    /// Redacts a Coder REST API answer in place: strings on the allow-list's Coder API rows stay (when
+    /// they pass their shape), option values follow the environment rules by their `env`, everything
+    /// else becomes a marker.
     pub fn redact_document(&self, doc: &mut Value) {
-        self.document_value(None, doc);
+        self.walk(walk::Mode::Listed(Scope::CoderApi, ""), doc);
+    }
+
+    /// Redacts free-form values in place (Helm values, documents inside strings): `env` lists follow
+    /// the environment rules, values under secret-named keys become markers, and every other string
+    /// keeps only what the free-text parser accepts.
+    pub fn redact_free_values(&self, doc: &mut Value) {
+        self.walk(walk::Mode::Values, doc);
+    }
+
+    /// Redacts the parsed identity mappings of `aws-auth` in place (allow-list rows of scope
+    /// `aws-auth`).
+    pub(crate) fn redact_aws_auth(&self, doc: &mut Value) {
+        self.walk(walk::Mode::Listed(Scope::AwsAuth, ""), doc);
     }
 }
 
@@ -271,9 +431,16 @@ mod tests {
     #[test]
     fn markers_are_recognised() {
         let r = Redactor::with_key([9; 32]);
-        let m = r.marker("hunter2");
+        let m = r.marker("hunter2", Why::SecretNamed);
         assert!(is_marker(&m));
-        assert!(m.starts_with(MARKER_PREFIX) && m.ends_with(" len=7>"));
+        assert!(m.starts_with(MARKER_PREFIX) && m.ends_with(" len=7 why=secret-named>"));
+        assert_eq!(marker_reason(&m), Some(Why::SecretNamed));
+        assert!(marker_hides_secret(&m));
+        let plain = r.marker("HUMAN_LOG value", Why::NotAllowed);
+        assert!(!marker_hides_secret(&plain));
+        // Markers of format 1.0 carry no reason and count as secrets.
+        let old = "<redacted fp=0123456789abcdef len=7>";
+        assert!(is_marker(old) && marker_reason(old).is_none() && marker_hides_secret(old));
         assert!(!is_marker("hunter2"));
     }
 

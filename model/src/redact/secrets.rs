@@ -67,9 +67,8 @@ impl Redactor {
                 } else {
                     *value = Value::Object(Map::new());
                 }
-            } else {
-                self.redact_document(value);
             }
+            // Everything else in `redacted` goes through the default-deny walk of the object.
         }
         true
     }
@@ -176,7 +175,7 @@ impl Redactor {
                 .map(|u| {
                     if looks_like_credential(&u) {
                         self.count("registry-username");
-                        self.marker(&u)
+                        self.marker(&u, super::Why::SecretShaped)
                     } else {
                         u
                     }
@@ -227,11 +226,18 @@ mod tests {
         // A hand-made `redacted` object cannot smuggle values through.
         let mut forged = json!({"kind": "Secret", "redacted": {"keys": {"a": "hunter2", "b": 3},
             "note": {"password": "hunter2"}}});
-        r.redact_secret(&mut forged);
+        r.redact_object(&mut forged);
         assert_eq!(forged["redacted"]["keys"], json!({"b": 3}));
         assert!(is_marker(
             forged["redacted"]["note"]["password"].as_str().unwrap()
         ));
+        let mut forged = json!({"kind": "Secret", "type": "helm.sh/release.v1",
+            "redacted": {"helmRelease": {"name": "x", "config": {"credentials": {"blob": "plain", "enabled": true}}}}});
+        r.redact_object(&mut forged);
+        let config = &forged["redacted"]["helmRelease"]["config"];
+        assert!(is_marker(config["credentials"]["blob"].as_str().unwrap()));
+        assert_eq!(config["credentials"]["enabled"], true);
+        assert_eq!(forged["redacted"]["helmRelease"]["name"], "x");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use coder_sec_model::redact::{RULES, Redactor, scan};
+use coder_sec_model::redact::{RULES, Redactor, Why, scan};
 use serde_json::{Value, json};
 
 use crate::support::{ReadBack, canary_list, find_canaries, scenario, snapshot_round_trip};
@@ -28,7 +28,7 @@ fn coder_api_document() -> (Value, Vec<(String, String)>) {
         ],
         "users": [{"username": "alice", "email": "canary-api-email-7e8f@example.com", "login_type": "oidc",
                    "roles": [{"name": "owner"}]}],
-        "external_auth": [{"id": "github", "client_id": "Iv1.0123", "client_secret": "CANARY-api-external-auth-9a0b"}],
+        "config": {"external_auth": [{"id": "github", "client_id": "Iv1.0123", "client_secret": "CANARY-api-external-auth-9a0b"}]},
         "license": "eyJhbGciOiJIUzI1NiJ9.eyJDQU5BUlkiOjF9.CANARY-api-license-jwt-1c2d",
         "webhook": "{\"token\": \"CANARY-api-nested-json-3e4f\"}"
     });
@@ -362,7 +362,7 @@ fn the_facts_the_analysis_needs_survive() {
         "https://REDACTED@coder.example.com"
     );
     assert_eq!(api["options"][3]["value"], true);
-    assert_eq!(api["external_auth"][0]["client_id"], "Iv1.0123");
+    assert_eq!(api["config"]["external_auth"][0]["client_id"], "Iv1.0123");
 }
 
 #[test]
@@ -371,16 +371,20 @@ fn every_rule_counted_and_recorded_in_the_manifest() {
     let (back, _tmp) = round_trip(&redactor);
     let summary = &back.manifest.redaction;
     assert_eq!(summary, &redactor.summary());
+    // The red-team corpus exercises the free-text parsers; every rule must count in one of the two.
+    let tmp = tempfile::tempdir().unwrap();
+    snapshot_round_trip(&scenario("redteam"), &redactor, &[], tmp.path());
+    let both = redactor.summary();
     let silent: Vec<&str> = RULES
         .iter()
         .map(|r| r.name)
-        .filter(|name| summary.rules.get(*name).copied().unwrap_or(0) == 0)
+        .filter(|name| both.rules.get(*name).copied().unwrap_or(0) == 0)
         .collect();
     assert!(
         silent.is_empty(),
-        "rules that redacted nothing in the canary scenario: {silent:?}"
+        "rules that redacted nothing in the canary and red-team scenarios: {silent:?}"
     );
-    let unknown: Vec<&String> = summary
+    let unknown: Vec<&String> = both
         .rules
         .keys()
         .filter(|k| !RULES.iter().any(|r| r.name == k.as_str()))
@@ -400,9 +404,18 @@ fn every_rule_counted_and_recorded_in_the_manifest() {
 fn equal_secrets_share_a_fingerprint_within_a_snapshot_only() {
     let a = Redactor::with_key([1; 32]);
     let b = Redactor::with_key([2; 32]);
-    assert_eq!(a.marker("hunter2"), a.marker("hunter2"));
-    assert_ne!(a.marker("hunter2"), b.marker("hunter2"));
-    assert!(a.marker("hunter2").ends_with(" len=7>"));
+    assert_eq!(
+        a.marker("hunter2", Why::SecretNamed),
+        a.marker("hunter2", Why::SecretNamed)
+    );
+    assert_ne!(
+        a.marker("hunter2", Why::SecretNamed),
+        b.marker("hunter2", Why::SecretNamed)
+    );
+    assert!(
+        a.marker("hunter2", Why::SecretNamed)
+            .ends_with(" len=7 why=secret-named>")
+    );
 }
 
 #[test]

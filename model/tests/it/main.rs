@@ -3,4 +3,6 @@
 mod canaries;
 mod docs;
 mod fuzz;
+mod property;
+mod redteam;
 mod support;

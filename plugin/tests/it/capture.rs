@@ -633,3 +633,77 @@ async fn default_name_and_insecure_skip_tls_verify() {
     );
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), name);
 }
+
+/// The red-team corpus of issue 10 (`testdata/scenarios/redteam`): captured through the API, no canary
+/// survives, and the facts the analysis needs do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn red_team_canaries_do_not_survive_a_capture() {
+    use coder_sec_model::redact::scan::parse_needle_list;
+    use coder_sec_test_apiserver::{ServerOptions, TestServer};
+    let dir = testdata("scenarios/redteam");
+    let server = TestServer::start(ServerOptions {
+        scenarios: vec![dir.clone()],
+        ..ServerOptions::default()
+    })
+    .await
+    .expect("test API server starts");
+    let tmp = tempfile::tempdir().unwrap();
+    let kubeconfig = tmp.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    let out = tmp.path().join("redteam.tar.zst");
+    let mut c = plugin(tmp.path());
+    c.args(["capture", "-q", "--kubeconfig"])
+        .arg(&kubeconfig)
+        .arg("-o")
+        .arg(&out);
+    let output = run(c).await;
+    assert!(
+        matches!(output.status.code(), Some(0 | 3)),
+        "{}",
+        describe(&output)
+    );
+    let snap = Snapshot::read(&out);
+    let text = std::fs::read_to_string(dir.join("needles.tsv")).unwrap();
+    let needles: Vec<String> = parse_needle_list(&text)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let leaks = snap.find_needles(&needles);
+    assert!(
+        leaks.is_empty(),
+        "red-team canaries survived a capture: {leaks:#?}"
+    );
+
+    let facts = std::fs::read_to_string(dir.join("facts.tsv")).unwrap();
+    let mut lost = Vec::new();
+    for line in facts
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (ns, name) = f[1].split_once('/').unwrap();
+        let object = snap
+            .files
+            .keys()
+            .filter(|p| p.ends_with(".jsonl") && p.starts_with("resources/"))
+            .flat_map(|p| snap.values(p))
+            .find(|o| {
+                o["kind"] == f[0]
+                    && o["metadata"]["name"] == name
+                    && o["metadata"]["namespace"].as_str().unwrap_or("") == ns
+            });
+        let got = object
+            .as_ref()
+            .and_then(|o| o.pointer(f[2]))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        if got.as_deref() != Some(f[3]) {
+            lost.push(format!("{} {} {}: {got:?}", f[0], f[1], f[2]));
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "facts lost in a capture:\n{}",
+        lost.join("\n")
+    );
+}
