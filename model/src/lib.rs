@@ -19,6 +19,7 @@ pub mod kinds;
 pub mod manifests;
 pub mod object_ref;
 pub mod redact;
+pub mod testing;
 pub mod trim;
 
 pub use archive::{ReadLimits, SnapshotReader, SnapshotWriter};

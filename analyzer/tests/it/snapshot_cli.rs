@@ -321,7 +321,7 @@ fn external() -> Option<PathBuf> {
     match std::env::var_os("CODER_SEC_EXTERNAL_DATA") {
         Some(p) => Some(PathBuf::from(p)),
         None => {
-            println!("skipped: CODER_SEC_EXTERNAL_DATA not set");
+            coder_sec_model::testing::skip_unless_required("CODER_SEC_EXTERNAL_DATA not set");
             None
         }
     }

@@ -80,7 +80,8 @@ pub fn analyse_with_state(paths: &[PathBuf], files: &[(&str, &str)]) -> Analysed
     }
 }
 
-/// The external data folder, or `None` after printing why the test is skipped.
+/// The external data folder, or `None` after printing why the test is skipped (a failure where
+/// every test must run: see `coder_sec_model::testing`).
 pub fn external(name: &str) -> Option<PathBuf> {
     match std::env::var_os("CODER_SEC_EXTERNAL_DATA") {
         Some(v) if !v.is_empty() => {
@@ -88,12 +89,15 @@ pub fn external(name: &str) -> Option<PathBuf> {
             if p.is_dir() {
                 Some(p)
             } else {
-                println!("skipped: `{}` not found", p.display());
+                coder_sec_model::testing::skip_unless_required(&format!(
+                    "`{}` not found",
+                    p.display()
+                ));
                 None
             }
         }
         _ => {
-            println!("skipped: CODER_SEC_EXTERNAL_DATA not set");
+            coder_sec_model::testing::skip_unless_required("CODER_SEC_EXTERNAL_DATA not set");
             None
         }
     }

@@ -103,7 +103,7 @@ fn check_complete(cluster: &Cluster, snap: &Snapshot) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn capture_through_kubectl_plugin_mechanism_with_coder_api() {
     if !Path::new(KUBECTL).exists() {
-        println!("skipped: kubectl not installed");
+        coder_sec_model::testing::skip_unless_required("kubectl not installed");
         return;
     }
     let cluster = Cluster::start(Vec::new(), Faults::default()).await;
@@ -558,7 +558,7 @@ async fn namespace_restricted_identity_is_listed_namespace_by_namespace() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_completes_through_the_plugin() {
     if !Path::new(KUBECTL).exists() {
-        println!("skipped: kubectl not installed");
+        coder_sec_model::testing::skip_unless_required("kubectl not installed");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

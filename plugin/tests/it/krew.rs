@@ -353,7 +353,9 @@ fn package_script_builds_an_archive_krew_installs() {
             "kubectl plugin list: {listed}"
         );
     } else {
-        println!("skipped: kubectl not installed (plugin mechanism part)");
+        coder_sec_model::testing::skip_unless_required(
+            "kubectl not installed (plugin mechanism part)",
+        );
     }
 }
 

@@ -119,7 +119,7 @@ impl Kube {
     /// Starts a server for kubectl tests, or prints `skipped: kubectl not installed` and returns `None`.
     pub async fn start(options: ServerOptions) -> Option<Kube> {
         let Some(binary) = kubectl_binary() else {
-            eprintln!("skipped: kubectl not installed");
+            coder_sec_model::testing::skip_unless_required("kubectl not installed");
             return None;
         };
         let server = TestServer::start(options).await.expect("server starts");
