@@ -137,17 +137,26 @@ pub fn find(
             let mut s = Scratch::new(g.vertex_count());
             let hops = hop_limit(max_hops);
             search(&csr, p, 0, true, false, hops, &m, &mut s);
-            let reached = std::mem::take(&mut s.reached);
             m.portal = Some(p);
-            reached
-                .into_iter()
-                .filter(|&t| m.tier[t as usize] >= Tier::Critical as u8)
-                .map(|t| {
+            // Every settled label of each critical jewel (its Pareto front, cheapest first), the
+            // jewels in the order they were reached.
+            let mut fronts: HashMap<u32, Vec<u32>, Fx> = HashMap::default();
+            for &l in &s.settled {
+                let t = s.labels[l as usize].v;
+                if t != p && m.tier[t as usize] >= Tier::Critical as u8 {
+                    fronts.entry(t).or_default().push(l);
+                }
+            }
+            let mut out: PortalPaths = Vec::new();
+            for &t in &s.reached {
+                for &l in fronts.get(&t).map(Vec::as_slice).unwrap_or(&[]) {
                     let mut edges = Vec::new();
-                    s.path_to(&csr, t, &mut edges);
-                    (t, s.slot[t as usize].dist, s.slot[t as usize].hops, edges)
-                })
-                .collect()
+                    s.path_to_label(l, &mut edges);
+                    let x = &s.labels[l as usize];
+                    out.push((t, x.dist, x.hops, edges));
+                }
+            }
+            out
         }
         None => Vec::new(),
     };
@@ -428,6 +437,110 @@ mod tests {
             }
             prop_assert_eq!(got, want);
         }
+    }
+
+    /// A hop-aware brute force: the cheapest walk of at most `max_hops` edges from `entry` to each
+    /// jewel, by rounds of relaxation over the edge list (round k knows every walk of k edges).
+    fn brute_force(
+        g: &TrustGraph,
+        entry: VertexId,
+        jewels: &BTreeSet<String>,
+        max_hops: usize,
+    ) -> BTreeMap<String, u32> {
+        let edges = g.all_edges();
+        let start = g.reference(entry).to_string();
+        let mut best: BTreeMap<String, u32> = BTreeMap::from([(start.clone(), 0)]);
+        for _ in 0..max_hops {
+            let mut next = best.clone();
+            for (f, t, code) in &edges {
+                if let Some(&d) = best.get(f) {
+                    let nd = d + Technique::from_code(code).unwrap().cost();
+                    if next.get(t).is_none_or(|&x| nd < x) {
+                        next.insert(t.clone(), nd);
+                    }
+                }
+            }
+            best = next;
+        }
+        best.into_iter()
+            .filter(|(k, _)| jewels.contains(k) && *k != start)
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(192))]
+        /// The hop limit is exact: at every limit from 2 to 10, on the bucket frontier production
+        /// uses and on the heap, the engine finds what a brute force over walks of that many edges
+        /// finds. Costs mix 0 to 8 so that cheap long routes compete with dear short ones.
+        #[test]
+        fn hop_limit_is_exact(
+            n in 3usize..24,
+            raw_edges in proptest::collection::vec((0usize..24, 0usize..24, 0usize..64), 0..80),
+            entry_mask in proptest::collection::vec(any::<bool>(), 24),
+            jewel_mask in proptest::collection::vec(any::<bool>(), 24),
+            heap in any::<bool>(),
+        ) {
+            let mut g = TrustGraph::new();
+            let ids: Vec<VertexId> = (0..n).map(|i| g.vertex(VertexKind::Pod, format!("Pod/x/{i:02}"))).collect();
+            for (a, b, t) in raw_edges {
+                if a < n && b < n {
+                    g.edge(ids[a], ids[b], Technique::ALL[t % Technique::ALL.len()], None);
+                }
+            }
+            let entries: Vec<VertexId> = (0..n).filter(|i| entry_mask[*i]).map(|i| ids[i]).collect();
+            let jewels: Vec<VertexId> = (0..n).filter(|i| jewel_mask[*i]).map(|i| ids[i]).collect();
+            let jewel_refs: BTreeSet<String> = jewels.iter().map(|j| g.reference(*j).to_string()).collect();
+            engine::FORCE_HEAP.with(|f| f.set(heap));
+            for max_hops in 2..=10 {
+                let got = cheapest_costs(&g, &entries, &jewels, max_hops);
+                let mut want = BTreeMap::new();
+                for &e in &entries {
+                    for (t, c) in brute_force(&g, e, &jewel_refs, max_hops) {
+                        want.insert((g.reference(e).to_string(), t), c);
+                    }
+                }
+                prop_assert_eq!(got, want, "max_hops {}", max_hops);
+            }
+            engine::FORCE_HEAP.with(|f| f.set(false));
+        }
+    }
+
+    /// The case the issue names: at `--max-hops 2`, a cheap two-hop route to a service account
+    /// hid the dearer one-hop route from which it reaches cluster-admin in time.
+    #[test]
+    fn cheaper_longer_route_does_not_hide_a_shorter_path() {
+        let mut g = TrustGraph::new();
+        let user = g.vertex(VertexKind::User, "User/alice");
+        let a = g.vertex(VertexKind::ServiceAccount, "ServiceAccount/x/a");
+        let sa = g.vertex(VertexKind::ServiceAccount, "ServiceAccount/x/sa");
+        let admin = g.vertex(VertexKind::Virtual, crate::graph::CLUSTER_ADMIN);
+        // Cheap, two hops: alice → a → sa.
+        g.edge(user, a, Technique::RbacImpersonate, None);
+        g.edge(a, sa, Technique::RbacImpersonate, None);
+        g.edge(sa, admin, Technique::RbacWildcardAdmin, None);
+        assert_eq!(
+            cheapest_costs(&g, &[user], &[admin], 2),
+            BTreeMap::new(),
+            "no two-hop path yet"
+        );
+        assert_eq!(cheapest_costs(&g, &[user], &[admin], 3).len(), 1);
+        // One extra right: alice reaches sa directly, dearer than the two-step chain.
+        let dear = Technique::ALL
+            .iter()
+            .copied()
+            .filter(|t| t.cost() > 2 * Technique::RbacImpersonate.cost())
+            .min_by_key(|t| t.cost())
+            .expect("a technique dearer than two impersonations");
+        g.edge(user, sa, dear, None);
+        let got = cheapest_costs(&g, &[user], &[admin], 2);
+        assert_eq!(
+            got.get(&(
+                "User/alice".to_string(),
+                crate::graph::CLUSTER_ADMIN.to_string()
+            )),
+            Some(&(dear.cost() + Technique::RbacWildcardAdmin.cost())),
+            "{got:?}"
+        );
     }
 
     proptest! {
