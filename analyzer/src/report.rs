@@ -1,7 +1,7 @@
 //! The report: pure and serialisable. [`Report::generate`] runs the whole analysis over an inventory;
 //! presenters in `present/` render it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -278,6 +278,8 @@ impl Report {
 struct Gathered {
     entries: Vec<paths::Entry>,
     jewels: BTreeMap<VertexId, Tier>,
+    /// Jewels only the extra crown jewels make.
+    transparent: BTreeSet<VertexId>,
     findings: Vec<Finding>,
     blind_spots: Vec<crate::findings::snapshot::BlindSpot>,
     snapshot: SnapshotSummary,
@@ -288,6 +290,8 @@ impl Gathered {
         let t = Timer::start();
         let entries = paths::select::entry_points(&a.graph, &a.rbac, &a.coder, inv);
         let jewels = paths::select::crown_jewels(&a.graph, &a.coder, inv, &settings.crown_jewels);
+        let transparent =
+            paths::select::extra_only_jewels(&a.graph, &a.coder, inv, &settings.crown_jewels);
         t.lap("entries and crown jewels");
         let input = Input {
             inv,
@@ -360,6 +364,7 @@ impl Gathered {
         Gathered {
             entries,
             jewels,
+            transparent,
             findings,
             blind_spots,
             snapshot,
@@ -371,11 +376,13 @@ impl Gathered {
         let Gathered {
             entries,
             jewels,
+            transparent,
             findings,
             blind_spots,
             snapshot,
         } = self;
-        let attack_paths = paths::find(&a.graph, &entries, &jewels, settings.max_hops);
+        let attack_paths =
+            paths::find_with(&a.graph, &entries, &jewels, &transparent, settings.max_hops);
         t.lap("paths");
         let seed_coverage = coverage(&attack_paths, &findings);
         t.lap("coverage");

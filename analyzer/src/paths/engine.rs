@@ -10,7 +10,7 @@
 //! vertex has no more hops: one number per vertex decides it.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
@@ -332,6 +332,9 @@ impl Scratch {
 pub(super) struct Marks {
     /// Tier of a crown jewel (0: not a jewel).
     pub(super) tier: Vec<u8>,
+    /// The tier by which a jewel makes paths through it not minimal: its tier, or 0 for a jewel
+    /// only an extra crown jewel makes (adding a jewel never removes another path).
+    pub(super) block: Vec<u8>,
     /// Breadth of an entry point (0: not an entry).
     pub(super) breadth: Vec<u8>,
     /// Never expanded (`Virtual/cluster-admin`).
@@ -415,7 +418,7 @@ pub(super) fn search(
             let stop = m.terminal[vi]
                 || (m.prune && m.portal == Some(v))
                 || (m.prune
-                    && (m.tier[vi] >= Tier::Critical as u8
+                    && (m.block[vi] >= Tier::Critical as u8
                         || (m.breadth[vi] >= src_breadth && !label.via_jewel)));
             if stop {
                 continue;
@@ -424,11 +427,11 @@ pub(super) fn search(
         if h >= max_hops {
             continue;
         }
-        let via = label.via_jewel || (v != src && m.tier[vi] > 0);
+        let via = label.via_jewel || (v != src && m.block[vi] > 0);
         let max_tier = if v == src {
             0
         } else {
-            label.max_tier.max(m.tier[vi])
+            label.max_tier.max(m.block[vi])
         };
         for e in csr.edges(v) {
             let t = csr.to[e];
@@ -688,11 +691,13 @@ pub(super) fn marks(
     csr: &Csr,
     entries: &[Entry],
     jewels: &BTreeMap<VertexId, Tier>,
+    transparent: &BTreeSet<VertexId>,
     prune: bool,
 ) -> Marks {
     let n = g.vertex_count();
     let mut m = Marks {
         tier: vec![0; n],
+        block: Vec::new(),
         breadth: vec![0; n],
         terminal: (0..n)
             .map(|i| g.reference(VertexId::new(i)) == CLUSTER_ADMIN)
@@ -703,6 +708,10 @@ pub(super) fn marks(
     };
     for (v, t) in jewels {
         m.tier[v.index()] = *t as u8;
+    }
+    m.block = m.tier.clone();
+    for v in transparent {
+        m.block[v.index()] = 0;
     }
     for e in entries {
         let b = &mut m.breadth[e.vertex.index()];

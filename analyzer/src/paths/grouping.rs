@@ -72,7 +72,7 @@ impl PrefixState {
         for &x in prefix {
             let v = csr.to[x as usize] as usize;
             state.blocked |= state.max_tier == 0 && m.breadth[v] >= breadth as u8;
-            state.max_tier = state.max_tier.max(m.tier[v]);
+            state.max_tier = state.max_tier.max(m.block[v]);
         }
         state
     }

@@ -6,7 +6,7 @@
 //! so nothing is cleared between searches); `Virtual/cluster-admin` is never expanded (everything
 //! past it merely extends the path to it).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -62,14 +62,19 @@ pub struct AttackPath {
     pub breadth: Breadth,
     /// Sum of technique costs.
     pub cost: u32,
-    /// Number of entry points sharing these steps.
+    /// Number of entry points sharing these steps (the length of `entries`).
     pub count: usize,
     /// Up to five of them.
     pub examples: Vec<String>,
-    /// Number of crown jewels reached by these steps (several pods of one namespace: `Pod/ns/*`).
+    /// Every one of them, in reference order.
+    pub entries: Vec<String>,
+    /// Number of crown jewels reached by these steps (several pods of one namespace: `Pod/ns/*`;
+    /// the length of `targets`).
     pub target_count: usize,
     /// Up to five of them.
     pub target_examples: Vec<String>,
+    /// Every one of them, in reference order.
+    pub targets: Vec<String>,
     /// The steps (the first `from` is the entry).
     pub steps: Vec<Step>,
 }
@@ -92,7 +97,7 @@ pub fn cheapest_costs(
         })
         .collect();
     let jewels: BTreeMap<VertexId, Tier> = jewels.iter().map(|j| (*j, Tier::High)).collect();
-    let m = marks(g, &csr, &entries, &jewels, false);
+    let m = marks(g, &csr, &entries, &jewels, &BTreeSet::new(), false);
     let parts = run_groups(
         &csr,
         &entries,
@@ -127,8 +132,20 @@ pub fn find(
     jewels: &BTreeMap<VertexId, Tier>,
     max_hops: usize,
 ) -> Vec<AttackPath> {
+    find_with(g, entries, jewels, &BTreeSet::new(), max_hops)
+}
+
+/// [`find`], with jewels that make no other path non-minimal (`transparent`: those only the
+/// extra crown jewels make, see [`select::extra_only_jewels`]).
+pub fn find_with(
+    g: &TrustGraph,
+    entries: &[Entry],
+    jewels: &BTreeMap<VertexId, Tier>,
+    transparent: &BTreeSet<VertexId>,
+    max_hops: usize,
+) -> Vec<AttackPath> {
     let csr = Csr::build(g);
-    let mut m = marks(g, &csr, entries, jewels, true);
+    let mut m = marks(g, &csr, entries, jewels, transparent, true);
     // `Virtual/any-node` leads to every node and pod: search past it once, keep only critical
     // jewels (a path through it to anything less is not minimal), and let entry searches stop there.
     let portal: PortalPaths = match g.get(crate::graph::ANY_NODE) {
@@ -302,12 +319,14 @@ pub fn find(
             let mut members = a.members.into_vec();
             members.sort_unstable_by_key(|&v| rank[v as usize]);
             let reference = |v: &u32| g.reference(VertexId::new(*v as usize)).to_string();
-            let refs: Vec<String> = members.iter().take(5).map(reference).collect();
+            let all_entries: Vec<String> = members.iter().map(reference).collect();
+            let refs: Vec<String> = all_entries.iter().take(5).cloned().collect();
             let mut targets = a.targets.into_vec();
             targets.sort_unstable_by_key(|&t| rank[t as usize]);
             let count = members.len();
             let target_count = targets.len();
-            let targets: Vec<String> = targets.iter().take(5).map(reference).collect();
+            let all_targets: Vec<String> = targets.iter().map(reference).collect();
+            let targets: Vec<String> = all_targets.iter().take(5).cloned().collect();
             let entry = if count == 1 { refs[0].clone() } else { class };
             let target = if target_count == 1 {
                 targets[0].to_string()
@@ -345,8 +364,10 @@ pub fn find(
                 cost: a.cost,
                 count,
                 examples: refs,
+                entries: all_entries,
                 target_count,
                 target_examples: targets,
+                targets: all_targets,
                 steps,
             }
         })

@@ -1,0 +1,202 @@
+//! Issue 12, "decisions, not lists": the exact `--max-hops`, `--crown-jewel` that must match,
+//! complete lists in JSON, capped lists in text and Markdown, `--top` and `--min-severity`.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use coder_sec_analyzer::inventory::Inventory;
+use coder_sec_analyzer::report::{Analysis, Report, Settings};
+use coder_sec_model::ReadLimits;
+use serde_json::Value;
+
+use super::support::{import, root, scenario_files};
+
+fn coder_sec(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_coder-sec"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn snapshot(name: &str) -> (tempfile::TempDir, String) {
+    let (dir, path) = import(&scenario_files(name));
+    (dir, path.display().to_string())
+}
+
+fn report(snap: &str, settings: &Settings) -> Report {
+    let inv = Inventory::load(std::path::Path::new(snap), ReadLimits::default()).unwrap();
+    let a = Analysis::build_for(&inv, settings);
+    Report::from_analysis(&inv, &a, settings)
+}
+
+/// Every (entry, target) pair a report's paths stand for.
+fn pairs(r: &Report) -> BTreeSet<(String, String)> {
+    r.attack_paths
+        .iter()
+        .flat_map(|p| {
+            p.entries
+                .iter()
+                .flat_map(move |e| p.targets.iter().map(move |t| (e.clone(), t.clone())))
+        })
+        .collect()
+}
+
+#[test]
+fn max_hops_zero_is_a_usage_error() {
+    let (_d, snap) = snapshot("coder-shared-cluster");
+    let out = coder_sec(&["analyze", &snap, "--max-hops", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-hops"));
+    assert_eq!(
+        coder_sec(&["analyze", &snap, "--max-hops", "1"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn unknown_crown_jewel_is_an_error_naming_the_nearest() {
+    let (_d, snap) = snapshot("coder-shared-cluster");
+    let out = coder_sec(&["analyze", &snap, "--crown-jewel", "Secret/coder/regcrd"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`--crown-jewel Secret/coder/regcrd`"), "{err}");
+    assert!(err.contains("`Secret/coder/regcred`"), "{err}");
+    let out = coder_sec(&["analyze", &snap, "--crown-jewel", "Secret/nowhere/*"]);
+    assert_eq!(out.status.code(), Some(2));
+    // A pattern that matches is fine.
+    let out = coder_sec(&["analyze", &snap, "--crown-jewel", "Secret/coder/*"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn adding_a_crown_jewel_never_removes_a_path() {
+    for scenario in ["coder-shared-cluster", "escalations"] {
+        let (_d, snap) = snapshot(scenario);
+        let base = pairs(&report(&snap, &Settings::default()));
+        assert!(!base.is_empty());
+        // Jewels in the middle of many paths: every service account, every Secret.
+        for jewel in ["ServiceAccount/*", "Secret/*", "Pod/*"] {
+            let with = pairs(&report(
+                &snap,
+                &Settings {
+                    crown_jewels: vec![jewel.to_string()],
+                    ..Settings::default()
+                },
+            ));
+            let lost: Vec<_> = base.difference(&with).collect();
+            assert!(lost.is_empty(), "{scenario} + {jewel} lost {lost:?}");
+        }
+    }
+}
+
+#[test]
+fn json_lists_are_complete() {
+    let (_d, snap) = snapshot("coder-shared-cluster");
+    let out = coder_sec(&["analyze", &snap, "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths = v["attack_paths"].as_array().unwrap();
+    assert!(paths.iter().any(|p| p["count"].as_u64().unwrap() > 1));
+    for p in paths {
+        assert_eq!(
+            p["count"].as_u64().unwrap() as usize,
+            p["entries"].as_array().unwrap().len()
+        );
+        assert_eq!(
+            p["target_count"].as_u64().unwrap() as usize,
+            p["targets"].as_array().unwrap().len()
+        );
+    }
+    for f in v["findings"].as_array().unwrap() {
+        let objects = f["objects"].as_array().unwrap();
+        let roles = f["object_roles"].as_array().unwrap();
+        assert_eq!(objects.len(), roles.len());
+        for (o, r) in objects.iter().zip(roles) {
+            assert_eq!(o, &r["object"]);
+            let o = o.as_str().unwrap();
+            assert!(!o.contains(" more"), "placeholder in {f}");
+        }
+    }
+    // Reachability findings say which side each pod is on, and which pods they tested.
+    let reach = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "coderd-reachable-from-pods")
+        .expect("a coderd reachability finding");
+    assert!(
+        reach["object_roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["object"] == "Pod/coder/coder-7d9f" && r["role"] == "destination")
+    );
+    assert!(!reach["sampled"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn text_and_markdown_cap_with_a_correct_count() {
+    let (_d, snap) = snapshot("coder-shared-cluster");
+    let json: Value =
+        serde_json::from_slice(&coder_sec(&["analyze", &snap, "--format", "json"]).stdout).unwrap();
+    let n_paths = json["attack_paths"].as_array().unwrap().len();
+    let n_findings = json["findings"].as_array().unwrap().len();
+    assert!(n_paths > 2 && n_findings > 2);
+    for format in ["text", "markdown"] {
+        let out = coder_sec(&["analyze", &snap, "--format", format, "--top", "2"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("{} more paths (see JSON)", n_paths - 2)),
+            "{format}: {text}"
+        );
+        assert!(
+            text.contains(&format!("{} more findings (see JSON)", n_findings - 2)),
+            "{format}: {text}"
+        );
+        assert!(!text.contains("AP-003"), "{format}");
+    }
+    // --min-severity hides what is below it.
+    let out = coder_sec(&[
+        "analyze",
+        &snap,
+        "--min-severity",
+        "critical",
+        "--top",
+        "1000",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sev in ["[high]", "[medium]", "[low]"] {
+        assert!(!text.contains(sev), "{sev} shown: {text}");
+    }
+    assert!(text.contains("[critical]"));
+}
+
+#[test]
+fn text_findings_are_sorted_by_severity() {
+    let (_d, snap) = snapshot("coder-shared-cluster");
+    let out = coder_sec(&["analyze", &snap, "--top", "1000"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let findings = text
+        .split("FINDINGS")
+        .nth(1)
+        .unwrap()
+        .split("SEED COVERAGE")
+        .next()
+        .unwrap();
+    let rank = |l: &str| {
+        ["[critical]", "[high]", "[medium]", "[low]"]
+            .iter()
+            .position(|s| l.trim_start().starts_with(s))
+    };
+    let order: Vec<usize> = findings.lines().filter_map(rank).collect();
+    assert!(order.len() > 3);
+    assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+}
