@@ -6,9 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::catalog::Area;
+use crate::cause::EdgeCauses;
 use crate::coder::CoderFacts;
 use crate::findings::snapshot::BlindSpot;
 use crate::findings::{self, Finding, Input};
+use crate::fixplan::{self, PlanInput};
+pub use crate::fixplan::{Fix, PathCounts, PathDelta};
 use crate::graph::{TrustGraph, VertexId};
 use crate::inventory::{Inventory, pod_ref};
 use crate::paths::{self, AttackPath};
@@ -28,6 +31,11 @@ pub struct Settings {
     pub crown_jewels: Vec<String>,
     /// Hop limit of the path search.
     pub max_hops: usize,
+    /// Cause keys taken as fixed (`--assume-fixed`): their edges are left out of the search. Keys
+    /// that name no cause are ignored here (the command line refuses them first).
+    pub assume_fixed: Vec<String>,
+    /// Whether to compute the fix plan (it re-runs the search once per fix).
+    pub fix_plan: bool,
 }
 
 impl Default for Settings {
@@ -35,6 +43,8 @@ impl Default for Settings {
         Settings {
             crown_jewels: Vec::new(),
             max_hops: 10,
+            assume_fixed: Vec::new(),
+            fix_plan: true,
         }
     }
 }
@@ -162,6 +172,9 @@ pub struct Report {
     pub snapshot: SnapshotSummary,
     /// Counts of paths and findings by severity.
     pub summary: BTreeMap<&'static str, Counts>,
+    /// The fix plan: the fewest changes found that close the critical paths, then the high ones,
+    /// in order, each with what it closes (see `docs/analysis.md`).
+    pub fix_plan: Vec<Fix>,
     /// Attack paths, worst first.
     pub attack_paths: Vec<AttackPath>,
     /// Findings, worst first.
@@ -183,6 +196,8 @@ pub struct Analysis {
     /// The findings of the checks that do not read the graph ([`findings::checks`]), made while
     /// the graph was built.
     pub graph_free_findings: Vec<Finding>,
+    /// The cause of every edge.
+    pub causes: EdgeCauses,
 }
 
 impl Analysis {
@@ -213,11 +228,14 @@ impl Analysis {
         );
         t.lap("graph (and the checks that do not read it)");
         drop(input);
+        let causes = EdgeCauses::derive(&graph, inv, &rbac);
+        t.lap("edge causes");
         Analysis {
             rbac,
             coder,
             graph,
             graph_free_findings,
+            causes,
         }
     }
 }
@@ -381,9 +399,28 @@ impl Gathered {
             blind_spots,
             snapshot,
         } = self;
-        let attack_paths =
-            paths::find_with(&a.graph, &entries, &jewels, &transparent, settings.max_hops);
+        let assumed: Vec<_> = settings
+            .assume_fixed
+            .iter()
+            .filter_map(|k| a.causes.find(k))
+            .collect();
+        let input = PlanInput {
+            graph: &a.graph,
+            entries: &entries,
+            jewels: &jewels,
+            transparent: &transparent,
+            max_hops: settings.max_hops,
+            causes: &a.causes,
+        };
+        let (attack_paths, weights) = input.run(&assumed, settings.fix_plan);
         t.lap("paths");
+        let fix_plan = if settings.fix_plan {
+            fixplan::plan(&input, &assumed, (&attack_paths, &weights))
+        } else {
+            Vec::new()
+        };
+        drop(weights);
+        t.lap("fix plan");
         let seed_coverage = coverage(&attack_paths, &findings);
         t.lap("coverage");
         let mut summary: BTreeMap<&'static str, Counts> = BTreeMap::new();
@@ -399,6 +436,7 @@ impl Gathered {
             format_version: REPORT_FORMAT_VERSION,
             snapshot,
             summary,
+            fix_plan,
             attack_paths,
             findings,
             blind_spots,

@@ -40,6 +40,10 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 10,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_hops: usize,
+    /// Analyse as if this cause were removed: a fix plan key (`OBJECT#FIELD`, see the report's
+    /// `fix_plan`). Repeatable.
+    #[arg(long = "assume-fixed", value_name = "KEY")]
+    pub assume_fixed: Vec<String>,
     /// Text and Markdown: list at most N paths and N findings (default 25; JSON holds all).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
@@ -60,10 +64,19 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let settings = Settings {
         crown_jewels: args.crown_jewels.clone(),
         max_hops: args.max_hops.max(1),
+        assume_fixed: args.assume_fixed.clone(),
         ..Settings::default()
     };
     let analysis = Analysis::build_for(&inv, &settings);
     check_crown_jewels(&analysis, &settings)?;
+    if let Err((key, near)) = crate::fixplan::resolve_keys(&analysis.causes, &settings.assume_fixed)
+    {
+        let near: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+        anyhow::bail!(
+            "`--assume-fixed {key}` names no cause in this snapshot\nhint: nearest keys: {}",
+            near.join(", ")
+        );
+    }
     let report = Report::from_analysis_owned(inv, &analysis, &settings);
     drop(analysis);
     t.lap("analysis");

@@ -30,10 +30,17 @@ pub(super) struct Csr {
     pub(super) to: Vec<u32>,
     pub(super) cost: Vec<u32>,
     pub(super) tech: Vec<Technique>,
+    /// The graph's edge index of each edge (for its cause).
+    pub(super) id: Vec<u32>,
 }
 
 impl Csr {
     pub(super) fn build(g: &TrustGraph) -> Csr {
+        Csr::build_without(g, None)
+    }
+
+    /// The adjacency without the edges `removed` marks (by graph edge index).
+    pub(super) fn build_without(g: &TrustGraph, removed: Option<&[bool]>) -> Csr {
         let n = g.vertex_count();
         let mut csr = Csr {
             max_cost: 0,
@@ -42,18 +49,24 @@ impl Csr {
             to: Vec::with_capacity(g.edge_count()),
             cost: Vec::with_capacity(g.edge_count()),
             tech: Vec::with_capacity(g.edge_count()),
+            id: Vec::with_capacity(g.edge_count()),
         };
-        let mut buf: Vec<(u32, Technique)> = Vec::new();
+        let mut buf: Vec<(u32, Technique, u32)> = Vec::new();
         for v in g.vertices() {
             csr.offsets.push(csr.to.len() as u32);
             buf.clear();
-            buf.extend(g.out_edges(v).map(|(t, e)| (t.index() as u32, e.technique)));
+            buf.extend(
+                g.out_edges_indexed(v)
+                    .filter(|(_, i, _)| removed.is_none_or(|r| !r[*i]))
+                    .map(|(t, i, e)| (t.index() as u32, e.technique, i as u32)),
+            );
             buf.sort();
-            for &(t, tech) in &buf {
+            for &(t, tech, i) in &buf {
                 csr.from.push(v.index() as u32);
                 csr.to.push(t);
                 csr.cost.push(tech.cost());
                 csr.tech.push(tech);
+                csr.id.push(i);
             }
         }
         csr.offsets.push(csr.to.len() as u32);
@@ -485,11 +498,11 @@ pub(super) struct Hit<'a> {
 }
 
 impl Hit<'_> {
-    /// The steps: (vertex reached, technique) per edge.
-    pub(super) fn steps(&self, csr: &Csr) -> Vec<(u32, Technique)> {
+    /// The steps: (vertex reached, technique, graph edge index) per edge.
+    pub(super) fn steps(&self, csr: &Csr) -> Vec<(u32, Technique, u32)> {
         self.edges
             .iter()
-            .map(|&x| (csr.to[x as usize], csr.tech[x as usize]))
+            .map(|&x| (csr.to[x as usize], csr.tech[x as usize], csr.id[x as usize]))
             .collect()
     }
 }

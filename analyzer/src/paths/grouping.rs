@@ -97,6 +97,8 @@ pub(super) struct Grouping {
     pub(super) last: Option<(GroupKey, u32)>,
     /// What the last hit's edges but the last decide (see [`Hit::same_prefix`]).
     pub(super) state: PrefixState,
+    /// Cause weights, when scoring (see [`CauseWeights`]).
+    pub(super) weights: CauseWeights,
 }
 
 /// One path group as it accumulates.
@@ -110,7 +112,7 @@ pub(super) struct Acc {
     pub(super) targets: IdSet,
     /// The example: the cheapest path, then the first target in reference order, then the first
     /// search in search order: (target, search order, steps).
-    pub(super) example: (u32, u32, Vec<(u32, Technique)>),
+    pub(super) example: (u32, u32, Vec<(u32, Technique, u32)>),
 }
 
 impl Acc {

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::catalog::Technique;
+use crate::cause::{Cause, EdgeCauses};
 use crate::graph::{Fx, TrustGraph, VertexId};
 use crate::severity::{Breadth, Severity, Tier, path_severity_with_steps};
 
@@ -43,7 +44,28 @@ pub struct Step {
     pub to: String,
     /// Technique code.
     pub technique: Technique,
+    /// What to change to remove this step (the example's edge), when causes were derived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
 }
+
+/// What a search takes besides the graph, entries and jewels.
+#[derive(Default, Clone, Copy)]
+pub struct SearchOptions<'a> {
+    /// Jewels that make no other path non-minimal (those only the extra crown jewels make, see
+    /// [`select::extra_only_jewels`]).
+    pub transparent: Option<&'a BTreeSet<VertexId>>,
+    /// Edges left out, by graph edge index (`--assume-fixed`).
+    pub removed: Option<&'a [bool]>,
+    /// The causes of the edges, to name on each step.
+    pub causes: Option<&'a EdgeCauses>,
+    /// With `causes`: weigh each cause by the critical and high paths it lies on ([`find_scored`]).
+    pub score: bool,
+}
+
+/// How much of the critical and high paths a cause lies on: entry–target pairs of critical paths
+/// and of high paths through one of its edges, and the technique of the first such edge seen.
+pub type CauseWeights = HashMap<crate::cause::CauseId, ([u64; 2], Technique), Fx>;
 
 /// A group of minimal paths with the same steps.
 #[derive(Debug, Clone, Serialize)]
@@ -132,19 +154,34 @@ pub fn find(
     jewels: &BTreeMap<VertexId, Tier>,
     max_hops: usize,
 ) -> Vec<AttackPath> {
-    find_with(g, entries, jewels, &BTreeSet::new(), max_hops)
+    find_with(g, entries, jewels, max_hops, SearchOptions::default())
 }
 
-/// [`find`], with jewels that make no other path non-minimal (`transparent`: those only the
-/// extra crown jewels make, see [`select::extra_only_jewels`]).
+/// [`find`] with options: transparent jewels, removed edges, causes on the steps.
 pub fn find_with(
     g: &TrustGraph,
     entries: &[Entry],
     jewels: &BTreeMap<VertexId, Tier>,
-    transparent: &BTreeSet<VertexId>,
     max_hops: usize,
+    options: SearchOptions<'_>,
 ) -> Vec<AttackPath> {
-    let csr = Csr::build(g);
+    find_scored(g, entries, jewels, max_hops, options).0
+}
+
+/// [`find_with`], and, when `options.score` and `options.causes` are set, the weight of each cause
+/// (every entry–target pair of a critical or high path, before grouping, counts on each cause of
+/// its edges).
+pub fn find_scored(
+    g: &TrustGraph,
+    entries: &[Entry],
+    jewels: &BTreeMap<VertexId, Tier>,
+    max_hops: usize,
+    options: SearchOptions<'_>,
+) -> (Vec<AttackPath>, CauseWeights) {
+    let scoring = options.causes.filter(|_| options.score);
+    let csr = Csr::build_without(g, options.removed);
+    let none = BTreeSet::new();
+    let transparent = options.transparent.unwrap_or(&none);
     let mut m = marks(g, &csr, entries, jewels, transparent, true);
     // `Virtual/any-node` leads to every node and pod: search past it once, keep only critical
     // jewels (a path through it to anything less is not minimal), and let entry searches stop there.
@@ -240,6 +277,29 @@ pub fn find_with(
         if w.state.max_tier >= t_tier as u8 || w.state.blocked {
             return;
         }
+        if let Some(causes) = scoring {
+            let exploit = h
+                .edges
+                .iter()
+                .any(|&x| csr.tech[x as usize].needs_exploit());
+            let mut sev =
+                crate::severity::path_severity(t_tier, entries[h.group[0]].breadth, h.cost);
+            if exploit {
+                sev = sev.min(Severity::High);
+            }
+            let slot = match sev {
+                Severity::Critical => 0,
+                Severity::High => 1,
+                _ => 2,
+            };
+            if slot < 2 {
+                for &x in h.edges {
+                    let c = causes.of_edge(csr.id[x as usize] as usize);
+                    let e = w.weights.entry(c).or_insert(([0, 0], csr.tech[x as usize]));
+                    e.0[slot] += h.group.len() as u64;
+                }
+            }
+        }
         let shape = match (&w.state.shape, h.edges.len() < 16) {
             (Shape::Packed(k), true) => {
                 Shape::Packed((k << 8) | (csr.tech[last as usize] as u8 as u128 + 1))
@@ -297,7 +357,14 @@ pub fn find_with(
         visit,
     );
     let mut acc: HashMap<GroupKey, Acc, Fx> = HashMap::default();
+    let mut weights: CauseWeights = HashMap::default();
     for part in parts {
+        for (c, (w, t)) in part.weights {
+            let e = weights.entry(c).or_insert(([0, 0], t));
+            e.0[0] += w[0];
+            e.0[1] += w[1];
+            e.1 = e.1.min(t);
+        }
         for (key, a) in part.groups {
             match acc.entry(key) {
                 std::collections::hash_map::Entry::Occupied(mut slot) => {
@@ -341,7 +408,7 @@ pub fn find_with(
                 .2
                 .iter()
                 .enumerate()
-                .map(|(i, &(to, tech))| {
+                .map(|(i, &(to, tech, edge))| {
                     let to = if i == last {
                         target.clone()
                     } else {
@@ -351,6 +418,9 @@ pub fn find_with(
                         from: std::mem::replace(&mut from, to.clone()),
                         to,
                         technique: tech,
+                        cause: options
+                            .causes
+                            .map(|c| c.get(c.of_edge(edge as usize)).clone()),
                     }
                 })
                 .collect();
@@ -390,7 +460,7 @@ pub fn find_with(
     for (i, p) in paths.iter_mut().enumerate() {
         p.id = format!("AP-{:03}", i + 1);
     }
-    paths
+    (paths, weights)
 }
 
 #[cfg(test)]

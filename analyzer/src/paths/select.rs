@@ -217,7 +217,7 @@ pub fn nearest(g: &TrustGraph, pattern: &str, k: usize) -> Vec<String> {
 }
 
 /// Levenshtein distance by characters (two rows).
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();

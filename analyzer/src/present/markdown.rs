@@ -46,6 +46,24 @@ pub fn render_with(r: &Report, o: &Options) -> String {
         "- graph: {} vertices, {} edges, {} entry points, {} crown jewels\n",
         snap.graph.vertices, snap.graph.edges, snap.graph.entry_points, snap.graph.crown_jewels
     );
+    let _ = writeln!(s, "## FIX PLAN\n");
+    let rows = super::fix_rows(r);
+    if rows.is_empty() {
+        let _ = writeln!(s, "Nothing critical or high to close.\n");
+    } else {
+        let _ = writeln!(s, "| # | fix | effect | key |");
+        let _ = writeln!(s, "|---|---|---|---|");
+        for (i, title, closes, key) in rows {
+            let _ = writeln!(
+                s,
+                "| {i} | {} | {} | `{}` |",
+                esc(&title),
+                esc(&closes),
+                esc(&key)
+            );
+        }
+        s.push('\n');
+    }
     let _ = writeln!(s, "## Attack paths\n");
     if r.attack_paths.is_empty() {
         let _ = writeln!(s, "None found.\n");

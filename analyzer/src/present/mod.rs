@@ -63,6 +63,28 @@ pub fn render_with(report: &crate::report::Report, format: Format, options: &Opt
     }
 }
 
+/// The FIX PLAN section's rows: (number, title, what it closes and leaves, key), at most
+/// [`crate::fixplan::MAX_FIXES`].
+pub(crate) fn fix_rows(r: &crate::report::Report) -> Vec<(usize, String, String, String)> {
+    r.fix_plan
+        .iter()
+        .take(crate::fixplan::MAX_FIXES)
+        .enumerate()
+        .map(|(i, f)| {
+            let closes = format!(
+                "closes {} critical, {} high; leaves {} critical, {} high, {} medium, {} low",
+                f.removes.critical,
+                f.removes.high,
+                f.remaining.critical,
+                f.remaining.high,
+                f.remaining.medium,
+                f.remaining.low
+            );
+            (i + 1, f.title.clone(), closes, f.key.clone())
+        })
+        .collect()
+}
+
 /// At most `max` items of `list` joined by `sep` through `show`, then "N more (see JSON)" when
 /// some were left out.
 pub(crate) fn capped_list(

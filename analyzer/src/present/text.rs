@@ -80,6 +80,14 @@ pub fn render_with(r: &Report, o: &Options) -> String {
             counts.low
         );
     }
+    let _ = writeln!(s, "\nFIX PLAN");
+    let rows = super::fix_rows(r);
+    if rows.is_empty() {
+        let _ = writeln!(s, "  nothing critical or high to close");
+    }
+    for (i, title, closes, key) in rows {
+        let _ = writeln!(s, "  {i:>2}. {title}\n      {closes}\n      key: {key}");
+    }
     let _ = writeln!(s, "\nATTACK PATHS");
     if r.attack_paths.is_empty() {
         let _ = writeln!(s, "  none found");

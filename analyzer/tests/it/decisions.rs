@@ -200,3 +200,119 @@ fn text_findings_are_sorted_by_severity() {
     assert!(order.len() > 3);
     assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
 }
+
+/// The fix plan's claims are what `--assume-fixed` measures: after the first k fixes, the report's
+/// path counts equal the k-th row's `remaining`, for every k.
+#[test]
+fn fix_plan_claims_equal_what_assume_fixed_measures() {
+    for scenario in ["coder-shared-cluster", "escalations"] {
+        let (_d, snap) = snapshot(scenario);
+        let out = coder_sec(&["analyze", &snap, "--format", "json"]);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let plan = v["fix_plan"].as_array().unwrap();
+        assert!(plan.len() >= 2, "{scenario}: {plan:?}");
+        let summary = &v["summary"]["attack_paths"];
+        let first = &plan[0];
+        // The first row closes from the report's own counts.
+        for sev in ["critical", "high", "medium", "low"] {
+            assert_eq!(
+                summary[sev].as_i64().unwrap() - first["removes"][sev].as_i64().unwrap(),
+                first["remaining"][sev].as_i64().unwrap(),
+                "{scenario} {sev}"
+            );
+        }
+        let mut args: Vec<String> = vec![
+            "analyze".into(),
+            snap.clone(),
+            "--format".into(),
+            "json".into(),
+        ];
+        for (k, fix) in plan.iter().enumerate() {
+            args.push("--assume-fixed".into());
+            args.push(fix["key"].as_str().unwrap().to_string());
+            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = coder_sec(&argv);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let fixed: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(
+                fixed["summary"]["attack_paths"],
+                fix["remaining"],
+                "{scenario}: after {} fixes",
+                k + 1
+            );
+            // The rest of the plan goes on from there.
+            if let Some(next) = plan.get(k + 1) {
+                assert_eq!(fixed["fix_plan"][0]["key"], next["key"], "{scenario}");
+            }
+        }
+        // Each fix closes a critical or a high path, critical first.
+        let crit: Vec<i64> = plan
+            .iter()
+            .map(|f| f["remaining"]["critical"].as_i64().unwrap())
+            .collect();
+        assert!(crit.windows(2).all(|w| w[1] <= w[0]), "{crit:?}");
+    }
+}
+
+#[test]
+fn unknown_assume_fixed_key_is_an_error() {
+    let (_d, snap) = snapshot("coder-shared-cluster");
+    let out = coder_sec(&[
+        "analyze",
+        &snap,
+        "--assume-fixed",
+        "Deployment/nowhere/x#spec",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--assume-fixed") && err.contains("nearest keys"),
+        "{err}"
+    );
+}
+
+#[test]
+fn text_and_markdown_open_with_the_fix_plan() {
+    let (_d, snap) = snapshot("coder-shared-cluster");
+    for format in ["text", "markdown"] {
+        let out = coder_sec(&["analyze", &snap, "--format", format]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let plan = text.find("FIX PLAN").expect("a FIX PLAN section");
+        let paths = text
+            .find("ATTACK PATHS")
+            .or_else(|| text.find("Attack paths"))
+            .unwrap();
+        assert!(plan < paths, "{format}");
+        assert!(
+            text.contains("key: ") || text.contains("| 1 |"),
+            "{format}: {text}"
+        );
+    }
+}
+
+/// Every step of every path names its cause: an object and a field.
+#[test]
+fn steps_name_their_cause() {
+    let (_d, snap) = snapshot("coder-shared-cluster");
+    let r = report(&snap, &Settings::default());
+    for p in &r.attack_paths {
+        for s in &p.steps {
+            let c = s.cause.as_ref().expect("a cause");
+            assert!(!c.object.is_empty() && !c.field.is_empty(), "{s:?}");
+        }
+    }
+    // A privileged escape names the controller's container, not the pod.
+    let esc = r
+        .attack_paths
+        .iter()
+        .flat_map(|p| &p.steps)
+        .find(|s| s.technique.code() == "escape-privileged" && s.from.starts_with("Pod/"))
+        .expect("a privileged escape");
+    let c = esc.cause.as_ref().unwrap();
+    assert!(c.field.ends_with("securityContext.privileged"), "{c:?}");
+}
