@@ -276,11 +276,16 @@ impl Deriver<'_> {
         }
         match p.metadata.owner_references.first() {
             Some(o) if o.kind == "ReplicaSet" => {
-                let deployment = p
-                    .metadata
-                    .labels
-                    .get("pod-template-hash")
-                    .and_then(|h| o.name.strip_suffix(&format!("-{h}")));
+                // `NAME-HASH`: the label says the hash; without it, a suffix in the alphabet
+                // Kubernetes writes hashes in.
+                let deployment = match p.metadata.labels.get("pod-template-hash") {
+                    Some(h) => o.name.strip_suffix(&format!("-{h}")),
+                    None => o.name.rsplit_once('-').and_then(|(d, h)| {
+                        ((5..=10).contains(&h.len())
+                            && h.chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)))
+                        .then_some(d)
+                    }),
+                };
                 match deployment {
                     Some(d) => (format!("Deployment/{ns}/{d}"), "spec.template.spec."),
                     None => (format!("ReplicaSet/{ns}/{}", o.name), "spec.template.spec."),
@@ -528,10 +533,29 @@ impl Deriver<'_> {
     }
 }
 
-impl EdgeCauses {
-    /// Derives the cause of every edge of `g`.
-    pub fn derive(g: &TrustGraph, inv: &Inventory, rbac: &Rbac) -> EdgeCauses {
-        let mut d = Deriver {
+/// The causes of some edges only (by graph edge index), for a query's few paths.
+pub fn causes_of(
+    g: &TrustGraph,
+    inv: &Inventory,
+    rbac: &Rbac,
+    edges: impl IntoIterator<Item = usize>,
+) -> HashMap<usize, Cause, Fx> {
+    let mut d = Deriver::new(inv, rbac);
+    let mut out: HashMap<usize, Cause, Fx> = HashMap::default();
+    for i in edges {
+        if out.contains_key(&i) {
+            continue;
+        }
+        if let Some((f, t, e, detail)) = g.edge_at(i) {
+            out.insert(i, d.edge(g, f, t, e, detail).0);
+        }
+    }
+    out
+}
+
+impl<'a> Deriver<'a> {
+    fn new(inv: &'a Inventory, rbac: &'a Rbac) -> Deriver<'a> {
+        Deriver {
             inv,
             rbac,
             pods: inv
@@ -541,29 +565,46 @@ impl EdgeCauses {
                 .map(|(i, p)| (pod_ref(p), i))
                 .collect(),
             rbac_memo: HashMap::default(),
-        };
+        }
+    }
+
+    /// The cause of one graph edge (see [`Deriver::derive`]); a projected-token volume's
+    /// service-account edge stands for the pod's token volume.
+    fn edge(
+        &mut self,
+        g: &TrustGraph,
+        from: crate::graph::VertexId,
+        to: crate::graph::VertexId,
+        e: &crate::graph::Edge,
+        detail: Option<&str>,
+    ) -> (Cause, Vec<Cause>, bool) {
+        let (f, t) = (g.reference(from), g.reference(to));
+        if e.technique == Technique::PodServiceAccount && f.starts_with("Volume/") {
+            return match self.volume(f) {
+                Some((p, name)) => {
+                    let (object, prefix) = self.pod_object(p);
+                    (
+                        Cause::new(object, format!("{prefix}volumes[{name}].projected")),
+                        Vec::new(),
+                        true,
+                    )
+                }
+                None => (Cause::new(f, "projected"), Vec::new(), true),
+            };
+        }
+        self.derive(e.technique, f, t, detail)
+    }
+}
+
+impl EdgeCauses {
+    /// Derives the cause of every edge of `g`.
+    pub fn derive(g: &TrustGraph, inv: &Inventory, rbac: &Rbac) -> EdgeCauses {
+        let mut d = Deriver::new(inv, rbac);
         let mut out = EdgeCauses::default();
-        // Edges of one source, technique and target namespace share RBAC causes; the rest are
-        // cheap to derive. Volume-sourced pod-service-account edges stand for their pod's token
-        // volume.
+        // Edges of one source, technique and target namespace share RBAC causes (memoised); the
+        // rest are cheap to derive.
         for (from, to, e, detail) in g.edge_list() {
-            let (f, t) = (g.reference(from), g.reference(to));
-            let (cause, parts, fixable) =
-                if e.technique == Technique::PodServiceAccount && f.starts_with("Volume/") {
-                    match d.volume(f) {
-                        Some((p, name)) => {
-                            let (object, prefix) = d.pod_object(p);
-                            (
-                                Cause::new(object, format!("{prefix}volumes[{name}].projected")),
-                                Vec::new(),
-                                true,
-                            )
-                        }
-                        None => (Cause::new(f, "projected"), Vec::new(), true),
-                    }
-                } else {
-                    d.derive(e.technique, f, t, detail)
-                };
+            let (cause, parts, fixable) = d.edge(g, from, to, e, detail);
             let parts: Vec<CauseId> = parts
                 .into_iter()
                 .map(|c| out.intern(c, true, Vec::new()))

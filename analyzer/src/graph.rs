@@ -244,6 +244,14 @@ impl TrustGraph {
             .map(|e| (e.source(), e.target(), e.weight(), self.detail(e.weight())))
     }
 
+    /// One edge by index: (source, target, edge, detail).
+    pub fn edge_at(&self, i: usize) -> Option<(VertexId, VertexId, &Edge, Option<&str>)> {
+        let e = petgraph::graph::EdgeIndex::new(i);
+        let (f, t) = self.graph.edge_endpoints(e)?;
+        let w = self.graph.edge_weight(e)?;
+        Some((f, t, w, self.detail(w)))
+    }
+
     /// Whether a vertex has outgoing edges.
     pub fn has_out_edges(&self, id: VertexId) -> bool {
         self.graph.edges(id).next().is_some()

@@ -18,6 +18,7 @@ use crate::severity::{Breadth, Severity, Tier, path_severity_with_steps};
 
 mod engine;
 mod grouping;
+pub mod query;
 pub mod select;
 
 use engine::*;

@@ -196,23 +196,30 @@ pub fn resolve(g: &TrustGraph, pattern: &str) -> Vec<VertexId> {
     out
 }
 
-/// Up to `k` vertex references nearest to `pattern` (for "did you mean"): fewest edits, then
-/// reference order. References of another kind than the pattern's count one edit per character of
-/// the kind, so names of the same kind come first.
+/// Up to `k` vertex references nearest to `pattern` (for "did you mean"): references of the
+/// pattern's kind first, then those whose name contains the pattern's last segment, then fewest
+/// edits, then reference order.
 pub fn nearest(g: &TrustGraph, pattern: &str, k: usize) -> Vec<String> {
     let pattern = pattern.trim_end_matches('*');
-    let mut scored: Vec<(usize, &str)> = g
+    let kind = pattern.split('/').next().unwrap_or("");
+    let last = pattern.rsplit('/').next().unwrap_or("");
+    let mut scored: Vec<(bool, bool, usize, &str)> = g
         .vertices()
         .map(|v| {
             let r = g.reference(v);
-            (edit_distance(pattern, r), r)
+            (
+                r.split('/').next() != Some(kind),
+                last.is_empty() || !r.rsplit('/').next().unwrap_or("").contains(last),
+                edit_distance(pattern, r),
+                r,
+            )
         })
         .collect();
     scored.sort_unstable();
     scored
         .into_iter()
         .take(k)
-        .map(|(_, r)| r.to_string())
+        .map(|(_, _, _, r)| r.to_string())
         .collect()
 }
 
