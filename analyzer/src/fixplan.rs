@@ -105,6 +105,8 @@ pub struct PlanInput<'a> {
     pub jewels: &'a BTreeMap<VertexId, Tier>,
     /// Jewels only `--crown-jewel` makes.
     pub transparent: &'a BTreeSet<VertexId>,
+    /// Other tenants' jewels.
+    pub tenants: &'a BTreeSet<VertexId>,
     /// Hop limit.
     pub max_hops: usize,
     /// Edge causes.
@@ -124,6 +126,7 @@ impl PlanInput<'_> {
                 transparent: Some(self.transparent),
                 removed: removed.as_deref(),
                 causes: Some(self.causes),
+                tenants: Some(self.tenants),
                 score,
             },
         )

@@ -298,6 +298,8 @@ struct Gathered {
     jewels: BTreeMap<VertexId, Tier>,
     /// Jewels only the extra crown jewels make.
     transparent: BTreeSet<VertexId>,
+    /// Other tenants' jewels.
+    tenants: BTreeSet<VertexId>,
     findings: Vec<Finding>,
     blind_spots: Vec<crate::findings::snapshot::BlindSpot>,
     snapshot: SnapshotSummary,
@@ -310,6 +312,7 @@ impl Gathered {
         let jewels = paths::select::crown_jewels(&a.graph, &a.coder, inv, &settings.crown_jewels);
         let transparent =
             paths::select::extra_only_jewels(&a.graph, &a.coder, inv, &settings.crown_jewels);
+        let tenants = paths::select::tenant_jewels(&a.graph, &a.coder);
         t.lap("entries and crown jewels");
         let input = Input {
             inv,
@@ -383,6 +386,7 @@ impl Gathered {
             entries,
             jewels,
             transparent,
+            tenants,
             findings,
             blind_spots,
             snapshot,
@@ -395,6 +399,7 @@ impl Gathered {
             entries,
             jewels,
             transparent,
+            tenants,
             findings,
             blind_spots,
             snapshot,
@@ -409,6 +414,7 @@ impl Gathered {
             entries: &entries,
             jewels: &jewels,
             transparent: &transparent,
+            tenants: &tenants,
             max_hops: settings.max_hops,
             causes: &a.causes,
         };

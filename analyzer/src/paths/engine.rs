@@ -159,6 +159,9 @@ pub(super) struct Label {
     pub(super) via_jewel: bool,
     /// The highest jewel tier strictly between the source and `v` on its path (0: none).
     pub(super) max_tier: u8,
+    /// The same, nodes left out: what makes a path to a tenant's jewel not minimal (a workspace
+    /// that escapes to a node shared with a tenant shows the path on to the tenant).
+    pub(super) max_tier_t: u8,
 }
 
 /// The search frontier of labels, popped in (cost, hops, vertex, label) order. Costs are small
@@ -354,6 +357,14 @@ pub(super) struct Marks {
     pub(super) terminal: Vec<bool>,
     /// Whether minimal-path pruning applies (off for the plain cost comparison).
     pub(super) prune: bool,
+    /// Whether a jewel is another tenant's (a pod, service account or Secret of a namespace
+    /// outside Coder and the system): a path to it is not made non-minimal by a node it passes,
+    /// and it is no target for entries of its own namespace.
+    pub(super) tenant: Vec<bool>,
+    /// Nodes and `Virtual/any-node`.
+    pub(super) node_like: Vec<bool>,
+    /// The namespace of a namespaced vertex, by number ([`NONE`]: none).
+    pub(super) ns: Vec<u32>,
     /// `Virtual/any-node`, searched once: entry searches stop there and take its results.
     pub(super) portal: Option<u32>,
     /// Whether a vertex is a jewel or leads to one: a search never steps onto any other vertex,
@@ -403,6 +414,7 @@ pub(super) fn search(
         hops: 0,
         via_jewel: src_via_jewel,
         max_tier: 0,
+        max_tier_t: 0,
     });
     s.frontier.push(0, 0, src, 0);
     while let Some((d, h, v, l)) = s.frontier.pop() {
@@ -425,7 +437,12 @@ pub(super) fn search(
         s.settled.push(l);
         let label = s.labels[l as usize];
         if v != src {
-            if first && m.tier[vi] > 0 && !(only_minimal && label.max_tier >= m.tier[vi]) {
+            let passed = if m.tenant[vi] {
+                label.max_tier_t
+            } else {
+                label.max_tier
+            };
+            if first && m.tier[vi] > 0 && !(only_minimal && passed >= m.tier[vi]) {
                 s.reached.push(v);
             }
             let stop = m.terminal[vi]
@@ -441,10 +458,15 @@ pub(super) fn search(
             continue;
         }
         let via = label.via_jewel || (v != src && m.block[vi] > 0);
-        let max_tier = if v == src {
-            0
+        let (max_tier, max_tier_t) = if v == src {
+            (0, 0)
+        } else if m.node_like[vi] {
+            (label.max_tier.max(m.block[vi]), label.max_tier_t)
         } else {
-            label.max_tier.max(m.block[vi])
+            (
+                label.max_tier.max(m.block[vi]),
+                label.max_tier_t.max(m.block[vi]),
+            )
         };
         for e in csr.edges(v) {
             let t = csr.to[e];
@@ -473,6 +495,7 @@ pub(super) fn search(
                 hops: nh,
                 via_jewel: via,
                 max_tier,
+                max_tier_t,
             });
             s.frontier.push(nd, nh, t, next);
         }
@@ -541,7 +564,9 @@ pub(super) fn run_groups<A: Send>(
     // Entries with identical outgoing edges (and breadth) are searched once.
     // An entry that is also a jewel searches alone: a group's shared search never reaches its own
     // source as a target, though another member could.
-    type Signature = (Breadth, Option<u32>, Vec<(u32, Technique)>);
+    // A tenant's jewel that is an entry groups only within its namespace: members never target
+    // their own namespace, so a shared search misses nothing for them.
+    type Signature = (Breadth, Option<u32>, u32, Vec<(u32, Technique)>);
     let mut by_sig: HashMap<Signature, Vec<usize>, Fx> = HashMap::default();
     for (k, e) in entries.iter().enumerate() {
         let v = e.vertex.index() as u32;
@@ -549,8 +574,13 @@ pub(super) fn run_groups<A: Send>(
         if sig.is_empty() {
             continue;
         }
-        let alone = (m.tier[v as usize] > 0).then_some(v);
-        by_sig.entry((e.breadth, alone, sig)).or_default().push(k);
+        let tenant = m.tenant[v as usize];
+        let alone = (m.tier[v as usize] > 0 && !tenant).then_some(v);
+        let ns = if tenant { m.ns[v as usize] } else { NONE };
+        by_sig
+            .entry((e.breadth, alone, ns, sig))
+            .or_default()
+            .push(k);
     }
     let mut groups: Vec<Vec<usize>> = by_sig.into_values().collect();
     for grp in &mut groups {
@@ -705,12 +735,32 @@ pub(super) fn marks(
     entries: &[Entry],
     jewels: &BTreeMap<VertexId, Tier>,
     transparent: &BTreeSet<VertexId>,
+    tenants: &BTreeSet<VertexId>,
     prune: bool,
 ) -> Marks {
     let n = g.vertex_count();
+    let mut ns_ids: HashMap<&str, u32> = HashMap::new();
+    let ns: Vec<u32> = (0..n)
+        .map(|i| match namespace_of(g.reference(VertexId::new(i))) {
+            Some(s) => {
+                let next = ns_ids.len() as u32;
+                *ns_ids.entry(s).or_insert(next)
+            }
+            None => NONE,
+        })
+        .collect();
     let mut m = Marks {
         tier: vec![0; n],
         block: Vec::new(),
+        tenant: vec![false; n],
+        node_like: (0..n)
+            .map(|i| {
+                let v = VertexId::new(i);
+                g.vertex_at(v).kind == crate::graph::VertexKind::Node
+                    || g.reference(v) == crate::graph::ANY_NODE
+            })
+            .collect(),
+        ns,
         breadth: vec![0; n],
         terminal: (0..n)
             .map(|i| g.reference(VertexId::new(i)) == CLUSTER_ADMIN)
@@ -723,8 +773,13 @@ pub(super) fn marks(
         m.tier[v.index()] = *t as u8;
     }
     m.block = m.tier.clone();
-    for v in transparent {
+    for v in transparent.iter().chain(tenants) {
         m.block[v.index()] = 0;
+    }
+    for v in tenants {
+        if m.tier[v.index()] > 0 {
+            m.tenant[v.index()] = true;
+        }
     }
     for e in entries {
         let b = &mut m.breadth[e.vertex.index()];
@@ -732,6 +787,26 @@ pub(super) fn marks(
     }
     m.useful = leads_to_jewels(csr, &m.tier);
     m
+}
+
+/// The namespace of `Kind/ns/name` for namespaced kinds (pods, their controllers, service
+/// accounts, Secrets) and of exposures (`Exposure/Service/ns/name`), `None` for the rest.
+pub(super) fn namespace_of(reference: &str) -> Option<&str> {
+    let (kind, rest) = reference.split_once('/')?;
+    match kind {
+        "Exposure" => rest.split('/').nth(1),
+        "Pod"
+        | "Secret"
+        | "ServiceAccount"
+        | "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "CronJob"
+        | "ReplicationController" => rest.split_once('/').map(|(ns, _)| ns),
+        _ => None,
+    }
 }
 
 /// Marks every vertex that is a jewel or has a path to one (a walk back along the edges from

@@ -60,6 +60,9 @@ pub struct SearchOptions<'a> {
     pub removed: Option<&'a [bool]>,
     /// The causes of the edges, to name on each step.
     pub causes: Option<&'a EdgeCauses>,
+    /// Other tenants' jewels (see [`select::tenant_jewels`]): never targets of their own
+    /// namespace, and reached past the nodes they share.
+    pub tenants: Option<&'a BTreeSet<VertexId>>,
     /// With `causes`: weigh each cause by the critical and high paths it lies on ([`find_scored`]).
     pub score: bool,
 }
@@ -120,7 +123,15 @@ pub fn cheapest_costs(
         })
         .collect();
     let jewels: BTreeMap<VertexId, Tier> = jewels.iter().map(|j| (*j, Tier::High)).collect();
-    let m = marks(g, &csr, &entries, &jewels, &BTreeSet::new(), false);
+    let m = marks(
+        g,
+        &csr,
+        &entries,
+        &jewels,
+        &BTreeSet::new(),
+        &BTreeSet::new(),
+        false,
+    );
     let parts = run_groups(
         &csr,
         &entries,
@@ -183,7 +194,8 @@ pub fn find_scored(
     let csr = Csr::build_without(g, options.removed);
     let none = BTreeSet::new();
     let transparent = options.transparent.unwrap_or(&none);
-    let mut m = marks(g, &csr, entries, jewels, transparent, true);
+    let tenants = options.tenants.unwrap_or(&none);
+    let mut m = marks(g, &csr, entries, jewels, transparent, tenants, true);
     // `Virtual/any-node` leads to every node and pod: search past it once, keep only critical
     // jewels (a path through it to anything less is not minimal), and let entry searches stop there.
     let portal: PortalPaths = match g.get(crate::graph::ANY_NODE) {
@@ -275,7 +287,13 @@ pub fn find_scored(
         // Minimal: no intermediate jewel at least as valuable, no intermediate entry at least as
         // broad reached before any jewel (its own path is reported), no cycle through the entry.
         // Members of a group share their breadth, so only the cycle check is per member.
-        if w.state.max_tier >= t_tier as u8 || w.state.blocked {
+        let tenant = m.tenant[t as usize];
+        let passed = if tenant {
+            w.state.max_tier_t
+        } else {
+            w.state.max_tier
+        };
+        if passed >= t_tier as u8 || w.state.blocked {
             return;
         }
         if let Some(causes) = scoring {
@@ -313,6 +331,10 @@ pub fn find_scored(
             let e = entry.vertex.index() as u32;
             // The searched entry (the first) is never on its own paths.
             if i > 0 && (t == e || prefix.iter().any(|&x| csr.to[x as usize] == e)) {
+                continue;
+            }
+            // A tenant's jewels are no target for its own pods and accounts.
+            if tenant && m.ns[t as usize] != NONE && m.ns[t as usize] == m.ns[e as usize] {
                 continue;
             }
             let key = (shape.clone(), class, t_tier, entry_class[k]);

@@ -52,6 +52,9 @@ pub fn query(
     let useful = leads_to_jewels(&csr, &tier);
     let m = Marks {
         block: vec![0; n],
+        tenant: vec![false; n],
+        node_like: vec![false; n],
+        ns: vec![NONE; n],
         tier,
         breadth: vec![0; n],
         terminal,

@@ -120,6 +120,9 @@ pub fn crown_jewels(
         }
     };
     put(g.get(CLUSTER_ADMIN), Tier::Critical);
+    for v in tenant_jewels(g, coder) {
+        put(Some(v), Tier::High);
+    }
     put(g.get(ANY_NODE), Tier::High);
     put(g.get(ct::DATABASE), Tier::Critical);
     put(g.get(ct::OWNER), Tier::Critical);
@@ -154,6 +157,36 @@ pub fn crown_jewels(
         }
     }
     out
+}
+
+/// Other tenants' jewels in a shared cluster (Coder detected): the pods, service accounts and
+/// Secrets of every namespace that is neither Kubernetes' own (`kube-system`, `kube-public`,
+/// `kube-node-lease`) nor Coder's (coderd's, the workspaces'). High tier; a path to one is not
+/// made non-minimal by a node it passes (a workspace that escapes to a node shared with a tenant
+/// shows the path on to the tenant's pod and Secrets), and it is no target for its own namespace.
+pub fn tenant_jewels(g: &TrustGraph, coder: &CoderFacts) -> BTreeSet<VertexId> {
+    if !coder.present() {
+        return BTreeSet::new();
+    }
+    g.vertices()
+        .filter(|&v| {
+            matches!(
+                g.vertex_at(v).kind,
+                VertexKind::Pod | VertexKind::ServiceAccount | VertexKind::Secret
+            )
+        })
+        .filter(|&v| {
+            let r = g.reference(v);
+            match super::engine::namespace_of(r) {
+                Some(ns) => {
+                    !matches!(ns, "kube-system" | "kube-public" | "kube-node-lease")
+                        && !coder.coderd_namespaces.contains(ns)
+                        && !coder.workspace_namespaces.contains(ns)
+                }
+                None => false,
+            }
+        })
+        .collect()
 }
 
 /// The jewels only the extra crown jewels make (not built-in ones): they are targets, but no

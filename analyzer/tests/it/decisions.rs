@@ -452,3 +452,48 @@ fn paths_help_is_stable() {
     let out = coder_sec(&["paths", "--help"]);
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
+
+/// Tenants are crown jewels: a workspace that escapes to a node it shares with a tenant shows the
+/// path on to the tenant's pod and service account; a tenant's own pods do not target it.
+#[test]
+fn tenants_are_crown_jewels() {
+    let (_d, snap) = snapshot("coder-shared-cluster");
+    let r = report(&snap, &Settings::default());
+    let to_tenant = r
+        .attack_paths
+        .iter()
+        .find(|p| {
+            p.entries
+                .iter()
+                .any(|e| e == "Pod/coder/coder-alice-envbox")
+                && p.targets.iter().any(|t| t == "Pod/tenant-a/shop-frontend")
+        })
+        .expect("a path from the escaping workspace to the tenant's pod");
+    assert_eq!(to_tenant.steps[0].technique.code(), "escape-privileged");
+    assert_eq!(
+        to_tenant.steps.last().unwrap().technique.code(),
+        "node-pod-access"
+    );
+    assert!(r.attack_paths.iter().any(|p| {
+        p.entries
+            .iter()
+            .any(|e| e == "Pod/coder/coder-alice-envbox")
+            && p.targets
+                .iter()
+                .any(|t| t == "ServiceAccount/tenant-a/default")
+    }));
+    for p in &r.attack_paths {
+        for e in &p.entries {
+            let ns = |r: &str| r.split('/').nth(1).map(str::to_string);
+            if e.starts_with("Pod/tenant-a/") || e.starts_with("Exposure/Service/tenant-a/") {
+                assert!(
+                    !p.targets.iter().any(|t| t.starts_with("Pod/tenant-a/")
+                        || t.starts_with("Secret/tenant-a/")
+                        || t.starts_with("ServiceAccount/tenant-a/")),
+                    "{e} targets its own tenant: {p:?} {:?}",
+                    ns(e)
+                );
+            }
+        }
+    }
+}
