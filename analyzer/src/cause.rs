@@ -601,15 +601,34 @@ impl EdgeCauses {
     pub fn derive(g: &TrustGraph, inv: &Inventory, rbac: &Rbac) -> EdgeCauses {
         let mut d = Deriver::new(inv, rbac);
         let mut out = EdgeCauses::default();
-        // Edges of one source, technique and target namespace share RBAC causes (memoised); the
-        // rest are cheap to derive.
+        // Edges of one source, technique and target namespace share their RBAC cause (millions of
+        // pod-level grant edges on a large cluster): looked up without allocating.
+        let mut rbac_ids: HashMap<(u32, Technique, &str), CauseId, Fx> = HashMap::default();
+        out.of_edge.reserve(g.edge_count());
         for (from, to, e, detail) in g.edge_list() {
+            let memo_key = match rule(e.technique) {
+                Some(Rule::Rbac(..)) => Some((
+                    from.index() as u32,
+                    e.technique,
+                    ref_namespace(g.reference(to)).unwrap_or(""),
+                )),
+                _ => None,
+            };
+            if let Some(k) = memo_key
+                && let Some(&id) = rbac_ids.get(&k)
+            {
+                out.of_edge.push(id);
+                continue;
+            }
             let (cause, parts, fixable) = d.edge(g, from, to, e, detail);
             let parts: Vec<CauseId> = parts
                 .into_iter()
                 .map(|c| out.intern(c, true, Vec::new()))
                 .collect();
             let id = out.intern(cause, fixable, parts);
+            if let Some(k) = memo_key {
+                rbac_ids.insert(k, id);
+            }
             out.of_edge.push(id);
         }
         out

@@ -183,6 +183,9 @@ pub struct Report {
     pub blind_spots: Vec<BlindSpot>,
     /// Every leaf bullet of the seed page.
     pub seed_coverage: Vec<SeedCoverage>,
+    /// Seconds the fix plan took (benchmarks; never serialised).
+    #[serde(skip)]
+    pub fix_plan_seconds: f64,
 }
 
 /// Everything the analysis builds, for callers that want more than the report.
@@ -420,11 +423,13 @@ impl Gathered {
         };
         let (attack_paths, weights) = input.run(&assumed, settings.fix_plan);
         t.lap("paths");
+        let started = std::time::Instant::now();
         let fix_plan = if settings.fix_plan {
             fixplan::plan(&input, &assumed, (&attack_paths, &weights))
         } else {
             Vec::new()
         };
+        let fix_plan_seconds = started.elapsed().as_secs_f64();
         drop(weights);
         t.lap("fix plan");
         let seed_coverage = coverage(&attack_paths, &findings);
@@ -447,6 +452,7 @@ impl Gathered {
             findings,
             blind_spots,
             seed_coverage,
+            fix_plan_seconds,
         }
     }
 }
