@@ -253,13 +253,16 @@ fn ref_namespace(r: &str) -> Option<&str> {
     }
 }
 
+/// (subject, technique, target namespace).
+type RbacKey = (String, Technique, Option<String>);
+
 struct Deriver<'a> {
     inv: &'a Inventory,
     rbac: &'a Rbac,
     /// Pod index by pod reference (controller reference for template pods).
     pods: HashMap<String, usize, Fx>,
     /// RBAC causes by (subject, technique, target namespace).
-    rbac_memo: HashMap<(String, Technique, Option<String>), (Cause, Vec<Cause>), Fx>,
+    rbac_memo: HashMap<RbacKey, (Cause, Vec<Cause>), Fx>,
 }
 
 impl Deriver<'_> {
