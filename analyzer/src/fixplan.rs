@@ -107,6 +107,8 @@ pub struct PlanInput<'a> {
     pub transparent: &'a BTreeSet<VertexId>,
     /// Other tenants' jewels.
     pub tenants: &'a BTreeSet<VertexId>,
+    /// Per vertex, whether it is on Coder's side.
+    pub coder_side: &'a [bool],
     /// Hop limit.
     pub max_hops: usize,
     /// Edge causes.
@@ -127,6 +129,7 @@ impl PlanInput<'_> {
                 removed: removed.as_deref(),
                 causes: Some(self.causes),
                 tenants: Some(self.tenants),
+                coder_side: Some(self.coder_side),
                 score,
             },
         )

@@ -303,6 +303,8 @@ struct Gathered {
     transparent: BTreeSet<VertexId>,
     /// Other tenants' jewels.
     tenants: BTreeSet<VertexId>,
+    /// Per vertex, whether it is on Coder's side.
+    coder_side: Vec<bool>,
     findings: Vec<Finding>,
     blind_spots: Vec<crate::findings::snapshot::BlindSpot>,
     snapshot: SnapshotSummary,
@@ -316,6 +318,7 @@ impl Gathered {
         let transparent =
             paths::select::extra_only_jewels(&a.graph, &a.coder, inv, &settings.crown_jewels);
         let tenants = paths::select::tenant_jewels(&a.graph, &a.coder);
+        let coder_side = paths::select::coder_side(&a.graph, &a.coder);
         t.lap("entries and crown jewels");
         let input = Input {
             inv,
@@ -390,6 +393,7 @@ impl Gathered {
             jewels,
             transparent,
             tenants,
+            coder_side,
             findings,
             blind_spots,
             snapshot,
@@ -403,6 +407,7 @@ impl Gathered {
             jewels,
             transparent,
             tenants,
+            coder_side,
             findings,
             blind_spots,
             snapshot,
@@ -418,6 +423,7 @@ impl Gathered {
             jewels: &jewels,
             transparent: &transparent,
             tenants: &tenants,
+            coder_side: &coder_side,
             max_hops: settings.max_hops,
             causes: &a.causes,
         };

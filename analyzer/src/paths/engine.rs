@@ -370,6 +370,12 @@ pub(super) struct Marks {
     /// Whether a vertex is a jewel or leads to one: a search never steps onto any other vertex,
     /// since nothing it reports can lie beyond it (see [`leads_to_jewels`]).
     pub(super) useful: Vec<bool>,
+    /// [`Marks::useful`] without tenants' jewels: what searches from sources that are not on
+    /// Coder's side step onto (tenants' jewels are targets only for Coder's side).
+    pub(super) useful_base: Vec<bool>,
+    /// Whether a source is on Coder's side (workspace pods, Coder principals, Coder's namespaces):
+    /// only their paths reach tenants' jewels.
+    pub(super) coder_side: Vec<bool>,
 }
 
 /// What the portal vertex reaches: (critical jewel, cost, hops, edges from the portal), every
@@ -401,6 +407,13 @@ pub(super) fn search(
     }
     s.frontier.reset(csr.max_cost, max_hops);
     s.reached.clear();
+    // Tenants' jewels are targets for Coder's side only; other sources never step toward them.
+    let to_tenants = m.coder_side.get(src as usize).copied().unwrap_or(true);
+    let useful = if to_tenants || m.useful_base.is_empty() {
+        &m.useful
+    } else {
+        &m.useful_base
+    };
     s.labels.clear();
     s.settled.clear();
     s.touch(src);
@@ -442,7 +455,11 @@ pub(super) fn search(
             } else {
                 label.max_tier
             };
-            if first && m.tier[vi] > 0 && !(only_minimal && passed >= m.tier[vi]) {
+            if first
+                && m.tier[vi] > 0
+                && (to_tenants || !m.tenant[vi])
+                && !(only_minimal && passed >= m.tier[vi])
+            {
                 s.reached.push(v);
             }
             let stop = m.terminal[vi]
@@ -470,7 +487,7 @@ pub(super) fn search(
         };
         for e in csr.edges(v) {
             let t = csr.to[e];
-            if !m.useful[t as usize] {
+            if !useful[t as usize] {
                 continue;
             }
             s.touch(t);
@@ -566,7 +583,7 @@ pub(super) fn run_groups<A: Send>(
     // source as a target, though another member could.
     // A tenant's jewel that is an entry groups only within its namespace: members never target
     // their own namespace, so a shared search misses nothing for them.
-    type Signature = (Breadth, Option<u32>, u32, Vec<(u32, Technique)>);
+    type Signature = (Breadth, Option<u32>, u32, bool, Vec<(u32, Technique)>);
     let mut by_sig: HashMap<Signature, Vec<usize>, Fx> = HashMap::default();
     for (k, e) in entries.iter().enumerate() {
         let v = e.vertex.index() as u32;
@@ -578,7 +595,13 @@ pub(super) fn run_groups<A: Send>(
         let alone = (m.tier[v as usize] > 0 && !tenant).then_some(v);
         let ns = if tenant { m.ns[v as usize] } else { NONE };
         by_sig
-            .entry((e.breadth, alone, ns, sig))
+            .entry((
+                e.breadth,
+                alone,
+                ns,
+                m.coder_side.get(v as usize).copied().unwrap_or(true),
+                sig,
+            ))
             .or_default()
             .push(k);
     }
@@ -736,6 +759,7 @@ pub(super) fn marks(
     jewels: &BTreeMap<VertexId, Tier>,
     transparent: &BTreeSet<VertexId>,
     tenants: &BTreeSet<VertexId>,
+    coder_side: Option<&[bool]>,
     prune: bool,
 ) -> Marks {
     let n = g.vertex_count();
@@ -768,6 +792,8 @@ pub(super) fn marks(
         prune,
         portal: None,
         useful: Vec::new(),
+        useful_base: Vec::new(),
+        coder_side: coder_side.map(<[bool]>::to_vec).unwrap_or_default(),
     };
     for (v, t) in jewels {
         m.tier[v.index()] = *t as u8;
@@ -786,6 +812,15 @@ pub(super) fn marks(
         *b = (*b).max(e.breadth as u8);
     }
     m.useful = leads_to_jewels(csr, &m.tier);
+    if !tenants.is_empty() {
+        let base: Vec<u8> = m
+            .tier
+            .iter()
+            .zip(&m.tenant)
+            .map(|(&t, &tenant)| if tenant { 0 } else { t })
+            .collect();
+        m.useful_base = leads_to_jewels(csr, &base);
+    }
     m
 }
 

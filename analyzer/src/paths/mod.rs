@@ -63,6 +63,9 @@ pub struct SearchOptions<'a> {
     /// Other tenants' jewels (see [`select::tenant_jewels`]): never targets of their own
     /// namespace, and reached past the nodes they share.
     pub tenants: Option<&'a BTreeSet<VertexId>>,
+    /// Per vertex, whether it is on Coder's side (see [`select::coder_side`]): only paths from
+    /// there reach tenants' jewels. `None`: every source is.
+    pub coder_side: Option<&'a [bool]>,
     /// With `causes`: weigh each cause by the critical and high paths it lies on ([`find_scored`]).
     pub score: bool,
 }
@@ -130,6 +133,7 @@ pub fn cheapest_costs(
         &jewels,
         &BTreeSet::new(),
         &BTreeSet::new(),
+        None,
         false,
     );
     let parts = run_groups(
@@ -195,7 +199,16 @@ pub fn find_scored(
     let none = BTreeSet::new();
     let transparent = options.transparent.unwrap_or(&none);
     let tenants = options.tenants.unwrap_or(&none);
-    let mut m = marks(g, &csr, entries, jewels, transparent, tenants, true);
+    let mut m = marks(
+        g,
+        &csr,
+        entries,
+        jewels,
+        transparent,
+        tenants,
+        options.coder_side,
+        true,
+    );
     // `Virtual/any-node` leads to every node and pod: search past it once, keep only critical
     // jewels (a path through it to anything less is not minimal), and let entry searches stop there.
     let portal: PortalPaths = match g.get(crate::graph::ANY_NODE) {
@@ -296,29 +309,6 @@ pub fn find_scored(
         if passed >= t_tier as u8 || w.state.blocked {
             return;
         }
-        if let Some(causes) = scoring {
-            let exploit = h
-                .edges
-                .iter()
-                .any(|&x| csr.tech[x as usize].needs_exploit());
-            let mut sev =
-                crate::severity::path_severity(t_tier, entries[h.group[0]].breadth, h.cost);
-            if exploit {
-                sev = sev.min(Severity::High);
-            }
-            let slot = match sev {
-                Severity::Critical => 0,
-                Severity::High => 1,
-                _ => 2,
-            };
-            if slot < 2 {
-                for &x in h.edges {
-                    let c = causes.of_edge(csr.id[x as usize] as usize);
-                    let e = w.weights.entry(c).or_insert(([0, 0], csr.tech[x as usize]));
-                    e.0[slot] += h.group.len() as u64;
-                }
-            }
-        }
         let shape = match (&w.state.shape, h.edges.len() < 16) {
             (Shape::Packed(k), true) => {
                 Shape::Packed((k << 8) | (csr.tech[last as usize] as u8 as u128 + 1))
@@ -326,6 +316,7 @@ pub fn find_scored(
             _ => Shape::of(h.edges, &csr),
         };
         let class = target_class_of[t as usize];
+        let mut counted = 0u64;
         for (i, &k) in h.group.iter().enumerate() {
             let entry = &entries[k];
             let e = entry.vertex.index() as u32;
@@ -368,6 +359,31 @@ pub fn find_scored(
             slot.breadth = slot.breadth.max(entry.breadth);
             slot.members.insert(e, n);
             slot.targets.insert(t, n);
+            counted += 1;
+        }
+        // Weigh the causes on this path by the pairs it stands for (critical and high only).
+        if let Some(causes) = scoring {
+            let exploit = h
+                .edges
+                .iter()
+                .any(|&x| csr.tech[x as usize].needs_exploit());
+            let mut sev =
+                crate::severity::path_severity(t_tier, entries[h.group[0]].breadth, h.cost);
+            if exploit {
+                sev = sev.min(Severity::High);
+            }
+            let slot = match sev {
+                Severity::Critical => 0,
+                Severity::High => 1,
+                _ => 2,
+            };
+            if slot < 2 && counted > 0 {
+                for &x in h.edges {
+                    let c = causes.of_edge(csr.id[x as usize] as usize);
+                    let e = w.weights.entry(c).or_insert(([0, 0], csr.tech[x as usize]));
+                    e.0[slot] += counted;
+                }
+            }
         }
     };
     let parts = run_groups(

@@ -61,6 +61,8 @@ pub fn query(
         prune: false,
         portal: None,
         useful,
+        useful_base: Vec::new(),
+        coder_side: Vec::new(),
     };
     let hops = hop_limit(max_hops);
     let mut found: Vec<(u32, u16, QueryPath)> = from_set

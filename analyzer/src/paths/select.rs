@@ -189,6 +189,23 @@ pub fn tenant_jewels(g: &TrustGraph, coder: &CoderFacts) -> BTreeSet<VertexId> {
         .collect()
 }
 
+/// Per vertex, whether it is on Coder's side of a shared cluster: Coder's principals
+/// (`Coder/…`, identity providers) and everything in coderd's and the workspaces' namespaces.
+/// Tenants' jewels are targets for paths from these only: they are what Coder's users must not
+/// reach; paths between tenants are the cluster's own matter.
+pub fn coder_side(g: &TrustGraph, coder: &CoderFacts) -> Vec<bool> {
+    g.vertices()
+        .map(|v| {
+            let r = g.reference(v);
+            r.starts_with("Coder/")
+                || r.starts_with("OIDC/")
+                || super::engine::namespace_of(r).is_some_and(|ns| {
+                    coder.coderd_namespaces.contains(ns) || coder.workspace_namespaces.contains(ns)
+                })
+        })
+        .collect()
+}
+
 /// The jewels only the extra crown jewels make (not built-in ones): they are targets, but no
 /// other path is dropped for passing through them (adding a jewel never removes a path).
 pub fn extra_only_jewels(
