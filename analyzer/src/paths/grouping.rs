@@ -104,8 +104,10 @@ pub(super) struct Grouping {
     pub(super) last: Option<(GroupKey, u32)>,
     /// What the last hit's edges but the last decide (see [`Hit::same_prefix`]).
     pub(super) state: PrefixState,
-    /// Cause weights, when scoring (see [`CauseWeights`]).
-    pub(super) weights: CauseWeights,
+    /// When scoring: per edge (of the search's adjacency), the critical and high pairs whose path
+    /// runs through it (turned into [`CauseWeights`] once the searches are done: a counter per edge
+    /// is far cheaper than a map per hit).
+    pub(super) edge_weights: Vec<[u32; 2]>,
 }
 
 /// One path group as it accumulates.

@@ -361,8 +361,8 @@ pub fn find_scored(
             slot.targets.insert(t, n);
             counted += 1;
         }
-        // Weigh the causes on this path by the pairs it stands for (critical and high only).
-        if let Some(causes) = scoring {
+        // Weigh the edges of this path by the pairs it stands for (critical and high only).
+        if scoring.is_some() {
             let exploit = h
                 .edges
                 .iter()
@@ -378,10 +378,13 @@ pub fn find_scored(
                 _ => 2,
             };
             if slot < 2 && counted > 0 {
+                if w.edge_weights.is_empty() {
+                    w.edge_weights = vec![[0, 0]; csr.to.len()];
+                }
+                let add = counted.min(u32::MAX as u64) as u32;
                 for &x in h.edges {
-                    let c = causes.of_edge(csr.id[x as usize] as usize);
-                    let e = w.weights.entry(c).or_insert(([0, 0], csr.tech[x as usize]));
-                    e.0[slot] += counted;
+                    let e = &mut w.edge_weights[x as usize][slot];
+                    *e = e.saturating_add(add);
                 }
             }
         }
@@ -397,13 +400,32 @@ pub fn find_scored(
     );
     let mut acc: HashMap<GroupKey, Acc, Fx> = HashMap::default();
     let mut weights: CauseWeights = HashMap::default();
-    for part in parts {
-        for (c, (w, t)) in part.weights {
-            let e = weights.entry(c).or_insert(([0, 0], t));
+    let mut edge_weights: Vec<[u64; 2]> = Vec::new();
+    for part in &parts {
+        if part.edge_weights.is_empty() {
+            continue;
+        }
+        if edge_weights.is_empty() {
+            edge_weights = vec![[0, 0]; part.edge_weights.len()];
+        }
+        for (sum, w) in edge_weights.iter_mut().zip(&part.edge_weights) {
+            sum[0] += w[0] as u64;
+            sum[1] += w[1] as u64;
+        }
+    }
+    if let Some(causes) = scoring {
+        for (x, w) in edge_weights.iter().enumerate() {
+            if w[0] + w[1] == 0 {
+                continue;
+            }
+            let c = causes.of_edge(csr.id[x] as usize);
+            let e = weights.entry(c).or_insert(([0, 0], csr.tech[x]));
             e.0[0] += w[0];
             e.0[1] += w[1];
-            e.1 = e.1.min(t);
+            e.1 = e.1.min(csr.tech[x]);
         }
+    }
+    for part in parts {
         for (key, a) in part.groups {
             match acc.entry(key) {
                 std::collections::hash_map::Entry::Occupied(mut slot) => {
