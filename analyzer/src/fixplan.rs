@@ -21,7 +21,7 @@ use crate::severity::{Severity, Tier};
 /// The most fixes a plan lists.
 pub const MAX_FIXES: usize = 10;
 /// The most path searches one plan runs (each costs about one report's search).
-pub const MAX_RUNS: usize = 16;
+pub const MAX_RUNS: usize = 12;
 
 /// Paths by severity, as the report's summary counts them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -116,10 +116,16 @@ pub struct PlanInput<'a> {
 }
 
 impl PlanInput<'_> {
-    /// Runs the search with the causes in `fixed` removed.
-    pub fn run(&self, fixed: &[CauseId], score: bool) -> (Vec<AttackPath>, CauseWeights) {
+    /// Runs the search with the causes in `fixed` removed: the paths (none with `count_only`),
+    /// the cause weights (with `score`) and the paths by severity.
+    pub fn run(
+        &self,
+        fixed: &[CauseId],
+        score: bool,
+        count_only: bool,
+    ) -> (Vec<AttackPath>, CauseWeights, PathCounts) {
         let removed = (!fixed.is_empty()).then(|| self.causes.removed_edges(fixed));
-        paths::find_scored(
+        let (paths, weights, c) = paths::find_scored(
             self.graph,
             self.entries,
             self.jewels,
@@ -131,8 +137,16 @@ impl PlanInput<'_> {
                 tenants: Some(self.tenants),
                 coder_side: Some(self.coder_side),
                 score,
+                count_only,
             },
-        )
+        );
+        let counts = PathCounts {
+            critical: c[0],
+            high: c[1],
+            medium: c[2],
+            low: c[3],
+        };
+        (paths, weights, counts)
     }
 }
 
@@ -173,8 +187,7 @@ pub fn plan(
         };
         fixed.push(cause);
         runs += 1;
-        let (paths, next_weights) = input.run(&fixed, true);
-        let after = PathCounts::of(&paths);
+        let (_, next_weights, after) = input.run(&fixed, true, true);
         if (after.critical, after.high) >= (counts.critical, counts.high) {
             // Closes nothing that matters (paths re-route around it): not a fix worth listing.
             fixed.pop();

@@ -427,7 +427,7 @@ impl Gathered {
             max_hops: settings.max_hops,
             causes: &a.causes,
         };
-        let (attack_paths, weights) = input.run(&assumed, settings.fix_plan);
+        let (attack_paths, weights, _) = input.run(&assumed, settings.fix_plan, false);
         t.lap("paths");
         let started = std::time::Instant::now();
         let fix_plan = if settings.fix_plan {

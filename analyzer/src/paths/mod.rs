@@ -68,6 +68,8 @@ pub struct SearchOptions<'a> {
     pub coder_side: Option<&'a [bool]>,
     /// With `causes`: weigh each cause by the critical and high paths it lies on ([`find_scored`]).
     pub score: bool,
+    /// Count the paths by severity without building them ([`find_scored`] returns no paths).
+    pub count_only: bool,
 }
 
 /// How much of the critical and high paths a cause lies on: entry–target pairs of critical paths
@@ -184,6 +186,9 @@ pub fn find_with(
     find_scored(g, entries, jewels, max_hops, options).0
 }
 
+/// Paths by severity: critical, high, medium, low.
+pub type SeverityCounts = [usize; 4];
+
 /// [`find_with`], and, when `options.score` and `options.causes` are set, the weight of each cause
 /// (every entry–target pair of a critical or high path, before grouping, counts on each cause of
 /// its edges).
@@ -193,7 +198,7 @@ pub fn find_scored(
     jewels: &BTreeMap<VertexId, Tier>,
     max_hops: usize,
     options: SearchOptions<'_>,
-) -> (Vec<AttackPath>, CauseWeights) {
+) -> (Vec<AttackPath>, CauseWeights, SeverityCounts) {
     let scoring = options.causes.filter(|_| options.score);
     let csr = Csr::build_without(g, options.removed);
     let none = BTreeSet::new();
@@ -437,6 +442,16 @@ pub fn find_scored(
             }
         }
     }
+    if options.count_only {
+        // The report's severities, without building its paths (the fix plan's runs).
+        let mut counts = [0usize; 4];
+        for a in acc.values() {
+            let techniques: Vec<Technique> = a.example.2.iter().map(|s| s.1).collect();
+            let sev = path_severity_with_steps(a.tier, a.breadth, a.cost, &techniques);
+            counts[3 - sev as usize] += 1;
+        }
+        return (Vec::new(), weights, counts);
+    }
     let groups: Vec<(GroupKey, Acc)> = acc.into_iter().collect();
     let mut paths: Vec<AttackPath> = groups
         .into_par_iter()
@@ -521,7 +536,11 @@ pub fn find_scored(
     for (i, p) in paths.iter_mut().enumerate() {
         p.id = format!("AP-{:03}", i + 1);
     }
-    (paths, weights)
+    let mut counts = [0usize; 4];
+    for p in &paths {
+        counts[3 - p.severity as usize] += 1;
+    }
+    (paths, weights, counts)
 }
 
 #[cfg(test)]
