@@ -164,22 +164,25 @@ pub fn plan(
     let mut out = Vec::new();
     let mut runs = 0;
     while out.len() < MAX_FIXES && runs < MAX_RUNS && counts.critical + counts.high > 0 {
-        // Heaviest on critical pairs, then high pairs, then by key.
+        // Heaviest on critical report paths, then critical pairs, then high paths, then high
+        // pairs, then by key.
         let best = weights
             .iter()
             .filter(|(c, _)| {
                 input.causes.fixable(**c) && !fixed.contains(c) && !skipped.contains(c)
             })
-            .filter(|(_, (w, _))| w[0] + w[1] > 0)
+            .filter(|(_, (w, _))| w.iter().sum::<u64>() > 0)
             .max_by(|a, b| {
                 let (wa, wb) = ((a.1).0, (b.1).0);
-                (wa[0], wa[1]).cmp(&(wb[0], wb[1])).then_with(|| {
-                    input
-                        .causes
-                        .get(*b.0)
-                        .key()
-                        .cmp(&input.causes.get(*a.0).key())
-                })
+                (wa[0], wa[2], wa[1], wa[3])
+                    .cmp(&(wb[0], wb[2], wb[1], wb[3]))
+                    .then_with(|| {
+                        input
+                            .causes
+                            .get(*b.0)
+                            .key()
+                            .cmp(&input.causes.get(*a.0).key())
+                    })
             })
             .map(|(c, (_, t))| (*c, *t));
         let Some((cause, technique)) = best else {

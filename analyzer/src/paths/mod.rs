@@ -72,9 +72,11 @@ pub struct SearchOptions<'a> {
     pub count_only: bool,
 }
 
-/// How much of the critical and high paths a cause lies on: entry–target pairs of critical paths
-/// and of high paths through one of its edges, and the technique of the first such edge seen.
-pub type CauseWeights = HashMap<crate::cause::CauseId, ([u64; 2], Technique), Fx>;
+/// How much of the critical and high paths a cause lies on: report paths (groups) whose example
+/// runs through one of its edges, critical then high, and entry–target pairs of critical and of
+/// high paths through one of its edges (`[groups critical, groups high, pairs critical, pairs
+/// high]`); and the technique of its edges that sorts first.
+pub type CauseWeights = HashMap<crate::cause::CauseId, ([u64; 4], Technique), Fx>;
 
 /// A group of minimal paths with the same steps.
 #[derive(Debug, Clone, Serialize)]
@@ -424,9 +426,9 @@ pub fn find_scored(
                 continue;
             }
             let c = causes.of_edge(csr.id[x] as usize);
-            let e = weights.entry(c).or_insert(([0, 0], csr.tech[x]));
-            e.0[0] += w[0];
-            e.0[1] += w[1];
+            let e = weights.entry(c).or_insert(([0; 4], csr.tech[x]));
+            e.0[2] += w[0];
+            e.0[3] += w[1];
             e.1 = e.1.min(csr.tech[x]);
         }
     }
@@ -439,6 +441,29 @@ pub fn find_scored(
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     slot.insert(a);
                 }
+            }
+        }
+    }
+    if let Some(causes) = scoring {
+        // What the plan counts are report paths: each critical or high group weighs on the causes
+        // of its example's edges (each cause once per group).
+        for a in acc.values() {
+            let techniques: Vec<Technique> = a.example.2.iter().map(|s| s.1).collect();
+            let slot = match path_severity_with_steps(a.tier, a.breadth, a.cost, &techniques) {
+                Severity::Critical => 0,
+                Severity::High => 1,
+                _ => continue,
+            };
+            let mut seen: Vec<crate::cause::CauseId> = Vec::new();
+            for &(_, t, edge) in &a.example.2 {
+                let c = causes.of_edge(edge as usize);
+                if seen.contains(&c) {
+                    continue;
+                }
+                seen.push(c);
+                let e = weights.entry(c).or_insert(([0; 4], t));
+                e.0[slot] += 1;
+                e.1 = e.1.min(t);
             }
         }
     }
