@@ -752,6 +752,7 @@ pub(super) fn run_groups<A: Send>(
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn marks(
     g: &TrustGraph,
     csr: &Csr,
