@@ -58,6 +58,8 @@ pub enum Command {
     ///
     /// Example: coder-sec inspect cluster.tar.zst --json
     Inspect(commands::inspect::Args),
+    /// Find paths from or to one object (what it can reach, who can reach it).
+    Paths(commands::paths::Args),
     /// Check every file of a snapshot against the hashes in its manifest.
     ///
     /// Checks each file's sha256 and size against the manifest, and that the archive holds exactly
@@ -125,6 +127,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze(args) => commands::analyze::run(args),
         Command::Import(args) => commands::import::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
+        Command::Paths(args) => commands::paths::run(args),
         Command::Verify(args) => commands::verify::run(args),
     }
 }

@@ -225,6 +225,33 @@ impl TrustGraph {
         self.graph.edges(id).map(|e| (e.target(), e.weight()))
     }
 
+    /// Outgoing edges of a vertex with their edge index: (target, edge index, edge).
+    pub fn out_edges_indexed(
+        &self,
+        id: VertexId,
+    ) -> impl Iterator<Item = (VertexId, usize, &Edge)> + '_ {
+        self.graph
+            .edges(id)
+            .map(|e| (e.target(), e.id().index(), e.weight()))
+    }
+
+    /// Every edge in edge-index order: (source, target, edge, detail).
+    pub fn edge_list(
+        &self,
+    ) -> impl Iterator<Item = (VertexId, VertexId, &Edge, Option<&str>)> + '_ {
+        self.graph
+            .edge_references()
+            .map(|e| (e.source(), e.target(), e.weight(), self.detail(e.weight())))
+    }
+
+    /// One edge by index: (source, target, edge, detail).
+    pub fn edge_at(&self, i: usize) -> Option<(VertexId, VertexId, &Edge, Option<&str>)> {
+        let e = petgraph::graph::EdgeIndex::new(i);
+        let (f, t) = self.graph.edge_endpoints(e)?;
+        let w = self.graph.edge_weight(e)?;
+        Some((f, t, w, self.detail(w)))
+    }
+
     /// Whether a vertex has outgoing edges.
     pub fn has_out_edges(&self, id: VertexId) -> bool {
         self.graph.edges(id).next().is_some()

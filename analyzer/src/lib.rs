@@ -8,12 +8,14 @@
 //! Markdown). [`catalog`] and [`seed`] hold the codes and the seed coverage table.
 
 pub mod catalog;
+pub mod cause;
 pub mod cli;
 pub mod coder;
 pub mod commands;
 pub mod coverage;
 pub mod environment;
 pub mod findings;
+pub mod fixplan;
 pub mod graph;
 pub mod inventory;
 pub mod memory;

@@ -1,14 +1,17 @@
 //! The report: pure and serialisable. [`Report::generate`] runs the whole analysis over an inventory;
 //! presenters in `present/` render it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::catalog::Area;
+use crate::cause::EdgeCauses;
 use crate::coder::CoderFacts;
 use crate::findings::snapshot::BlindSpot;
 use crate::findings::{self, Finding, Input};
+use crate::fixplan::{self, PlanInput};
+pub use crate::fixplan::{Fix, PathCounts, PathDelta};
 use crate::graph::{TrustGraph, VertexId};
 use crate::inventory::{Inventory, pod_ref};
 use crate::paths::{self, AttackPath};
@@ -28,6 +31,11 @@ pub struct Settings {
     pub crown_jewels: Vec<String>,
     /// Hop limit of the path search.
     pub max_hops: usize,
+    /// Cause keys taken as fixed (`--assume-fixed`): their edges are left out of the search. Keys
+    /// that name no cause are ignored here (the command line refuses them first).
+    pub assume_fixed: Vec<String>,
+    /// Whether to compute the fix plan (it re-runs the search once per fix).
+    pub fix_plan: bool,
 }
 
 impl Default for Settings {
@@ -35,6 +43,8 @@ impl Default for Settings {
         Settings {
             crown_jewels: Vec::new(),
             max_hops: 10,
+            assume_fixed: Vec::new(),
+            fix_plan: true,
         }
     }
 }
@@ -166,6 +176,9 @@ pub struct Report {
     pub snapshot: SnapshotSummary,
     /// Counts of paths and findings by severity.
     pub summary: BTreeMap<&'static str, Counts>,
+    /// The fix plan: the fewest changes found that close the critical paths, then the high ones,
+    /// in order, each with what it closes (see `docs/analysis.md`).
+    pub fix_plan: Vec<Fix>,
     /// Attack paths, worst first.
     pub attack_paths: Vec<AttackPath>,
     /// Findings, worst first.
@@ -174,6 +187,9 @@ pub struct Report {
     pub blind_spots: Vec<BlindSpot>,
     /// Every leaf bullet of the seed page.
     pub seed_coverage: Vec<SeedCoverage>,
+    /// Seconds the fix plan took (benchmarks; never serialised).
+    #[serde(skip)]
+    pub fix_plan_seconds: f64,
 }
 
 /// Everything the analysis builds, for callers that want more than the report.
@@ -187,6 +203,8 @@ pub struct Analysis {
     /// The findings of the checks that do not read the graph ([`findings::checks`]), made while
     /// the graph was built.
     pub graph_free_findings: Vec<Finding>,
+    /// The cause of every edge.
+    pub causes: EdgeCauses,
 }
 
 impl Analysis {
@@ -217,11 +235,14 @@ impl Analysis {
         );
         t.lap("graph (and the checks that do not read it)");
         drop(input);
+        let causes = EdgeCauses::derive(&graph, inv, &rbac);
+        t.lap("edge causes");
         Analysis {
             rbac,
             coder,
             graph,
             graph_free_findings,
+            causes,
         }
     }
 }
@@ -282,6 +303,12 @@ impl Report {
 struct Gathered {
     entries: Vec<paths::Entry>,
     jewels: BTreeMap<VertexId, Tier>,
+    /// Jewels only the extra crown jewels make.
+    transparent: BTreeSet<VertexId>,
+    /// Other tenants' jewels.
+    tenants: BTreeSet<VertexId>,
+    /// Per vertex, whether it is on Coder's side.
+    coder_side: Vec<bool>,
     findings: Vec<Finding>,
     blind_spots: Vec<crate::findings::snapshot::BlindSpot>,
     snapshot: SnapshotSummary,
@@ -292,6 +319,10 @@ impl Gathered {
         let t = Timer::start();
         let entries = paths::select::entry_points(&a.graph, &a.rbac, &a.coder, inv);
         let jewels = paths::select::crown_jewels(&a.graph, &a.coder, inv, &settings.crown_jewels);
+        let transparent =
+            paths::select::extra_only_jewels(&a.graph, &a.coder, inv, &settings.crown_jewels);
+        let tenants = paths::select::tenant_jewels(&a.graph, &a.coder);
+        let coder_side = paths::select::coder_side(&a.graph, &a.coder);
         t.lap("entries and crown jewels");
         let input = Input {
             inv,
@@ -364,6 +395,9 @@ impl Gathered {
         Gathered {
             entries,
             jewels,
+            transparent,
+            tenants,
+            coder_side,
             findings,
             blind_spots,
             snapshot,
@@ -375,12 +409,39 @@ impl Gathered {
         let Gathered {
             entries,
             jewels,
+            transparent,
+            tenants,
+            coder_side,
             findings,
             blind_spots,
             snapshot,
         } = self;
-        let attack_paths = paths::find(&a.graph, &entries, &jewels, settings.max_hops);
+        let assumed: Vec<_> = settings
+            .assume_fixed
+            .iter()
+            .filter_map(|k| a.causes.find(k))
+            .collect();
+        let input = PlanInput {
+            graph: &a.graph,
+            entries: &entries,
+            jewels: &jewels,
+            transparent: &transparent,
+            tenants: &tenants,
+            coder_side: &coder_side,
+            max_hops: settings.max_hops,
+            causes: &a.causes,
+        };
+        let (attack_paths, weights, _) = input.run(&assumed, settings.fix_plan, false);
         t.lap("paths");
+        let started = std::time::Instant::now();
+        let fix_plan = if settings.fix_plan {
+            fixplan::plan(&input, &assumed, (&attack_paths, &weights))
+        } else {
+            Vec::new()
+        };
+        let fix_plan_seconds = started.elapsed().as_secs_f64();
+        drop(weights);
+        t.lap("fix plan");
         let seed_coverage = coverage(&attack_paths, &findings);
         t.lap("coverage");
         let mut summary: BTreeMap<&'static str, Counts> = BTreeMap::new();
@@ -397,10 +458,12 @@ impl Gathered {
             integrity: None,
             snapshot,
             summary,
+            fix_plan,
             attack_paths,
             findings,
             blind_spots,
             seed_coverage,
+            fix_plan_seconds,
         }
     }
 }

@@ -79,6 +79,8 @@ pub enum Command {
     Analyze(crate::commands::analyze::Args),
     /// Show what a snapshot holds, before attaching it to a ticket (as `coder-sec inspect`).
     Inspect(crate::commands::inspect::Args),
+    /// Find paths from or to one object, as `coder-sec paths` (what it reaches, who reaches it).
+    Paths(crate::commands::paths::Args),
     /// Check every file of a snapshot against the hashes in its manifest (as `coder-sec verify`).
     Verify(crate::commands::verify::Args),
     /// Print a shell completion script for `kubectl-coder_sec` (bash, zsh or fish).

@@ -11,7 +11,7 @@ use crate::cli::{EXIT_CLEAN, EXIT_FINDINGS};
 use crate::inventory::{IntegrityNote, Inventory, InventoryError};
 use crate::output::write_output;
 use crate::present::{self, Format};
-use crate::report::{Report, Settings};
+use crate::report::{Analysis, Report, Settings};
 use crate::severity::Severity;
 
 /// Analyse a snapshot offline: build the trust graph, search attack paths from every entry point to
@@ -36,13 +36,24 @@ pub struct Args {
     /// Add a crown jewel: an object reference (`Secret/ns/name`) or a prefix ending in `*`.
     #[arg(long = "crown-jewel", value_name = "REF")]
     pub crown_jewels: Vec<String>,
-    /// Longest path searched, in steps.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    /// Longest path searched, in steps (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_hops: usize,
     /// Analyse the snapshot even when files differ from its manifest, lines are not objects of
     /// their kind, or its checksum fails; the report then lists each problem at its top.
     #[arg(long)]
     pub ignore_integrity: bool,
+    /// Analyse as if this cause were removed: a fix plan key (`OBJECT#FIELD`, see the report's
+    /// `fix_plan`). Repeatable.
+    #[arg(long = "assume-fixed", value_name = "KEY")]
+    pub assume_fixed: Vec<String>,
+    /// Text and Markdown: list at most N paths and N findings (default 25; JSON holds all).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Text and Markdown: list only paths and findings at or above this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = ["critical", "high", "medium", "low"])]
+    pub min_severity: Option<String>,
     /// Read limits.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -77,14 +88,31 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let settings = Settings {
         crown_jewels: args.crown_jewels.clone(),
         max_hops: args.max_hops.max(1),
+        assume_fixed: args.assume_fixed.clone(),
+        ..Settings::default()
     };
-    let mut report = Report::generate_owned(inv, &settings);
+    let analysis = Analysis::build_for(&inv, &settings);
+    check_crown_jewels(&analysis, &settings)?;
+    if let Err((key, near)) = crate::fixplan::resolve_keys(&analysis.causes, &settings.assume_fixed)
+    {
+        let near: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+        anyhow::bail!(
+            "`--assume-fixed {key}` names no cause in this snapshot\nhint: nearest keys: {}",
+            near.join(", ")
+        );
+    }
+    let mut report = Report::from_analysis_owned(inv, &analysis, &settings);
+    drop(analysis);
     report.integrity = integrity;
     t.lap("analysis");
     let to_terminal = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-")
         && std::io::stdout().is_terminal();
-    let color = to_terminal && crate::environment::color_allowed();
-    let text = present::render(&report, args.format, color);
+    let options = present::Options {
+        color: to_terminal && crate::environment::color_allowed(),
+        top: args.top,
+        min_severity: args.min_severity.as_deref().and_then(Severity::parse),
+    };
+    let text = present::render_with(&report, args.format, &options);
     t.lap("rendering");
     write_output(args.output.as_deref(), text.as_bytes())?;
     t.lap("write");
@@ -98,4 +126,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         EXIT_CLEAN
     }))
+}
+
+/// Fails when a `--crown-jewel` names no object of the graph, with the nearest names.
+pub(crate) fn check_crown_jewels(analysis: &Analysis, settings: &Settings) -> anyhow::Result<()> {
+    let unmatched = crate::paths::select::unmatched_jewels(&analysis.graph, &settings.crown_jewels);
+    if let Some((jewel, near)) = unmatched.first() {
+        let near: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+        anyhow::bail!(
+            "`--crown-jewel {jewel}` matches no object of the snapshot\nhint: nearest names: {}",
+            near.join(", ")
+        );
+    }
+    Ok(())
 }

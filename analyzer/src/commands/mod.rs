@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod import;
 pub mod inspect;
+pub mod paths;
 pub mod verify;
 
 use coder_sec_model::ReadLimits;

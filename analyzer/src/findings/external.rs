@@ -11,7 +11,7 @@ use crate::inventory::pod_ref;
 use crate::severity::Severity;
 use crate::techniques::registry::REGISTRY_ENV;
 
-use super::{Finding, Input, capped, nref};
+use super::{Finding, Input, complete, nref};
 
 fn registry_host(image: &str) -> &str {
     let first = image.split('/').next().unwrap_or("");
@@ -249,7 +249,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 "{} Coder secrets are literal env values",
                 literal_high.len()
             ),
-            capped(literal_high, 30),
+            complete(literal_high),
         ));
     }
     if !literal.is_empty() {
@@ -257,7 +257,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             FindingCode::SecretLiteralEnv,
             Severity::Medium,
             format!("{} secrets are literal env values", literal.len()),
-            capped(literal, 30),
+            complete(literal),
         ));
     }
     if !mutable.is_empty() {
@@ -265,7 +265,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             FindingCode::MutableImageTag,
             Severity::Low,
             format!("{} containers use a mutable image tag", mutable.len()),
-            capped(mutable, 30),
+            complete(mutable),
         ));
     }
     if !public.is_empty() {
@@ -276,7 +276,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 "{} Coder containers pull from public registries",
                 public.len()
             ),
-            capped(public.into_iter().collect(), 30),
+            complete(public.into_iter().collect()),
         ));
     }
     // Registry credentials reachable from workspaces or shared across namespaces.
@@ -313,7 +313,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             FindingCode::RegistryCredentialScope,
             Severity::Medium,
             "registry credentials are reachable from workspaces or shared across namespaces",
-            capped(scope, 30),
+            complete(scope),
         ));
     }
 }
@@ -371,7 +371,7 @@ fn coder_users(
                 ),
             )
         };
-        let mut objs = capped(by_password.iter().map(|u| user_ref(u)).collect(), 20);
+        let mut objs = complete(by_password.iter().map(|u| user_ref(u)).collect());
         objs.extend(coderd.iter().cloned());
         out.push(Finding::new(
             FindingCode::LoginTypeConversion,
@@ -394,7 +394,7 @@ fn coder_users(
                 "{} Coder users who can log in hold the owner role",
                 owners.len()
             ),
-            capped(owners, 20),
+            complete(owners),
         ));
     }
 }

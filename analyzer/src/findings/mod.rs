@@ -34,10 +34,37 @@ pub struct Finding {
     pub seed_bullet: SeedBullet,
     /// Seed area.
     pub area: Area,
-    /// Object references concerned, sorted.
+    /// Object references concerned, sorted; every one of them (no placeholder).
     pub objects: Vec<String>,
+    /// The same objects, each with its part: the `source` of what the finding describes (the pod
+    /// that connects, the object that is misconfigured) or its `destination` (the pod connected
+    /// to).
+    pub object_roles: Vec<FindingObject>,
+    /// When the check tested a sample rather than every object: exactly the objects it tested
+    /// (absent when it tested every one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sampled: Vec<String>,
     /// What to change.
     pub remediation: &'static str,
+}
+
+/// One object of a finding and its part in it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct FindingObject {
+    /// The object reference.
+    pub object: String,
+    /// Its part.
+    pub role: ObjectRole,
+}
+
+/// An object's part in a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ObjectRole {
+    /// Where what the finding describes starts, or what is misconfigured.
+    Source,
+    /// What is reached.
+    Destination,
 }
 
 impl Finding {
@@ -52,6 +79,13 @@ impl Finding {
         let mut objects: Vec<String> = objects.into_iter().collect();
         objects.sort();
         objects.dedup();
+        let object_roles = objects
+            .iter()
+            .map(|o| FindingObject {
+                object: o.clone(),
+                role: ObjectRole::Source,
+            })
+            .collect();
         Finding {
             code,
             severity,
@@ -59,8 +93,36 @@ impl Finding {
             seed_bullet: info.seed,
             area: info.area,
             objects,
+            object_roles,
+            sampled: Vec::new(),
             remediation: info.remediation,
         }
+    }
+
+    /// Records that the check tested only these objects (see [`Finding::sampled`]).
+    pub fn with_sample(mut self, tested: impl IntoIterator<Item = String>) -> Finding {
+        self.sampled = complete(tested.into_iter().collect());
+        self
+    }
+
+    /// Marks these objects as destinations (added to the objects where missing).
+    pub fn with_destinations(mut self, destinations: impl IntoIterator<Item = String>) -> Finding {
+        for d in destinations {
+            match self.objects.binary_search(&d) {
+                Ok(i) => self.object_roles[i].role = ObjectRole::Destination,
+                Err(i) => {
+                    self.object_roles.insert(
+                        i,
+                        FindingObject {
+                            object: d.clone(),
+                            role: ObjectRole::Destination,
+                        },
+                    );
+                    self.objects.insert(i, d);
+                }
+            }
+        }
+        self
     }
 }
 
@@ -162,14 +224,10 @@ pub fn nref(kind: &str, ns: &str, name: &str) -> String {
     format!("{kind}/{ns}/{name}")
 }
 
-/// Caps a list of objects for a finding, noting how many were left out.
-pub fn capped(mut v: Vec<String>, max: usize) -> Vec<String> {
+/// A finding's object list, complete: sorted and deduplicated (presenters cap what they show; the
+/// JSON report holds every object).
+pub fn complete(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v.dedup();
-    if v.len() > max {
-        let rest = v.len() - max;
-        v.truncate(max);
-        v.push(format!("… and {rest} more"));
-    }
     v
 }

@@ -11,7 +11,7 @@ use crate::inventory::{Pod, Secret, pod_ref};
 use crate::severity::Severity;
 use crate::techniques::network;
 
-use super::{Finding, Input, capped, nref};
+use super::{Finding, Input, complete, nref};
 
 /// A field of the redaction's certificate facts, whatever its spelling (`not-after`, `notAfter`).
 fn tls_field<'a>(tls: &'a Value, name: &str) -> Option<&'a Value> {
@@ -176,12 +176,19 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
     let dbs: Vec<&Pod> = inv.pods.iter().filter(|p| is_database(p)).collect();
     let all_ns = inv.namespace_names();
     let mut db_hits = Vec::new();
+    let mut db_reached = Vec::new();
     let mut tenant_hits = Vec::new();
+    let mut tenant_reached = Vec::new();
+    // Exactly the pods tested: one workspace pod per workspace namespace, every database pod, and
+    // the tenant pods tried until one answered.
+    let mut tested: BTreeSet<String> = reps.iter().map(|p| pod_ref(p)).collect();
+    tested.extend(dbs.iter().map(|p| pod_ref(p)));
+    let db_tested = tested.clone();
     for w in &reps {
         for d in &dbs {
             if network::pod_can_reach(inv, w, d, 5432) {
                 db_hits.push(pod_ref(w));
-                db_hits.push(pod_ref(d));
+                db_reached.push(pod_ref(d));
             }
         }
         // Policies are mostly per namespace: a few pods of each tenant namespace are sampled.
@@ -195,9 +202,10 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             }
             for &i in inv.pods_in(ns).iter().take(3) {
                 let t = &inv.pods[i];
+                tested.insert(pod_ref(t));
                 if network::pod_can_reach(inv, w, t, 80) {
                     tenant_ns.insert(ns.clone());
-                    tenant_hits.push(pod_ref(t));
+                    tenant_reached.push(pod_ref(t));
                     break;
                 }
             }
@@ -207,20 +215,28 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
         }
     }
     if !db_hits.is_empty() {
-        out.push(Finding::new(
-            FindingCode::WorkspaceReachesDatabase,
-            Severity::High,
-            "workspace pods can connect to the Coder database pods",
-            capped(db_hits, 20),
-        ));
+        out.push(
+            Finding::new(
+                FindingCode::WorkspaceReachesDatabase,
+                Severity::High,
+                "workspace pods can connect to the Coder database pods",
+                complete(db_hits),
+            )
+            .with_destinations(complete(db_reached))
+            .with_sample(db_tested),
+        );
     }
     if !tenant_hits.is_empty() {
-        out.push(Finding::new(
-            FindingCode::WorkspaceReachesTenants,
-            Severity::Medium,
-            "workspace pods can connect to pods of other tenants' namespaces",
-            capped(tenant_hits, 20),
-        ));
+        out.push(
+            Finding::new(
+                FindingCode::WorkspaceReachesTenants,
+                Severity::Medium,
+                "workspace pods can connect to pods of other tenants' namespaces",
+                complete(tenant_hits),
+            )
+            .with_destinations(complete(tenant_reached))
+            .with_sample(tested),
+        );
     }
     coderd_reach(input, &reps, out);
     if coder.present() && coder.database_plaintext() {
@@ -380,7 +396,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             FindingCode::IngressWithoutTls,
             Severity::Medium,
             format!("{} Ingresses serve hosts without TLS", bare_ingresses.len()),
-            capped(bare_ingresses, 40),
+            complete(bare_ingresses),
         ));
     }
     for (severity, list) in certs {
@@ -391,7 +407,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 "{} Ingress certificates are expired, expiring, self-signed, weak or for another host",
                 list.len()
             ),
-            capped(list, 40),
+            complete(list),
         ));
     }
     // Exposures.
@@ -418,7 +434,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             FindingCode::PublicExposure,
             Severity::Low,
             format!("{} Services are exposed outside the cluster", exposed.len()),
-            capped(exposed, 30),
+            complete(exposed),
         ));
     }
     pod_ip_capacity(input, out);
@@ -490,7 +506,7 @@ fn pod_ip_capacity(input: &Input<'_>, out: &mut Vec<Finding>) {
         "Cluster/pod-addresses ({counted} nodes: {addresses} pod addresses, {max_total} max pods, {used} pods running)"
     );
     if !small.is_empty() {
-        let mut objs = capped(small, 20);
+        let mut objs = complete(small);
         objs.push(cluster.clone());
         out.push(Finding::new(
             FindingCode::PodIpCapacity,
@@ -586,6 +602,13 @@ fn coderd_reach(input: &Input<'_>, reps: &[&Pod], out: &mut Vec<Finding>) {
             .collect()
     };
     let coderd_refs = coderd.iter().map(|d| pod_ref(d));
+    let sample = |sources: &[&Pod]| -> Vec<String> {
+        sources
+            .iter()
+            .map(|s| pod_ref(s))
+            .chain(coderd_refs.clone())
+            .collect()
+    };
     let hits = reaching(&tenants, api_port);
     if !hits.is_empty() {
         let namespaces = hits
@@ -593,16 +616,18 @@ fn coderd_reach(input: &Input<'_>, reps: &[&Pod], out: &mut Vec<Finding>) {
             .filter_map(|r| r.split('/').nth(1))
             .collect::<BTreeSet<&str>>()
             .len();
-        let mut objs = capped(hits, 20);
-        objs.extend(coderd_refs.clone());
-        out.push(Finding::new(
-            FindingCode::CoderdReachable,
-            Severity::Medium,
-            format!(
-                "pods of {namespaces} namespaces outside Coder can connect to coderd directly (`{api}`)"
-            ),
-            objs,
-        ));
+        out.push(
+            Finding::new(
+                FindingCode::CoderdReachable,
+                Severity::Medium,
+                format!(
+                    "pods of {namespaces} namespaces outside Coder can connect to coderd directly (`{api}`)"
+                ),
+                complete(hits),
+            )
+            .with_destinations(coderd_refs.clone())
+            .with_sample(sample(&tenants)),
+        );
     }
     let mut sources: Vec<&Pod> = reps.to_vec();
     sources.extend(tenants.iter().copied());
@@ -632,14 +657,16 @@ fn coderd_reach(input: &Input<'_>, reps: &[&Pod], out: &mut Vec<Finding>) {
         let hits = reaching(&sources, port);
         if !hits.is_empty() {
             let n = hits.len();
-            let mut objs = capped(hits, 20);
-            objs.extend(coderd_refs.clone());
-            out.push(Finding::new(
-                FindingCode::CoderdReachable,
-                severity,
-                format!("coderd's {what} on `{listen}` is reachable from {n} sampled pods"),
-                objs,
-            ));
+            out.push(
+                Finding::new(
+                    FindingCode::CoderdReachable,
+                    severity,
+                    format!("coderd's {what} on `{listen}` is reachable from {n} sampled pods"),
+                    complete(hits),
+                )
+                .with_destinations(coderd_refs.clone())
+                .with_sample(sample(&sources)),
+            );
         }
     }
 }
@@ -675,8 +702,8 @@ pub fn check_graph(input: &Input<'_>, out: &mut Vec<Finding>) {
             Severity::High
         };
         let n = meta_ws.len() + meta_other.len();
-        let mut objs = capped(meta_ws, 20);
-        objs.extend(capped(meta_other, 20));
+        let mut objs = complete(meta_ws);
+        objs.extend(complete(meta_other));
         out.push(Finding::new(
             FindingCode::MetadataReachable,
             sev,

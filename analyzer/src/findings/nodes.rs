@@ -3,7 +3,7 @@
 use crate::catalog::FindingCode;
 use crate::severity::Severity;
 
-use super::{Finding, Input, capped};
+use super::{Finding, Input, complete};
 
 /// Upstream end-of-life dates (Unix seconds, approximate: the last patch release of each minor).
 /// Minors older than the table are end of life; newer ones are assumed supported.
@@ -64,7 +64,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 "{} nodes run an older kubelet minor than the newest node",
                 behind.len()
             ),
-            capped(behind, 30),
+            complete(behind),
         ));
     }
     // Against the control plane, where the capture recorded its version: kubelets may lag the API
@@ -94,7 +94,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                     "{} kubelets are outside the supported skew from the API server",
                     skewed.len()
                 ),
-                capped(skewed, 30),
+                complete(skewed),
             ));
         }
     }
@@ -118,7 +118,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                     "{} nodes run a Kubernetes minor past upstream end of life",
                     eol.len()
                 ),
-                capped(eol, 30),
+                complete(eol),
             ));
         }
     }

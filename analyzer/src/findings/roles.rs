@@ -7,7 +7,7 @@ use crate::graph::VertexKind;
 use crate::rbac::rule_matches;
 use crate::severity::Severity;
 
-use super::{Finding, Input, capped};
+use super::{Finding, Input, complete};
 
 /// Roles every cluster binds to broad groups; not findings.
 const DISCOVERY_ROLES: &[&str] = &[
@@ -75,7 +75,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
         }
         if !extra.is_empty() {
             let mut objs = vec![sa.clone()];
-            objs.extend(capped(extra, 20));
+            objs.extend(complete(extra));
             out.push(Finding::new(
                 FindingCode::CoderdExtraPermissions,
                 if dangerous {
@@ -163,7 +163,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             FindingCode::BroadGroupBinding,
             Severity::High,
             format!("{} bindings grant roles to broad groups", hits.len()),
-            capped(hits, 30),
+            complete(hits),
         ));
     }
 }
@@ -200,7 +200,7 @@ pub fn check_graph(input: &Input<'_>, out: &mut Vec<Finding>) {
                     Severity::Low
                 },
                 format!("{} subjects are cluster-admin equivalent", subjects.len()),
-                capped(subjects, 40),
+                complete(subjects),
             ));
         }
     }
@@ -236,7 +236,7 @@ pub fn check_graph(input: &Input<'_>, out: &mut Vec<Finding>) {
                 "{} cloud identity mappings cross the cluster boundary",
                 cloud.len()
             ),
-            capped(cloud, 30),
+            complete(cloud),
         ));
     }
 }

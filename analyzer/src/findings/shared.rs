@@ -7,7 +7,7 @@ use crate::catalog::FindingCode;
 use crate::inventory::{Container, Pod, pod_ref};
 use crate::severity::Severity;
 
-use super::{Finding, Input, capped};
+use super::{Finding, Input, complete};
 
 const SYSTEM_NS: &[&str] = &["kube-system", "kube-public", "kube-node-lease"];
 
@@ -54,7 +54,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 "{} nodes run workspaces next to other tenants' pods",
                 shared.len()
             ),
-            capped(objs, 40),
+            complete(objs),
         ));
     }
     let mut ws_open = Vec::new();
@@ -78,7 +78,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             FindingCode::NoPodSecurity,
             Severity::High,
             "workspace namespaces admit privileged pods (no Pod Security enforce label)",
-            capped(ws_open, 40),
+            complete(ws_open),
         ));
     }
     if !other_open.is_empty() {
@@ -89,7 +89,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 "{} namespaces admit privileged pods (no Pod Security enforce label)",
                 other_open.len()
             ),
-            capped(other_open, 40),
+            complete(other_open),
         ));
     }
     shared_process_namespaces(input, out);
@@ -150,7 +150,7 @@ fn shared_process_namespaces(input: &Input<'_>, out: &mut Vec<Finding>) {
                 FindingCode::SharedProcessNamespace,
                 severity,
                 format!("{n} pods share a process namespace between {what}"),
-                capped(pairs, 60),
+                complete(pairs),
             ));
         }
     }

@@ -61,7 +61,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 .collect();
             if !unlimited.is_empty() || input.coder.workspace_pods.is_empty() {
                 let mut objs = vec![format!("Namespace/{ns}")];
-                objs.extend(super::capped(unlimited, 20));
+                objs.extend(super::complete(unlimited));
                 out.push(Finding::new(
                     FindingCode::NoEphemeralLimit,
                     Severity::Low,
@@ -133,7 +133,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                 "{} PersistentVolumes are kept after their claims are deleted",
                 retained.len()
             ),
-            super::capped(retained, 20),
+            super::complete(retained),
         ));
     }
     let host: Vec<String> = inv
@@ -147,7 +147,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             FindingCode::HostPathVolume,
             Severity::Medium,
             format!("{} PersistentVolumes are hostPath volumes", host.len()),
-            super::capped(host, 20),
+            super::complete(host),
         ));
     }
 }

@@ -57,6 +57,8 @@ pub(super) struct PrefixState {
     pub(super) shape: Shape,
     /// The highest jewel tier among the vertices they reach (0: none).
     pub(super) max_tier: u8,
+    /// The same, nodes left out (for tenants' jewels, see [`Marks::tenant`]).
+    pub(super) max_tier_t: u8,
     /// Whether one of those vertices is an entry at least as broad as the source, met before any
     /// jewel.
     pub(super) blocked: bool,
@@ -67,12 +69,16 @@ impl PrefixState {
         let mut state = PrefixState {
             shape: Shape::of(prefix, csr),
             max_tier: 0,
+            max_tier_t: 0,
             blocked: false,
         };
         for &x in prefix {
             let v = csr.to[x as usize] as usize;
             state.blocked |= state.max_tier == 0 && m.breadth[v] >= breadth as u8;
-            state.max_tier = state.max_tier.max(m.tier[v]);
+            state.max_tier = state.max_tier.max(m.block[v]);
+            if !m.node_like[v] {
+                state.max_tier_t = state.max_tier_t.max(m.block[v]);
+            }
         }
         state
     }
@@ -83,6 +89,7 @@ impl Default for PrefixState {
         PrefixState {
             shape: Shape::Packed(0),
             max_tier: 0,
+            max_tier_t: 0,
             blocked: false,
         }
     }
@@ -97,6 +104,10 @@ pub(super) struct Grouping {
     pub(super) last: Option<(GroupKey, u32)>,
     /// What the last hit's edges but the last decide (see [`Hit::same_prefix`]).
     pub(super) state: PrefixState,
+    /// When scoring: per edge (of the search's adjacency), the critical and high pairs whose path
+    /// runs through it (turned into [`CauseWeights`] once the searches are done: a counter per edge
+    /// is far cheaper than a map per hit).
+    pub(super) edge_weights: Vec<[u32; 2]>,
 }
 
 /// One path group as it accumulates.
@@ -110,7 +121,7 @@ pub(super) struct Acc {
     pub(super) targets: IdSet,
     /// The example: the cheapest path, then the first target in reference order, then the first
     /// search in search order: (target, search order, steps).
-    pub(super) example: (u32, u32, Vec<(u32, Technique)>),
+    pub(super) example: (u32, u32, Vec<(u32, Technique, u32)>),
 }
 
 impl Acc {

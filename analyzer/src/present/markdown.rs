@@ -2,10 +2,12 @@
 
 use std::fmt::Write as _;
 
-use super::clean;
+use super::{Options, capped_list, clean};
 use crate::report::{CoverageStatus, Report};
 
-/// Text for a table cell: control characters shown as escapes, `|` escaped.
+/// How many entries, targets or objects an item lists before "N more (see JSON)".
+const MAX_LISTED: usize = 10;
+
 fn esc(s: &str) -> String {
     clean(s).replace('|', "\\|")
 }
@@ -18,6 +20,11 @@ fn code(s: &str) -> String {
 
 /// Renders the Markdown report.
 pub fn render(r: &Report) -> String {
+    render_with(r, &Options::default())
+}
+
+/// Renders the Markdown report with options (`--top`, `--min-severity`).
+pub fn render_with(r: &Report, o: &Options) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# coder-sec analysis\n");
     let snap = &r.snapshot;
@@ -59,11 +66,35 @@ pub fn render(r: &Report) -> String {
         "- graph: {} vertices, {} edges, {} entry points, {} crown jewels\n",
         snap.graph.vertices, snap.graph.edges, snap.graph.entry_points, snap.graph.crown_jewels
     );
+    let _ = writeln!(s, "## FIX PLAN\n");
+    let rows = super::fix_rows(r);
+    if rows.is_empty() {
+        let _ = writeln!(s, "Nothing critical or high to close.\n");
+    } else {
+        let _ = writeln!(s, "| # | fix | effect | key |");
+        let _ = writeln!(s, "|---|---|---|---|");
+        for (i, title, closes, key) in rows {
+            let _ = writeln!(
+                s,
+                "| {i} | {} | {} | `{}` |",
+                esc(&title),
+                esc(&closes),
+                esc(&key)
+            );
+        }
+        s.push('\n');
+    }
     let _ = writeln!(s, "## Attack paths\n");
     if r.attack_paths.is_empty() {
         let _ = writeln!(s, "None found.\n");
     }
-    for p in &r.attack_paths {
+    let shown: Vec<_> = r
+        .attack_paths
+        .iter()
+        .filter(|p| o.shows(p.severity))
+        .take(o.top())
+        .collect();
+    for p in &shown {
         let _ = writeln!(
             s,
             "### {} [{}] `{}` → `{}` (cost {})\n",
@@ -76,25 +107,17 @@ pub fn render(r: &Report) -> String {
         if p.count > 1 {
             let _ = writeln!(
                 s,
-                "{} entry points share these steps, e.g. {}.\n",
+                "{} entry points share these steps: {}.\n",
                 p.count,
-                p.examples
-                    .iter()
-                    .map(|e| format!("`{}`", code(e)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                capped_list(&p.entries, MAX_LISTED, ", ", |e| format!("`{}`", code(e)))
             );
         }
         if p.target_count > 1 {
             let _ = writeln!(
                 s,
-                "Reaches {} targets, e.g. {}.\n",
+                "Reaches {} targets: {}.\n",
                 p.target_count,
-                p.target_examples
-                    .iter()
-                    .map(|e| format!("`{}`", code(e)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                capped_list(&p.targets, MAX_LISTED, ", ", |e| format!("`{}`", code(e)))
             );
         }
         for (i, st) in p.steps.iter().enumerate() {
@@ -109,30 +132,44 @@ pub fn render(r: &Report) -> String {
         }
         s.push('\n');
     }
-    let _ = writeln!(s, "## Findings\n");
-    for (area, list) in r.findings_by_area() {
-        let _ = writeln!(s, "### {}\n", area.title());
-        let _ = writeln!(s, "| severity | code | finding | objects | fix |");
-        let _ = writeln!(s, "|---|---|---|---|---|");
-        for f in list {
-            let objs: Vec<String> = f
-                .objects
-                .iter()
-                .take(10)
-                .map(|o| format!("`{}`", esc(&code(o))))
-                .collect();
-            let _ = writeln!(
-                s,
-                "| {} | `{}` | {} | {} | {} |",
-                f.severity.as_str(),
-                f.code.code(),
-                esc(&f.title),
-                objs.join("<br>"),
-                esc(f.remediation)
-            );
-        }
-        s.push('\n');
+    if r.attack_paths.len() > shown.len() {
+        let _ = writeln!(
+            s,
+            "{} more paths (see JSON).\n",
+            r.attack_paths.len() - shown.len()
+        );
     }
+    let _ = writeln!(s, "## Findings\n");
+    let listed: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| o.shows(f.severity))
+        .take(o.top())
+        .collect();
+    if !listed.is_empty() {
+        let _ = writeln!(s, "| severity | area | code | finding | objects | fix |");
+        let _ = writeln!(s, "|---|---|---|---|---|---|");
+    }
+    for f in &listed {
+        let _ = writeln!(
+            s,
+            "| {} | {} | `{}` | {} | {} | {} |",
+            f.severity.as_str(),
+            esc(f.area.title()),
+            f.code.code(),
+            esc(&f.title),
+            capped_list(&f.objects, MAX_LISTED, "<br>", |o| format!("`{}`", esc(o))),
+            esc(f.remediation)
+        );
+    }
+    if r.findings.len() > listed.len() {
+        let _ = writeln!(
+            s,
+            "\n{} more findings (see JSON).",
+            r.findings.len() - listed.len()
+        );
+    }
+    s.push('\n');
     if !r.blind_spots.is_empty() {
         let _ = writeln!(s, "## Blind spots\n");
         for b in &r.blind_spots {

@@ -18,13 +18,88 @@ pub enum Format {
     Markdown,
 }
 
+/// What the human formats (text, Markdown) show; JSON always holds everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Colour (text on a terminal).
+    pub color: bool,
+    /// At most this many paths and this many findings ([`DEFAULT_TOP`] when `None`).
+    pub top: Option<usize>,
+    /// Only paths and findings at or above this severity.
+    pub min_severity: Option<crate::severity::Severity>,
+}
+
+/// How many paths and findings the text and Markdown reports list without `--top`.
+pub const DEFAULT_TOP: usize = 25;
+
+impl Options {
+    /// The number of items to list.
+    pub fn top(&self) -> usize {
+        self.top.unwrap_or(DEFAULT_TOP)
+    }
+
+    /// Whether an item of this severity is shown.
+    pub fn shows(&self, s: crate::severity::Severity) -> bool {
+        self.min_severity.is_none_or(|m| s >= m)
+    }
+}
+
 /// Renders a report.
 pub fn render(report: &crate::report::Report, format: Format, color: bool) -> String {
+    render_with(
+        report,
+        format,
+        &Options {
+            color,
+            ..Options::default()
+        },
+    )
+}
+
+/// Renders a report with options.
+pub fn render_with(report: &crate::report::Report, format: Format, options: &Options) -> String {
     match format {
-        Format::Text => text::render(report, color),
+        Format::Text => text::render_with(report, options),
         Format::Json => json::render(report),
-        Format::Markdown => markdown::render(report),
+        Format::Markdown => markdown::render_with(report, options),
     }
+}
+
+/// The FIX PLAN section's rows: (number, title, what it closes and leaves, key), at most
+/// [`crate::fixplan::MAX_FIXES`].
+pub(crate) fn fix_rows(r: &crate::report::Report) -> Vec<(usize, String, String, String)> {
+    r.fix_plan
+        .iter()
+        .take(crate::fixplan::MAX_FIXES)
+        .enumerate()
+        .map(|(i, f)| {
+            let closes = format!(
+                "closes {} critical, {} high; leaves {} critical, {} high, {} medium, {} low",
+                f.removes.critical,
+                f.removes.high,
+                f.remaining.critical,
+                f.remaining.high,
+                f.remaining.medium,
+                f.remaining.low
+            );
+            (i + 1, f.title.clone(), closes, f.key.clone())
+        })
+        .collect()
+}
+
+/// At most `max` items of `list` joined by `sep` through `show`, then "N more (see JSON)" when
+/// some were left out.
+pub(crate) fn capped_list(
+    list: &[String],
+    max: usize,
+    sep: &str,
+    show: impl Fn(&str) -> String,
+) -> String {
+    let mut s: Vec<String> = list.iter().take(max).map(|x| show(x)).collect();
+    if list.len() > max {
+        s.push(format!("{} more (see JSON)", list.len() - max));
+    }
+    s.join(sep)
 }
 
 /// A name or text from the snapshot as text and Markdown reports print it: control characters

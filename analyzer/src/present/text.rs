@@ -1,13 +1,16 @@
-//! The terminal report: summary, worst paths as step lists, findings by seed area, seed coverage.
+//! The terminal report: summary, worst paths as step lists, findings worst first, seed coverage.
 
 use std::fmt::Write as _;
 
-use super::{clean, clean_join};
+use super::{Options, capped_list, clean, clean_join};
 use crate::report::{CoverageStatus, Report};
 use crate::severity::Severity;
 
-/// How many paths the text report lists in full.
-pub const MAX_PATHS: usize = 25;
+/// How many paths the text report lists in full (without `--top`).
+pub const MAX_PATHS: usize = super::DEFAULT_TOP;
+
+/// How many entries, targets or objects an item lists before "N more (see JSON)".
+const MAX_LISTED: usize = 8;
 
 fn paint(s: &str, sev: Severity, color: bool) -> String {
     if !color {
@@ -24,6 +27,18 @@ fn paint(s: &str, sev: Severity, color: bool) -> String {
 
 /// Renders the text report.
 pub fn render(r: &Report, color: bool) -> String {
+    render_with(
+        r,
+        &Options {
+            color,
+            ..Options::default()
+        },
+    )
+}
+
+/// Renders the text report with options (`--top`, `--min-severity`).
+pub fn render_with(r: &Report, o: &Options) -> String {
+    let color = o.color;
     let mut s = String::new();
     let snap = &r.snapshot;
     let _ = writeln!(s, "coder-sec analysis");
@@ -82,11 +97,25 @@ pub fn render(r: &Report, color: bool) -> String {
             counts.low
         );
     }
+    let _ = writeln!(s, "\nFIX PLAN");
+    let rows = super::fix_rows(r);
+    if rows.is_empty() {
+        let _ = writeln!(s, "  nothing critical or high to close");
+    }
+    for (i, title, closes, key) in rows {
+        let _ = writeln!(s, "  {i:>2}. {title}\n      {closes}\n      key: {key}");
+    }
     let _ = writeln!(s, "\nATTACK PATHS");
     if r.attack_paths.is_empty() {
         let _ = writeln!(s, "  none found");
     }
-    for p in r.attack_paths.iter().take(MAX_PATHS) {
+    let shown: Vec<_> = r
+        .attack_paths
+        .iter()
+        .filter(|p| o.shows(p.severity))
+        .take(o.top())
+        .collect();
+    for p in &shown {
         let sev = paint(&format!("[{}]", p.severity.as_str()), p.severity, color);
         let _ = writeln!(
             s,
@@ -99,17 +128,17 @@ pub fn render(r: &Report, color: bool) -> String {
         if p.count > 1 {
             let _ = writeln!(
                 s,
-                "      {} entry points share these steps, e.g. {}",
+                "      {} entry points share these steps: {}",
                 p.count,
-                clean_join(&p.examples, ", ")
+                capped_list(&p.entries, MAX_LISTED, ", ", |x| clean(x).into_owned())
             );
         }
         if p.target_count > 1 {
             let _ = writeln!(
                 s,
-                "      reaches {} targets, e.g. {}",
+                "      reaches {} targets: {}",
                 p.target_count,
-                clean_join(&p.target_examples, ", ")
+                capped_list(&p.targets, MAX_LISTED, ", ", |x| clean(x).into_owned())
             );
         }
         for (i, step) in p.steps.iter().enumerate() {
@@ -123,30 +152,46 @@ pub fn render(r: &Report, color: bool) -> String {
             );
         }
     }
-    if r.attack_paths.len() > MAX_PATHS {
+    if r.attack_paths.len() > shown.len() {
         let _ = writeln!(
             s,
-            "\n  … {} more paths (use --format json)",
-            r.attack_paths.len() - MAX_PATHS
+            "\n  {} more paths (see JSON)",
+            r.attack_paths.len() - shown.len()
         );
     }
-    let _ = writeln!(s, "\nFINDINGS");
+    let _ = writeln!(s, "\nFINDINGS (worst first)");
     if r.findings.is_empty() {
         let _ = writeln!(s, "  none");
     }
-    for (area, list) in r.findings_by_area() {
-        let _ = writeln!(s, "\n  {}", area.title());
-        for f in list {
-            let sev = paint(&format!("[{}]", f.severity.as_str()), f.severity, color);
-            let _ = writeln!(s, "    {sev} {}: {}", f.code.code(), clean(&f.title));
-            for o in f.objects.iter().take(8) {
-                let _ = writeln!(s, "        {}", clean(o));
-            }
-            if f.objects.len() > 8 {
-                let _ = writeln!(s, "        … {} more", f.objects.len() - 8);
-            }
-            let _ = writeln!(s, "        fix: {}", f.remediation);
+    let listed: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| o.shows(f.severity))
+        .take(o.top())
+        .collect();
+    for f in &listed {
+        let sev = paint(&format!("[{}]", f.severity.as_str()), f.severity, color);
+        let _ = writeln!(
+            s,
+            "\n  {sev} {}: {} ({})",
+            f.code.code(),
+            clean(&f.title),
+            f.area.title()
+        );
+        for obj in f.objects.iter().take(MAX_LISTED) {
+            let _ = writeln!(s, "      {}", clean(obj));
         }
+        if f.objects.len() > MAX_LISTED {
+            let _ = writeln!(s, "      {} more (see JSON)", f.objects.len() - MAX_LISTED);
+        }
+        let _ = writeln!(s, "      fix: {}", f.remediation);
+    }
+    if r.findings.len() > listed.len() {
+        let _ = writeln!(
+            s,
+            "\n  {} more findings (see JSON)",
+            r.findings.len() - listed.len()
+        );
     }
     if !r.blind_spots.is_empty() {
         let _ = writeln!(s, "\nBLIND SPOTS");

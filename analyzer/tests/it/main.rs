@@ -5,6 +5,7 @@ mod breadth;
 mod catalog_docs;
 mod cli;
 mod coder_state;
+mod decisions;
 mod external;
 mod import_cli;
 mod integrity;

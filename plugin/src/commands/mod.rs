@@ -5,6 +5,7 @@ pub mod capture;
 pub mod complete;
 pub mod completion;
 pub mod inspect;
+pub mod paths;
 pub mod scan;
 pub mod verify;
 
@@ -19,6 +20,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::exec(&args),
         Command::Analyze(args) => analyze::exec(&args),
         Command::Inspect(args) => inspect::exec(&args),
+        Command::Paths(args) => paths::exec(&args),
         Command::Verify(args) => verify::exec(&args),
         Command::Completion { shell } => completion::exec(shell),
         Command::Complete { words } => complete::exec(&words),

@@ -402,7 +402,7 @@ async fn scan_captures_then_analyses() {
     assert!(report.is_object(), "{report}");
     assert!(out.exists());
 
-    for sub in ["verify", "inspect", "analyze"] {
+    for sub in ["verify", "inspect", "analyze", "paths"] {
         let mut c = plugin(cluster.dir.path());
         c.arg(sub).arg(&out);
         let output = run(c).await;

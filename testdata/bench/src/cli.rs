@@ -94,6 +94,11 @@ pub enum Phase {
         /// Where the JSON report goes.
         output: PathBuf,
     },
+    /// A path query (`coder-sec paths SNAPSHOT --to Virtual/cluster-admin`).
+    Query {
+        /// The snapshot.
+        snapshot: PathBuf,
+    },
     /// Runs a command and reports its wall time, exit code and peak RSS.
     Exec {
         /// The command and its arguments.

@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use crate::cli::{Cli, PhaseCommand};
 use crate::phase::{
-    AnalyzeResult, ExecResult, FloorResult, KubectlResult, Outcome, spawn_phase,
+    AnalyzeResult, ExecResult, FloorResult, KubectlResult, Outcome, QueryResult, spawn_phase,
     spawn_phase_limited,
 };
 
@@ -91,6 +91,14 @@ pub struct SizeResult {
     pub analyze_killed_after_seconds: Option<f64>,
     /// The analysis' phases, timed inside the child (when killed: those it finished).
     pub analyze_phases: AnalyzeResult,
+    /// Of the analysis, the fix plan (`analyze_phases.fix_plan_seconds`, repeated for the issue's
+    /// contract).
+    pub fix_plan_seconds: Option<f64>,
+    /// A path query on the same snapshot, in its own process: wall time from spawn to exit (load,
+    /// graph, search), and its phases.
+    pub query_seconds: Option<f64>,
+    /// The query's phases.
+    pub query: Option<QueryResult>,
     /// Seconds until the test API server had loaded the scenario and listened (not part of any figure).
     pub server_ready_seconds: Option<f64>,
     /// The test API server's peak RSS at the end (not part of any figure).
@@ -261,6 +269,14 @@ pub fn bench_size(
         }
     }
     r.ratio = r.analyze_seconds.map(|a| a / r.floor_seconds);
+    if r.analyze_seconds.is_some() {
+        r.fix_plan_seconds = Some(r.analyze_phases.fix_plan_seconds);
+        eprintln!("bench: {}: query", size.name());
+        let (secs, q): (f64, QueryResult) =
+            spawn_phase(exe, &[OsStr::new("query"), inputs.snapshot.as_os_str()])?;
+        r.query_seconds = Some(secs);
+        r.query = Some(q);
+    }
     if r.analyze_seconds.is_some() {
         r.planted = answers::check(&inputs.snapshot, &report)?;
     }

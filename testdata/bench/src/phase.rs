@@ -40,6 +40,18 @@ pub struct AnalyzeResult {
     pub report_seconds: f64,
     /// Rendering the JSON report and writing it.
     pub render_seconds: f64,
+    /// Of `report_seconds`, the fix plan (its searches without each fix).
+    #[serde(default)]
+    pub fix_plan_seconds: f64,
+    /// Rows of the fix plan.
+    #[serde(default)]
+    pub fix_plan_rows: u64,
+    /// Critical paths in the report.
+    #[serde(default)]
+    pub critical_paths: u64,
+    /// Critical paths left after the fix plan's rows (at most 10).
+    #[serde(default)]
+    pub critical_after_plan: u64,
     /// Attack paths reported.
     pub attack_paths: u64,
     /// Findings reported.
@@ -48,6 +60,52 @@ pub struct AnalyzeResult {
     pub report_bytes: u64,
     /// Peak RSS of the child (`VmHWM`).
     pub peak_rss_bytes: u64,
+}
+
+/// What the query phase measured: `coder-sec paths SNAPSHOT --to Virtual/cluster-admin` (who can
+/// become cluster admin), as the command runs it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct QueryResult {
+    /// `Inventory::load`.
+    pub load_seconds: f64,
+    /// Graph and search (the query itself).
+    pub query_seconds: f64,
+    /// Paths found (at most the query's `--max`).
+    pub paths: u64,
+    /// Peak RSS of the child (`VmHWM`).
+    pub peak_rss_bytes: u64,
+}
+
+/// The query phase.
+pub fn query(snapshot: &Path) -> anyhow::Result<QueryResult> {
+    use clap::Parser as _;
+    #[derive(clap::Parser)]
+    struct Wrapped {
+        #[command(flatten)]
+        args: coder_sec_analyzer::commands::paths::Args,
+    }
+    let args = Wrapped::try_parse_from([
+        OsStr::new("paths"),
+        snapshot.as_os_str(),
+        OsStr::new("--to"),
+        OsStr::new("Virtual/cluster-admin"),
+    ])
+    .context("cannot build the query's arguments")?
+    .args;
+    let t = Instant::now();
+    let inv = Inventory::load(snapshot, ReadLimits::default())
+        .with_context(|| format!("cannot query `{}`", snapshot.display()))?;
+    let load_seconds = t.elapsed().as_secs_f64();
+    lap("load", load_seconds);
+    let t = Instant::now();
+    let answer = coder_sec_analyzer::commands::paths::answer(&inv, &args)?;
+    let query_seconds = t.elapsed().as_secs_f64();
+    Ok(QueryResult {
+        load_seconds,
+        query_seconds,
+        paths: answer.paths.len() as u64,
+        peak_rss_bytes: own_peak_rss()?,
+    })
 }
 
 /// What the exec phase measured.
@@ -86,6 +144,7 @@ pub fn run_in_child(phase: Phase) -> anyhow::Result<()> {
             serde_json::to_string(&analyze(&snapshot, &output)?)?
         }
         Phase::Exec { command } => serde_json::to_string(&exec(&command)?)?,
+        Phase::Query { snapshot } => serde_json::to_string(&query(&snapshot)?)?,
         Phase::Kubectl {
             kubectl,
             kubeconfig,
@@ -158,6 +217,21 @@ pub fn analyze(snapshot: &Path, output: &Path) -> anyhow::Result<AnalyzeResult> 
         graph_seconds,
         report_seconds,
         render_seconds,
+        fix_plan_seconds: report.fix_plan_seconds,
+        fix_plan_rows: report.fix_plan.len() as u64,
+        critical_paths: report
+            .summary
+            .get("attack_paths")
+            .map_or(0, |c| c.critical as u64),
+        critical_after_plan: report.fix_plan.last().map_or_else(
+            || {
+                report
+                    .summary
+                    .get("attack_paths")
+                    .map_or(0, |c| c.critical as u64)
+            },
+            |f| f.remaining.critical as u64,
+        ),
         attack_paths: report.attack_paths.len() as u64,
         findings: report.findings.len() as u64,
         report_bytes: text.len() as u64,
