@@ -3,23 +3,28 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::catalog::Area;
 use crate::coder::CoderFacts;
 use crate::findings::snapshot::BlindSpot;
 use crate::findings::{self, Finding, Input};
+use crate::fingerprint::Fingerprinted;
 use crate::graph::{TrustGraph, VertexId};
 use crate::inventory::{Inventory, pod_ref};
 use crate::paths::{self, AttackPath};
 use crate::rbac::Rbac;
 use crate::seed::SeedBullet;
 use crate::severity::{Severity, Tier};
+use crate::suppress::Suppressed;
 use crate::techniques;
 use crate::timings::Timer;
 
-/// The JSON report's format version.
-pub const REPORT_FORMAT_VERSION: &str = "1.0";
+/// The JSON report's format version. 2.0: every key is snake_case (`format_version`, was
+/// `format-version`); paths and findings carry a `fingerprint`; `suppressed` and
+/// `suppression_warnings` list what a suppressions file hid.
+pub const REPORT_FORMAT_VERSION: &str = "2.0";
 
 /// What the analysis is asked.
 #[derive(Debug, Clone)]
@@ -40,7 +45,7 @@ impl Default for Settings {
 }
 
 /// The snapshot in a few numbers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SnapshotSummary {
     /// `capture` or `import`.
     pub source: Option<String>,
@@ -61,7 +66,7 @@ pub struct SnapshotSummary {
 }
 
 /// Coder detection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CoderSummary {
     /// Whether coderd or a provisioner was found.
     pub detected: bool,
@@ -82,7 +87,7 @@ pub struct CoderSummary {
 }
 
 /// Graph size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GraphSummary {
     /// Vertices.
     pub vertices: usize,
@@ -95,7 +100,7 @@ pub struct GraphSummary {
 }
 
 /// Coverage status of one seed bullet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CoverageStatus {
     /// A finding or path names it.
@@ -107,7 +112,7 @@ pub enum CoverageStatus {
 }
 
 /// One row of the seed coverage table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SeedCoverage {
     /// Stable id.
     pub id: &'static str,
@@ -129,7 +134,7 @@ pub struct SeedCoverage {
 }
 
 /// Counts by severity.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Counts {
     /// Critical.
     pub critical: usize,
@@ -153,23 +158,27 @@ impl Counts {
 }
 
 /// The report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Report {
-    /// Report format version.
-    #[serde(rename = "format-version")]
+    /// Report format version (`MAJOR.MINOR`).
     pub format_version: &'static str,
     /// The snapshot.
     pub snapshot: SnapshotSummary,
     /// Counts of paths and findings by severity.
     pub summary: BTreeMap<&'static str, Counts>,
-    /// Attack paths, worst first.
-    pub attack_paths: Vec<AttackPath>,
-    /// Findings, worst first.
-    pub findings: Vec<Finding>,
+    /// Attack paths, worst first, each with its fingerprint.
+    pub attack_paths: Vec<Fingerprinted<AttackPath>>,
+    /// Findings, worst first, each with its fingerprint.
+    pub findings: Vec<Fingerprinted<Finding>>,
     /// What the snapshot could not show.
     pub blind_spots: Vec<BlindSpot>,
     /// Every leaf bullet of the seed page.
     pub seed_coverage: Vec<SeedCoverage>,
+    /// Paths and findings hidden by a suppressions file (accepted risks), with the rule that hid
+    /// each.
+    pub suppressed: Vec<Suppressed>,
+    /// Suppression rules that have expired (and no longer hide anything) or matched nothing.
+    pub suppression_warnings: Vec<String>,
 }
 
 /// Everything the analysis builds, for callers that want more than the report.
@@ -263,11 +272,25 @@ impl Report {
             .max()
     }
 
+    /// Recomputes `summary` from the paths and findings shown (after suppressions hid some).
+    pub fn recount(&mut self) {
+        let mut summary: BTreeMap<&'static str, Counts> = BTreeMap::new();
+        for p in &self.attack_paths {
+            summary.entry("attack_paths").or_default().add(p.severity);
+        }
+        for f in &self.findings {
+            summary.entry("findings").or_default().add(f.severity);
+        }
+        summary.entry("attack_paths").or_default();
+        summary.entry("findings").or_default();
+        self.summary = summary;
+    }
+
     /// Findings grouped by seed area, in area order.
     pub fn findings_by_area(&self) -> BTreeMap<Area, Vec<&Finding>> {
         let mut m: BTreeMap<Area, Vec<&Finding>> = BTreeMap::new();
         for f in &self.findings {
-            m.entry(f.area).or_default().push(f);
+            m.entry(f.area).or_default().push(&f.item);
         }
         m
     }
@@ -379,24 +402,19 @@ impl Gathered {
         t.lap("paths");
         let seed_coverage = coverage(&attack_paths, &findings);
         t.lap("coverage");
-        let mut summary: BTreeMap<&'static str, Counts> = BTreeMap::new();
-        for p in &attack_paths {
-            summary.entry("attack_paths").or_default().add(p.severity);
-        }
-        for f in &findings {
-            summary.entry("findings").or_default().add(f.severity);
-        }
-        summary.entry("attack_paths").or_default();
-        summary.entry("findings").or_default();
-        Report {
+        let mut report = Report {
             format_version: REPORT_FORMAT_VERSION,
             snapshot,
-            summary,
-            attack_paths,
-            findings,
+            summary: BTreeMap::new(),
+            attack_paths: attack_paths.into_iter().map(Fingerprinted::path).collect(),
+            findings: findings.into_iter().map(Fingerprinted::finding).collect(),
             blind_spots,
             seed_coverage,
-        }
+            suppressed: Vec::new(),
+            suppression_warnings: Vec::new(),
+        };
+        report.recount();
+        report
     }
 }
 

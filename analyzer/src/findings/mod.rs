@@ -22,7 +22,7 @@ use crate::seed::SeedBullet;
 use crate::severity::Severity;
 
 /// One finding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Stable code.
     pub code: FindingCode,

@@ -35,7 +35,7 @@ pub struct Entry {
 }
 
 /// One step of a path.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct Step {
     /// From.
     pub from: String,
@@ -46,7 +46,7 @@ pub struct Step {
 }
 
 /// A group of minimal paths with the same steps.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AttackPath {
     /// `AP-001`, in report order.
     pub id: String,

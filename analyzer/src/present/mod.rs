@@ -1,8 +1,9 @@
 //! Presenters over the same [`Report`](crate::report::Report): text for a terminal, JSON (schema in
-//! `docs/report-schema.json`) and Markdown for a ticket.
+//! `docs/report-schema.json`), Markdown for a ticket, SARIF for code scanning.
 
 pub mod json;
 pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 /// An output format.
@@ -14,6 +15,8 @@ pub enum Format {
     Json,
     /// Markdown for a ticket.
     Markdown,
+    /// SARIF 2.1.0 for code scanning (GitHub and the like).
+    Sarif,
 }
 
 /// Renders a report.
@@ -22,5 +25,6 @@ pub fn render(report: &crate::report::Report, format: Format, color: bool) -> St
         Format::Text => text::render(report, color),
         Format::Json => json::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Sarif => sarif::render(report),
     }
 }

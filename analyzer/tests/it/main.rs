@@ -6,5 +6,6 @@ mod coder_state;
 mod external;
 mod load;
 mod network_free;
+mod reports;
 mod scenarios;
 mod support;
