@@ -66,6 +66,13 @@ pub enum Command {
     ///
     /// Example: coder-sec verify cluster.tar.zst
     Verify(commands::verify::Args),
+    /// Compare two snapshots or JSON reports: new, resolved and changed paths and findings.
+    ///
+    /// Paths and findings are matched by fingerprint, so two captures of the same state show no
+    /// difference. `--fail-on` exits 1 only for new items at or above it.
+    ///
+    /// Example: coder-sec diff last-week.json cluster.tar.zst --fail-on high
+    Diff(commands::diff::Args),
 }
 
 /// Parses `args` and runs the command; prints errors with their cause chain and maps them to exit
@@ -104,5 +111,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => commands::import::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Diff(args) => commands::diff::run(args),
     }
 }

@@ -75,24 +75,32 @@ pub fn hash_fields<'a>(kind: &str, fields: impl IntoIterator<Item = &'a str>) ->
 /// A path's fingerprint: entry, target, technique sequence, and the objects between (the `to` of
 /// every step but the last).
 pub fn of_path(p: &AttackPath) -> String {
-    let mut fields: Vec<&str> = vec![&p.entry, &p.target];
-    fields.push("techniques");
-    fields.extend(p.steps.iter().map(|s| s.technique.code()));
+    let techniques: Vec<&str> = p.steps.iter().map(|s| s.technique.code()).collect();
+    let tos: Vec<&str> = p.steps.iter().map(|s| s.to.as_str()).collect();
+    path_fingerprint(&p.entry, &p.target, &techniques, &tos)
+}
+
+/// A path's fingerprint from its parts: entry, target, each step's technique code and each step's
+/// `to` (the last, the target object itself, is left out). Also used on JSON reports that predate
+/// fingerprints.
+pub fn path_fingerprint(entry: &str, target: &str, techniques: &[&str], tos: &[&str]) -> String {
+    let mut fields: Vec<&str> = vec![entry, target, "techniques"];
+    fields.extend(techniques.iter().copied());
     fields.push("through");
-    let n = p.steps.len();
-    fields.extend(
-        p.steps
-            .iter()
-            .take(n.saturating_sub(1))
-            .map(|s| s.to.as_str()),
-    );
+    fields.extend(tos.iter().take(tos.len().saturating_sub(1)).copied());
     hash_fields("path", fields)
 }
 
 /// A finding's fingerprint: its code and its objects.
 pub fn of_finding(f: &Finding) -> String {
-    let mut fields: Vec<&str> = vec![f.code.code()];
-    fields.extend(f.objects.iter().map(String::as_str));
+    let objects: Vec<&str> = f.objects.iter().map(String::as_str).collect();
+    finding_fingerprint(f.code.code(), &objects)
+}
+
+/// A finding's fingerprint from its code and objects.
+pub fn finding_fingerprint(code: &str, objects: &[&str]) -> String {
+    let mut fields: Vec<&str> = vec![code];
+    fields.extend(objects.iter().copied());
     hash_fields("finding", fields)
 }
 

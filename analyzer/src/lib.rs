@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod cli;
 pub mod coder;
 pub mod commands;
+pub mod diff;
 pub mod environment;
 pub mod findings;
 pub mod fingerprint;

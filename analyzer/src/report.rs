@@ -23,7 +23,8 @@ use crate::timings::Timer;
 
 /// The JSON report's format version. 2.0: every key is snake_case (`format_version`, was
 /// `format-version`); paths and findings carry a `fingerprint`; `suppressed` and
-/// `suppression_warnings` list what a suppressions file hid.
+/// `suppression_warnings` list what a suppressions file hid; `baseline` (with `--baseline`) what
+/// changed since an earlier report.
 pub const REPORT_FORMAT_VERSION: &str = "2.0";
 
 /// What the analysis is asked.
@@ -179,6 +180,9 @@ pub struct Report {
     pub suppressed: Vec<Suppressed>,
     /// Suppression rules that have expired (and no longer hide anything) or matched nothing.
     pub suppression_warnings: Vec<String>,
+    /// With `analyze --baseline`: what is new, resolved and changed since the baseline report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::diff::Diff>,
 }
 
 /// Everything the analysis builds, for callers that want more than the report.
@@ -412,6 +416,7 @@ impl Gathered {
             seed_coverage,
             suppressed: Vec::new(),
             suppression_warnings: Vec::new(),
+            baseline: None,
         };
         report.recount();
         report

@@ -178,6 +178,16 @@ impl Suppressions {
     }
 }
 
+impl Suppressions {
+    /// The first rule in force on `today` that hides the item with this fingerprint and these
+    /// match keys.
+    pub fn rule_for(&self, fingerprint: &str, keys: &[String], today: time::Date) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| r.expiry().is_some_and(|d| d >= today) && r.matches(fingerprint, keys))
+    }
+}
+
 /// A path or finding a rule hid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Suppressed {
