@@ -73,6 +73,12 @@ pub enum Command {
     ///
     /// Example: coder-sec diff last-week.json cluster.tar.zst --fail-on high
     Diff(commands::diff::Args),
+    /// Export the trust graph as BloodHound OpenGraph JSON or Graphviz DOT.
+    ///
+    /// The whole graph, the part between `--from` and `--to`, or one attack path (`--path`).
+    ///
+    /// Example: coder-sec export cluster.tar.zst --format opengraph -o graph.json
+    Export(commands::export::Args),
 }
 
 /// Parses `args` and runs the command; prints errors with their cause chain and maps them to exit
@@ -112,5 +118,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Verify(args) => commands::verify::run(args),
         Command::Diff(args) => commands::diff::run(args),
+        Command::Export(args) => commands::export::run(args),
     }
 }

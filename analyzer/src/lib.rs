@@ -13,6 +13,7 @@ pub mod coder;
 pub mod commands;
 pub mod diff;
 pub mod environment;
+pub mod export;
 pub mod findings;
 pub mod fingerprint;
 pub mod graph;

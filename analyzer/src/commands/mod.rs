@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod diff;
+pub mod export;
 pub mod import;
 pub mod inspect;
 pub mod verify;

@@ -3,6 +3,7 @@
 mod catalog_docs;
 mod cli;
 mod coder_state;
+mod export;
 mod external;
 mod load;
 mod network_free;
