@@ -1,6 +1,7 @@
 //! Presenters over the same [`Report`](crate::report::Report): text for a terminal, JSON (schema in
-//! `docs/report-schema.json`), Markdown for a ticket, SARIF for code scanning.
+//! `docs/report-schema.json`), Markdown for a ticket, SARIF for code scanning, HTML for people.
 
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
@@ -17,6 +18,8 @@ pub enum Format {
     Markdown,
     /// SARIF 2.1.0 for code scanning (GitHub and the like).
     Sarif,
+    /// One self-contained HTML page for people (works offline).
+    Html,
 }
 
 /// Renders a report.
@@ -34,6 +37,7 @@ pub fn render(report: &crate::report::Report, format: Format, color: bool) -> St
             s
         }
         Format::Sarif => sarif::render(report),
+        Format::Html => html::render(report),
     }
 }
 

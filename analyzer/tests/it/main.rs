@@ -5,6 +5,7 @@ mod cli;
 mod coder_state;
 mod export;
 mod external;
+mod html;
 mod load;
 mod network_free;
 mod reports;
