@@ -55,20 +55,13 @@ impl JsonSchema for SeedBullet {
     }
 }
 
-/// The report's JSON schema (draft 2020-12) as a value.
-pub fn report_schema_value() -> serde_json::Value {
-    let mut schema = schemars::schema_for!(Report);
-    let description = format!(
-        "Output of `coder-sec analyze --format json` (format_version {REPORT_FORMAT_VERSION}). \
-         Generated from the report's types (analyzer/src/schema.rs); do not edit by hand. Object \
-         references are strings; their forms are listed in docs/analysis.md: `Kind/namespace/name` \
-         for namespaced objects, `Kind/name` for cluster-scoped ones, `User/NAME`, `Group/NAME`, \
-         `CloudRole/ID`, and the virtual forms (`Virtual/cluster-admin`, `Coder/any-user`, \
-         `Exposure/Service/ns/name`, `Volume/NS/POD/VOLUME`, ...). Arrays are sorted: attack paths \
-         and findings worst first, everything else by reference. Every key is snake_case. Readers \
-         should ignore unknown fields; additive changes bump the minor version."
-    );
-    // The header first, then what schemars generated.
+/// A generated schema with its header first: `$schema`, `$id`, `title`, `description`.
+fn with_header(
+    mut schema: Schema,
+    id: &str,
+    title: &str,
+    description: String,
+) -> serde_json::Value {
     let mut out = serde_json::Map::new();
     let generated = schema
         .as_object_mut()
@@ -81,9 +74,9 @@ pub fn report_schema_value() -> serde_json::Value {
     );
     out.insert(
         "$id".to_string(),
-        "https://github.com/coder-sec/coder-sec/docs/report-schema.json".into(),
+        format!("https://github.com/coder-sec/coder-sec/docs/{id}").into(),
     );
-    out.insert("title".to_string(), "coder-sec analyze JSON report".into());
+    out.insert("title".to_string(), title.into());
     out.insert("description".to_string(), description.into());
     generated.remove("title");
     generated.remove("description");
@@ -91,10 +84,50 @@ pub fn report_schema_value() -> serde_json::Value {
     serde_json::Value::Object(out)
 }
 
-/// The report's JSON schema, pretty-printed with a trailing newline (`docs/report-schema.json`).
-pub fn report_schema() -> String {
-    let mut s = serde_json::to_string_pretty(&report_schema_value())
-        .expect("a JSON value always serialises");
+fn pretty(v: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).expect("a JSON value always serialises");
     s.push('\n');
     s
+}
+
+/// The report's JSON schema (draft 2020-12) as a value.
+pub fn report_schema_value() -> serde_json::Value {
+    let description = format!(
+        "Output of `coder-sec analyze --format json` (format_version {REPORT_FORMAT_VERSION}). \
+         Generated from the report's types (analyzer/src/schema.rs); do not edit by hand. Object \
+         references are strings; their forms are listed in docs/analysis.md: `Kind/namespace/name` \
+         for namespaced objects, `Kind/name` for cluster-scoped ones, `User/NAME`, `Group/NAME`, \
+         `CloudRole/ID`, and the virtual forms (`Virtual/cluster-admin`, `Coder/any-user`, \
+         `Exposure/Service/ns/name`, `Volume/NS/POD/VOLUME`, ...). Arrays are sorted: attack paths \
+         and findings worst first, everything else by reference. Every key is snake_case. Readers \
+         should ignore unknown fields; additive changes bump the minor version."
+    );
+    with_header(
+        schemars::schema_for!(Report),
+        "report-schema.json",
+        "coder-sec analyze JSON report",
+        description,
+    )
+}
+
+/// The report's JSON schema, pretty-printed with a trailing newline (`docs/report-schema.json`).
+pub fn report_schema() -> String {
+    pretty(&report_schema_value())
+}
+
+/// The JSON schema of `coder-sec diff --format json` (and of the report's `baseline`), as a value.
+pub fn diff_schema_value() -> serde_json::Value {
+    with_header(
+        schemars::schema_for!(crate::diff::Diff),
+        "diff-schema.json",
+        "coder-sec diff JSON output",
+        "Output of `coder-sec diff --format json`, and the `baseline` section of a report made \
+         with `--baseline`. Generated from the types (analyzer/src/diff.rs); do not edit by hand."
+            .to_string(),
+    )
+}
+
+/// The diff's JSON schema, pretty-printed with a trailing newline (`docs/diff-schema.json`).
+pub fn diff_schema() -> String {
+    pretty(&diff_schema_value())
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use coder_sec_analyzer::inventory::Inventory;
 use coder_sec_analyzer::report::{Report, Settings};
-use coder_sec_analyzer::schema::report_schema;
+use coder_sec_analyzer::schema::{diff_schema, report_schema};
 use coder_sec_model::ReadLimits;
 use coder_sec_model::import::{ImportOptions, import_paths};
 use serde_json::Value;
@@ -54,6 +54,7 @@ fn report_schema_doc_is_generated_from_the_types() {
         assert!(v["properties"].get(k).is_some(), "schema lacks {k}");
     }
     check_expected(&root().join("docs/report-schema.json"), &schema);
+    check_expected(&root().join("docs/diff-schema.json"), &diff_schema());
 }
 
 #[test]
@@ -245,6 +246,7 @@ fn diff_of_two_captures_of_the_same_state_is_empty() {
         String::from_utf8_lossy(&out.stderr)
     );
     let d = json_of(&out);
+    assert_valid(&root().join("docs/diff-schema.json"), &d);
     assert_eq!(d["summary"]["new"], 0);
     assert_eq!(d["summary"]["resolved"], 0);
     assert_eq!(d["summary"]["changed"], 0);
@@ -287,6 +289,7 @@ fn diff_reports_new_and_resolved_and_fails_only_on_new() {
         String::from_utf8_lossy(&out.stderr)
     );
     let d = json_of(&out);
+    assert_valid(&root().join("docs/diff-schema.json"), &d);
     let new_items = d["new"].as_array().unwrap();
     assert!(
         new_items.iter().any(|i| i["kind"] == "attack-path"
