@@ -149,6 +149,59 @@ fn html_report_loads_offline_without_errors_and_shows_the_paths() {
 }
 
 #[test]
+fn html_with_baseline_and_suppressions_loads_without_errors() {
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let (dir, snap) = import(&scenario_files("demo"));
+    let snap = snap.to_str().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let out = coder_sec(&[
+        "analyze",
+        snap,
+        "--format",
+        "json",
+        "-o",
+        baseline.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let ignore = dir.path().join("ignore.yaml");
+    std::fs::write(
+        &ignore,
+        "ignore:\n  - pattern: \"* -> Secret/coder/coder-db-url\"\n    reason: \"<accepted> & reviewed\"\n    expires: 2999-01-01\n  - pattern: \"*\"\n    reason: old\n    expires: 2001-01-01\n",
+    )
+    .unwrap();
+    let page = dir.path().join("report.html");
+    let out = coder_sec(&[
+        "analyze",
+        snap,
+        "--format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+        "--baseline",
+        baseline.to_str().unwrap(),
+        "--ignore-file",
+        ignore.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(&browser, profile.path(), &["--dump-dom"], &page);
+    let console = console_lines(&out.stderr);
+    assert!(console.is_empty(), "console: {console:#?}");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(dom.contains("data-ready=\"ok\""));
+    assert!(dom.contains("id=\"suppressed\"") && dom.contains("&lt;accepted&gt; &amp; reviewed"));
+    assert!(dom.contains("expired on 2001-01-01"));
+    assert!(dom.contains("id=\"baseline\""));
+}
+
+#[test]
 fn a_broken_page_is_caught() {
     // The check above can fail: a page whose script throws and that tries the network.
     let Some(browser) = chromium() else {
