@@ -201,6 +201,11 @@ pub struct Suppressed {
     pub severity: Severity,
     /// One line for people.
     pub title: String,
+    /// The technique of its first step (a path) or its code (a finding): its SARIF rule.
+    pub code: String,
+    /// The object it is located at (a path's entry, or first example when the entry is a
+    /// pattern; a finding's first object).
+    pub object: String,
     /// The rule that hid it.
     pub rule: Rule,
 }
@@ -265,6 +270,13 @@ pub fn apply(report: &mut Report, rules: &Suppressions, today: time::Date) {
                     fingerprint: p.fingerprint.clone(),
                     severity: p.severity,
                     title: format!("{} -> {}", p.entry, p.target),
+                    code: p
+                        .steps
+                        .first()
+                        .map(|s| s.technique.code())
+                        .unwrap_or_default()
+                        .to_string(),
+                    object: crate::present::sarif::path_object(p).to_string(),
                     rule: rules.rules[i].clone(),
                 });
                 false
@@ -282,6 +294,8 @@ pub fn apply(report: &mut Report, rules: &Suppressions, today: time::Date) {
                     fingerprint: f.fingerprint.clone(),
                     severity: f.severity,
                     title: f.title.clone(),
+                    code: f.code.code().to_string(),
+                    object: crate::present::sarif::finding_object(f).to_string(),
                     rule: rules.rules[i].clone(),
                 });
                 false

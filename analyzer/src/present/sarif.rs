@@ -7,7 +7,9 @@
 //! `k8s/<namespace>/<Kind>/<name>` (`k8s/_cluster/<Kind>/<name>` for cluster-scoped objects and
 //! virtual vertices), line 1; the object reference itself is in the result's properties and in a
 //! logical location. `partialFingerprints` carries the report's fingerprint, so a result keeps its
-//! identity across runs.
+//! identity across runs. Paths and findings a suppressions file hid stay in the log with a
+//! `suppressions` entry (status `accepted`, the rule's reason as justification), so code scanning
+//! closes their alerts instead of reopening them.
 //!
 //! Typed structs rather than a SARIF crate: `serde-sarif` generates its types in a build script
 //! (schemafy, syn) and needs builders for every object; the few objects used here are written out,
@@ -18,6 +20,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::catalog::{FindingCode, Technique};
+use crate::findings::Finding;
+use crate::paths::AttackPath;
 use crate::report::Report;
 use crate::severity::Severity;
 
@@ -103,8 +107,17 @@ struct SarifResult {
     locations: Vec<Location>,
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     code_flows: Vec<CodeFlow>,
     properties: BTreeMap<&'static str, serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
 }
 
 #[derive(Serialize)]
@@ -304,6 +317,25 @@ fn rules() -> Vec<Rule> {
     out
 }
 
+/// Where a path is located: its entry, or its first example when the entry is a pattern
+/// (`Pod/ns/*`), a concrete object.
+pub fn path_object(p: &AttackPath) -> &str {
+    if p.entry.contains('*') {
+        p.examples.first().unwrap_or(&p.entry)
+    } else {
+        &p.entry
+    }
+}
+
+/// Where a finding is located: its first object (`Cluster/cluster` when it names none).
+pub fn finding_object(f: &Finding) -> &str {
+    f.objects
+        .iter()
+        .find(|o| !o.starts_with('…'))
+        .map(String::as_str)
+        .unwrap_or("Cluster/cluster")
+}
+
 /// Renders the report as a SARIF 2.1.0 log (pretty JSON, trailing newline).
 pub fn render(r: &Report) -> String {
     let rules = rules();
@@ -315,12 +347,7 @@ pub fn render(r: &Report) -> String {
         };
         let rule_id = first.technique.code();
         let techniques: Vec<&str> = p.steps.iter().map(|s| s.technique.code()).collect();
-        // A pattern entry (`Pod/ns/*`) locates at its first example, a concrete object.
-        let at = if p.entry.contains('*') {
-            p.examples.first().unwrap_or(&p.entry)
-        } else {
-            &p.entry
-        };
+        let at = path_object(p);
         let flow: Vec<ThreadFlowLocation> = std::iter::once(ThreadFlowLocation {
             location: location(&first.from, Some(format!("entry: {}", first.from))),
         })
@@ -331,7 +358,7 @@ pub fn render(r: &Report) -> String {
         let mut props = BTreeMap::new();
         props.insert("kind", "attack-path".into());
         props.insert("id", p.id.clone().into());
-        props.insert("object", at.clone().into());
+        props.insert("object", at.into());
         props.insert("entry", p.entry.clone().into());
         props.insert("target", p.target.clone().into());
         props.insert("techniques", techniques.clone().into());
@@ -356,6 +383,7 @@ pub fn render(r: &Report) -> String {
             },
             locations: vec![location(at, None)],
             partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, p.fingerprint.clone())]),
+            suppressions: Vec::new(),
             code_flows: vec![CodeFlow {
                 thread_flows: vec![ThreadFlow { locations: flow }],
             }],
@@ -364,12 +392,7 @@ pub fn render(r: &Report) -> String {
     }
     for f in &r.findings {
         let rule_id = f.code.code();
-        let at = f
-            .objects
-            .iter()
-            .find(|o| !o.starts_with('…'))
-            .map(String::as_str)
-            .unwrap_or("Cluster/cluster");
+        let at = finding_object(f);
         let mut props = BTreeMap::new();
         props.insert("kind", "finding".into());
         props.insert("object", at.into());
@@ -386,6 +409,41 @@ pub fn render(r: &Report) -> String {
             },
             locations: vec![location(at, None)],
             partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, f.fingerprint.clone())]),
+            suppressions: Vec::new(),
+            code_flows: Vec::new(),
+            properties: props,
+        });
+    }
+    // Accepted risks stay in the log, suppressed: code scanning closes their alerts.
+    for x in &r.suppressed {
+        let Some(&rule_index) = index.get(x.code.as_str()) else {
+            continue;
+        };
+        let mut props = BTreeMap::new();
+        props.insert("kind", x.kind.clone().into());
+        props.insert("id", x.id.clone().into());
+        props.insert("object", x.object.clone().into());
+        props.insert("severity", x.severity.as_str().into());
+        props.insert("security-severity", security_severity(x.severity).into());
+        results.push(SarifResult {
+            rule_id: rules[rule_index].id,
+            rule_index,
+            level: level(x.severity),
+            message: Text {
+                text: format!("{} (accepted risk: {})", x.title, x.rule.reason),
+            },
+            locations: vec![location(&x.object, None)],
+            partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, x.fingerprint.clone())]),
+            suppressions: vec![Suppression {
+                kind: "external",
+                status: "accepted",
+                justification: format!(
+                    "{} (until {}; {})",
+                    x.rule.reason,
+                    x.rule.expires,
+                    x.rule.label()
+                ),
+            }],
             code_flows: Vec::new(),
             properties: props,
         });

@@ -449,6 +449,30 @@ fn suppressions_hide_list_and_warn() {
         s["attack_paths"].as_array().unwrap().len(),
         "summary recounted"
     );
+    // SARIF keeps the accepted risks as suppressed results (code scanning closes their alerts).
+    let out = coder_sec(&[
+        "analyze",
+        &new,
+        "--format",
+        "sarif",
+        "--ignore-file",
+        ignore.to_str().unwrap(),
+    ]);
+    let log = json_of(&out);
+    assert_valid(&root().join("testdata/sarif/sarif-schema-2.1.0.json"), &log);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let accepted: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["suppressions"][0]["status"] == "accepted")
+        .collect();
+    assert_eq!(accepted.len(), suppressed.len());
+    assert!(accepted.iter().any(|r| {
+        r["partialFingerprints"]["coderSecFingerprint/v1"] == fp
+            && r["suppressions"][0]["justification"]
+                .as_str()
+                .unwrap()
+                .contains("accepted in SEC-1")
+    }));
     // A malformed file is an input error naming it.
     std::fs::write(&ignore, "ignore:\n  - reason: r\n    expires: 2999-01-01\n").unwrap();
     let out = coder_sec(&["analyze", &new, "--ignore-file", ignore.to_str().unwrap()]);
