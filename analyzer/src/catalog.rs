@@ -478,7 +478,9 @@ impl std::fmt::Display for Technique {
 }
 
 /// The seed area a finding belongs to (one module of `findings/` each).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Area {
     /// Storage.

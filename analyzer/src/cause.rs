@@ -19,7 +19,7 @@ use crate::inventory::{Inventory, Pod, pod_ref};
 use crate::rbac::{Rbac, rule_matches};
 
 /// What to change to remove an edge: an object and one of its fields.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 pub struct Cause {
     /// The object reference (`DaemonSet/kube-system/x`, `RoleBinding/ns/b`, `Namespace/ns`,
     /// `Coder/settings`).

@@ -68,6 +68,19 @@ pub enum Command {
     ///
     /// Example: coder-sec verify cluster.tar.zst
     Verify(commands::verify::Args),
+    /// Compare two snapshots or JSON reports: new, resolved and changed paths and findings.
+    ///
+    /// Paths and findings are matched by fingerprint, so two captures of the same state show no
+    /// difference. `--fail-on` exits 1 only for new items at or above it.
+    ///
+    /// Example: coder-sec diff last-week.json cluster.tar.zst --fail-on high
+    Diff(commands::diff::Args),
+    /// Export the trust graph as BloodHound OpenGraph JSON or Graphviz DOT.
+    ///
+    /// The whole graph, the part between `--from` and `--to`, or one attack path (`--path`).
+    ///
+    /// Example: coder-sec export cluster.tar.zst --format opengraph -o graph.json
+    Export(commands::export::Args),
 }
 
 /// Parses `args` and runs the command; prints errors with their cause chain and maps them to exit
@@ -129,5 +142,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Paths(args) => commands::paths::run(args),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Diff(args) => commands::diff::run(args),
+        Command::Export(args) => commands::export::run(args),
     }
 }

@@ -24,7 +24,7 @@ pub const MAX_FIXES: usize = 10;
 pub const MAX_RUNS: usize = 12;
 
 /// Paths by severity, as the report's summary counts them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PathCounts {
     /// Critical.
     pub critical: usize,
@@ -66,7 +66,7 @@ impl PathCounts {
 
 /// Paths closed by a fix, by severity (negative where paths that re-route around it appear at
 /// that severity).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PathDelta {
     /// Critical.
     pub critical: i64,
@@ -79,7 +79,7 @@ pub struct PathDelta {
 }
 
 /// One row of the fix plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Fix {
     /// Stable key: the cause's `OBJECT#FIELD` (what `--assume-fixed` takes).
     pub key: String,

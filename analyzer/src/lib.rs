@@ -4,8 +4,11 @@
 //!
 //! The data's path: [`inventory`] (typed, indexed snapshot) → [`rbac`] (effective permissions) and
 //! [`coder`] (Coder detection) → [`techniques`] build the [`graph`] → [`paths`] searches it, while
-//! [`findings`] check what is not a path → [`report`] (pure, serialisable) → [`present`] (text, JSON,
-//! Markdown). [`catalog`] and [`seed`] hold the codes and the seed coverage table.
+//! [`findings`] check what is not a path → [`report`] (pure, serialisable; every path and finding
+//! with a [`fingerprint`], accepted risks hidden by [`suppress`]) → [`present`] (text, JSON,
+//! Markdown, SARIF, HTML). [`diff`] compares two reports, [`export`] hands the graph to other tools
+//! (OpenGraph, DOT), [`schema`] generates the JSON schemas. [`catalog`] and [`seed`] hold the codes
+//! and the seed coverage table.
 
 pub mod catalog;
 pub mod cause;
@@ -13,8 +16,11 @@ pub mod cli;
 pub mod coder;
 pub mod commands;
 pub mod coverage;
+pub mod diff;
 pub mod environment;
+pub mod export;
 pub mod findings;
+pub mod fingerprint;
 pub mod fixplan;
 pub mod graph;
 pub mod inventory;
@@ -24,7 +30,9 @@ pub mod paths;
 pub mod present;
 pub mod rbac;
 pub mod report;
+pub mod schema;
 pub mod seed;
 pub mod severity;
+pub mod suppress;
 pub mod techniques;
 pub mod timings;

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::catalog::Area;
@@ -12,17 +13,22 @@ use crate::findings::snapshot::BlindSpot;
 use crate::findings::{self, Finding, Input};
 use crate::fixplan::{self, PlanInput};
 pub use crate::fixplan::{Fix, PathCounts, PathDelta};
+use crate::fingerprint::Fingerprinted;
 use crate::graph::{TrustGraph, VertexId};
 use crate::inventory::{Inventory, pod_ref};
 use crate::paths::{self, AttackPath};
 use crate::rbac::Rbac;
 use crate::seed::SeedBullet;
 use crate::severity::{Severity, Tier};
+use crate::suppress::Suppressed;
 use crate::techniques;
 use crate::timings::Timer;
 
-/// The JSON report's format version.
-pub const REPORT_FORMAT_VERSION: &str = "1.0";
+/// The JSON report's format version. 2.0: every key is snake_case (`format_version`, was
+/// `format-version`); paths and findings carry a `fingerprint`; `suppressed` and
+/// `suppression_warnings` list what a suppressions file hid; `baseline` (with `--baseline`) what
+/// changed since an earlier report.
+pub const REPORT_FORMAT_VERSION: &str = "2.0";
 
 /// What the analysis is asked.
 #[derive(Debug, Clone)]
@@ -50,7 +56,7 @@ impl Default for Settings {
 }
 
 /// The snapshot in a few numbers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SnapshotSummary {
     /// `capture` or `import`.
     pub source: Option<String>,
@@ -71,7 +77,7 @@ pub struct SnapshotSummary {
 }
 
 /// Coder detection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CoderSummary {
     /// Whether coderd or a provisioner was found.
     pub detected: bool,
@@ -92,7 +98,7 @@ pub struct CoderSummary {
 }
 
 /// Graph size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct GraphSummary {
     /// Vertices.
     pub vertices: usize,
@@ -105,7 +111,7 @@ pub struct GraphSummary {
 }
 
 /// Coverage status of one seed bullet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CoverageStatus {
     /// A finding or path names it.
@@ -117,7 +123,7 @@ pub enum CoverageStatus {
 }
 
 /// One row of the seed coverage table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SeedCoverage {
     /// Stable id.
     pub id: &'static str,
@@ -139,7 +145,7 @@ pub struct SeedCoverage {
 }
 
 /// Counts by severity.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Counts {
     /// Critical.
     pub critical: usize,
@@ -163,10 +169,9 @@ impl Counts {
 }
 
 /// The report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Report {
-    /// Report format version.
-    #[serde(rename = "format-version")]
+    /// Report format version (`MAJOR.MINOR`).
     pub format_version: &'static str,
     /// Set when `--ignore-integrity` analysed the snapshot whatever its integrity checks found:
     /// the problems they found. Absent when the checks were enforced (and so passed).
@@ -179,10 +184,10 @@ pub struct Report {
     /// The fix plan: the fewest changes found that close the critical paths, then the high ones,
     /// in order, each with what it closes (see `docs/analysis.md`).
     pub fix_plan: Vec<Fix>,
-    /// Attack paths, worst first.
-    pub attack_paths: Vec<AttackPath>,
-    /// Findings, worst first.
-    pub findings: Vec<Finding>,
+    /// Attack paths, worst first, each with its fingerprint.
+    pub attack_paths: Vec<Fingerprinted<AttackPath>>,
+    /// Findings, worst first, each with its fingerprint.
+    pub findings: Vec<Fingerprinted<Finding>>,
     /// What the snapshot could not show.
     pub blind_spots: Vec<BlindSpot>,
     /// Every leaf bullet of the seed page.
@@ -190,6 +195,14 @@ pub struct Report {
     /// Seconds the fix plan took (benchmarks; never serialised).
     #[serde(skip)]
     pub fix_plan_seconds: f64,
+    /// Paths and findings hidden by a suppressions file (accepted risks), with the rule that hid
+    /// each.
+    pub suppressed: Vec<Suppressed>,
+    /// Suppression rules that have expired (and no longer hide anything) or matched nothing.
+    pub suppression_warnings: Vec<String>,
+    /// With `analyze --baseline`: what is new, resolved and changed since the baseline report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::diff::Diff>,
 }
 
 /// Everything the analysis builds, for callers that want more than the report.
@@ -288,11 +301,25 @@ impl Report {
             .max()
     }
 
+    /// Recomputes `summary` from the paths and findings shown (after suppressions hid some).
+    pub fn recount(&mut self) {
+        let mut summary: BTreeMap<&'static str, Counts> = BTreeMap::new();
+        for p in &self.attack_paths {
+            summary.entry("attack_paths").or_default().add(p.severity);
+        }
+        for f in &self.findings {
+            summary.entry("findings").or_default().add(f.severity);
+        }
+        summary.entry("attack_paths").or_default();
+        summary.entry("findings").or_default();
+        self.summary = summary;
+    }
+
     /// Findings grouped by seed area, in area order.
     pub fn findings_by_area(&self) -> BTreeMap<Area, Vec<&Finding>> {
         let mut m: BTreeMap<Area, Vec<&Finding>> = BTreeMap::new();
         for f in &self.findings {
-            m.entry(f.area).or_default().push(f);
+            m.entry(f.area).or_default().push(&f.item);
         }
         m
     }
@@ -444,27 +471,23 @@ impl Gathered {
         t.lap("fix plan");
         let seed_coverage = coverage(&attack_paths, &findings);
         t.lap("coverage");
-        let mut summary: BTreeMap<&'static str, Counts> = BTreeMap::new();
-        for p in &attack_paths {
-            summary.entry("attack_paths").or_default().add(p.severity);
-        }
-        for f in &findings {
-            summary.entry("findings").or_default().add(f.severity);
-        }
-        summary.entry("attack_paths").or_default();
-        summary.entry("findings").or_default();
-        Report {
+        let mut report = Report {
             format_version: REPORT_FORMAT_VERSION,
             integrity: None,
             snapshot,
-            summary,
+            summary: BTreeMap::new(),
             fix_plan,
-            attack_paths,
-            findings,
+            attack_paths: attack_paths.into_iter().map(Fingerprinted::path).collect(),
+            findings: findings.into_iter().map(Fingerprinted::finding).collect(),
             blind_spots,
             seed_coverage,
             fix_plan_seconds,
-        }
+            suppressed: Vec::new(),
+            suppression_warnings: Vec::new(),
+            baseline: None,
+        };
+        report.recount();
+        report
     }
 }
 

@@ -54,6 +54,14 @@ pub struct Args {
     /// Text and Markdown: list only paths and findings at or above this severity.
     #[arg(long, value_name = "SEVERITY", value_parser = ["critical", "high", "medium", "low"])]
     pub min_severity: Option<String>,
+    /// Compare with an earlier JSON report (or snapshot): the report gains a `baseline` section
+    /// (new, resolved, changed), and `--fail-on` counts only new paths and findings.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+    /// Suppressions file (accepted risks); default `.coder-sec-ignore.yaml` in the current folder,
+    /// when present.
+    #[arg(long, value_name = "FILE")]
+    pub ignore_file: Option<PathBuf>,
     /// Read limits.
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -105,6 +113,24 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     drop(analysis);
     report.integrity = integrity;
     t.lap("analysis");
+    let suppressions = super::diff::load_suppressions(args.ignore_file.as_deref())?;
+    if let Some(s) = &suppressions {
+        crate::suppress::apply(&mut report, s, crate::suppress::today());
+        for w in &report.suppression_warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    if let Some(b) = &args.baseline {
+        let old = super::diff::load_report(b, &args.limits)?;
+        let now = serde_json::to_value(&report).context("cannot serialise the report")?;
+        report.baseline = Some(super::diff::diff_values(
+            &old,
+            &b.display().to_string(),
+            &now,
+            "this analysis",
+            suppressions.as_ref(),
+        )?);
+    }
     let to_terminal = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-")
         && std::io::stdout().is_terminal();
     let options = present::Options {
@@ -120,7 +146,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .fail_on
         .as_deref()
         .and_then(Severity::parse)
-        .is_some_and(|threshold| report.worst().is_some_and(|w| w >= threshold));
+        .is_some_and(|threshold| match &report.baseline {
+            Some(d) => d.new_at_or_above(threshold),
+            None => report.worst().is_some_and(|w| w >= threshold),
+        });
     Ok(ExitCode::from(if fail {
         EXIT_FINDINGS
     } else {

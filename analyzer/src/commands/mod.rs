@@ -2,6 +2,8 @@
 //! library. The plugin embeds the same `Args`, so `kubectl coder-sec X` and `coder-sec X` agree.
 
 pub mod analyze;
+pub mod diff;
+pub mod export;
 pub mod import;
 pub mod inspect;
 pub mod paths;

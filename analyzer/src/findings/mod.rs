@@ -22,7 +22,7 @@ use crate::seed::SeedBullet;
 use crate::severity::Severity;
 
 /// One finding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Stable code.
     pub code: FindingCode,
@@ -42,14 +42,14 @@ pub struct Finding {
     pub object_roles: Vec<FindingObject>,
     /// When the check tested a sample rather than every object: exactly the objects it tested
     /// (absent when it tested every one).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sampled: Vec<String>,
     /// What to change.
     pub remediation: &'static str,
 }
 
 /// One object of a finding and its part in it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct FindingObject {
     /// The object reference.
     pub object: String,
@@ -58,7 +58,7 @@ pub struct FindingObject {
 }
 
 /// An object's part in a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ObjectRole {
     /// Where what the finding describes starts, or what is misconfigured.

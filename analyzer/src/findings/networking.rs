@@ -759,7 +759,7 @@ mod tests {
             r.findings
                 .into_iter()
                 .filter(|f| f.code == FindingCode::PodIpCapacity)
-                .map(|f| (f.severity, f.title))
+                .map(|f| (f.severity, f.item.title))
                 .collect::<Vec<_>>()
         };
         assert!(run(20, Vec::new()).is_empty());

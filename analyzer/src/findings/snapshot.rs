@@ -10,7 +10,7 @@ use crate::severity::Severity;
 use super::{Finding, Input};
 
 /// A blind spot in the report.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct BlindSpot {
     /// What could not be read.
     pub subject: String,

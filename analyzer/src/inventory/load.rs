@@ -64,7 +64,7 @@ struct PodTemplate {
 
 /// What `--ignore-integrity` put in a report: that the snapshot's integrity checks were not
 /// enforced, and every problem they found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct IntegrityNote {
     /// Always true: the analysis went on whatever the checks found.
     pub ignored: bool,

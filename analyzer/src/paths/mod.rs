@@ -37,7 +37,7 @@ pub struct Entry {
 }
 
 /// One step of a path.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct Step {
     /// From.
     pub from: String,
@@ -79,7 +79,7 @@ pub struct SearchOptions<'a> {
 pub type CauseWeights = HashMap<crate::cause::CauseId, ([u64; 4], Technique), Fx>;
 
 /// A group of minimal paths with the same steps.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AttackPath {
     /// `AP-001`, in report order.
     pub id: String,

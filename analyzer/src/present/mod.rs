@@ -1,10 +1,12 @@
 //! Presenters over the same [`Report`](crate::report::Report): text for a terminal, JSON (schema in
-//! `docs/report-schema.json`) and Markdown for a ticket.
+//! `docs/report-schema.json`), Markdown for a ticket, SARIF for code scanning, HTML for people.
 
 use std::borrow::Cow;
 
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 /// An output format.
@@ -16,6 +18,10 @@ pub enum Format {
     Json,
     /// Markdown for a ticket.
     Markdown,
+    /// SARIF 2.1.0 for code scanning (GitHub and the like).
+    Sarif,
+    /// One self-contained HTML page for people (works offline).
+    Html,
 }
 
 /// What the human formats (text, Markdown) show; JSON always holds everything.
@@ -59,9 +65,19 @@ pub fn render(report: &crate::report::Report, format: Format, color: bool) -> St
 /// Renders a report with options.
 pub fn render_with(report: &crate::report::Report, format: Format, options: &Options) -> String {
     match format {
-        Format::Text => text::render_with(report, options),
+        Format::Text => {
+            let mut s = text::render_with(report, options);
+            s.push_str(&extras_text(report));
+            s
+        }
         Format::Json => json::render(report),
-        Format::Markdown => markdown::render_with(report, options),
+        Format::Markdown => {
+            let mut s = markdown::render_with(report, options);
+            s.push_str(&extras_markdown(report));
+            s
+        }
+        Format::Sarif => sarif::render(report),
+        Format::Html => html::render(report),
     }
 }
 
@@ -127,6 +143,74 @@ pub fn clean(s: &str) -> Cow<'_, str> {
 /// [`clean`] over a list, joined.
 pub fn clean_join(items: &[String], sep: &str) -> String {
     items.iter().map(|i| clean(i)).collect::<Vec<_>>().join(sep)
+}
+
+/// What suppressions and `--baseline` add to the text report: the suppressed items, the
+/// suppression warnings, and the diff against the baseline.
+fn extras_text(r: &crate::report::Report) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    if !r.suppressed.is_empty() {
+        let _ = writeln!(s, "\nSUPPRESSED (accepted risks)");
+        for x in &r.suppressed {
+            let _ = writeln!(
+                s,
+                "  [{}] {} {} {}: {} (until {})",
+                x.severity.as_str(),
+                x.kind,
+                clean(&x.id),
+                clean(&x.title),
+                clean(&x.rule.reason),
+                x.rule.expires
+            );
+        }
+    }
+    if !r.suppression_warnings.is_empty() {
+        let _ = writeln!(s, "\nSUPPRESSION WARNINGS");
+        for w in &r.suppression_warnings {
+            let _ = writeln!(s, "  {}", clean(w));
+        }
+    }
+    if let Some(d) = &r.baseline {
+        let _ = writeln!(s, "\nSINCE THE BASELINE");
+        s.push_str(&crate::diff::render_text(d));
+    }
+    s
+}
+
+/// The Markdown counterpart of [`extras_text`].
+fn extras_markdown(r: &crate::report::Report) -> String {
+    use std::fmt::Write as _;
+    let esc = |x: &str| clean(x).replace('|', "\\|");
+    let mut s = String::new();
+    if !r.suppressed.is_empty() {
+        let _ = writeln!(s, "\n## Suppressed (accepted risks)\n");
+        let _ = writeln!(s, "| severity | kind | id | title | reason | until |");
+        let _ = writeln!(s, "| --- | --- | --- | --- | --- | --- |");
+        for x in &r.suppressed {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                x.severity.as_str(),
+                x.kind,
+                esc(&x.id),
+                esc(&x.title),
+                esc(&x.rule.reason),
+                x.rule.expires
+            );
+        }
+    }
+    if !r.suppression_warnings.is_empty() {
+        let _ = writeln!(s, "\n## Suppression warnings\n");
+        for w in &r.suppression_warnings {
+            let _ = writeln!(s, "- {}", clean(w));
+        }
+    }
+    if let Some(d) = &r.baseline {
+        s.push('\n');
+        s.push_str(&crate::diff::render_markdown_at(d, "## Since the baseline"));
+    }
+    s
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! The `analyze` command through the real binary: formats, exit codes, `-o`, the JSON shape
-//! against `docs/report-schema.json`, and the `--help` text.
+//! against `docs/report-schema.json` (validated with a JSON Schema validator), and the `--help` text.
 
 use std::process::Command;
 
 use serde_json::Value;
 
-use super::support::{import, root, scenario_files};
+use super::support::{assert_valid_report, import, root, scenario_files};
 
 fn coder_sec(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_coder-sec"))
@@ -84,6 +84,7 @@ fn crown_jewel_flag_adds_targets() {
         "Secret/coder/regcred",
     ]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid_report(&v);
     let targets: Vec<&str> = v["attack_paths"]
         .as_array()
         .unwrap()
@@ -94,90 +95,20 @@ fn crown_jewel_flag_adds_targets() {
     assert!(targets.contains(&"Secret/coder/regcred"), "{targets:?}");
 }
 
-/// A small JSON Schema checker: `type`, `required`, `properties`, `items`, `enum`, `$ref` to
-/// `#/$defs/...`, `additionalProperties: false`.
-fn validate(schema: &Value, root_schema: &Value, v: &Value, path: &str, errors: &mut Vec<String>) {
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        let name = r.trim_start_matches("#/$defs/");
-        return validate(&root_schema["$defs"][name], root_schema, v, path, errors);
-    }
-    if let Some(t) = schema.get("type") {
-        let types: Vec<&str> = match t {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        };
-        let ok = types.iter().any(|t| match *t {
-            "object" => v.is_object(),
-            "array" => v.is_array(),
-            "string" => v.is_string(),
-            "integer" => v.is_u64() || v.is_i64(),
-            "number" => v.is_number(),
-            "boolean" => v.is_boolean(),
-            "null" => v.is_null(),
-            _ => false,
-        });
-        if !ok {
-            errors.push(format!("{path}: expected {types:?}, got {v}"));
-            return;
-        }
-    }
-    if let Some(e) = schema.get("enum").and_then(Value::as_array)
-        && !e.contains(v)
-    {
-        errors.push(format!("{path}: {v} not in {e:?}"));
-    }
-    if let Some(obj) = v.as_object() {
-        for req in schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let k = req.as_str().unwrap();
-            if !obj.contains_key(k) {
-                errors.push(format!("{path}: missing `{k}`"));
-            }
-        }
-        let props = schema.get("properties").and_then(Value::as_object);
-        for (k, val) in obj {
-            match props.and_then(|p| p.get(k)) {
-                Some(s) => validate(s, root_schema, val, &format!("{path}.{k}"), errors),
-                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
-                    errors.push(format!("{path}: unexpected `{k}`"))
-                }
-                None => {}
-            }
-        }
-    }
-    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
-        for (i, x) in arr.iter().enumerate() {
-            validate(items, root_schema, x, &format!("{path}[{i}]"), errors);
-        }
-    }
-}
-
 #[test]
 fn json_report_follows_the_published_schema() {
     let (_d, snap) = snapshot();
     let out = coder_sec(&["analyze", &snap, "--format", "json"]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("docs/report-schema.json")).unwrap(),
-    )
-    .unwrap();
-    let mut errors = Vec::new();
-    validate(&schema, &schema, &report, "$", &mut errors);
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert_valid_report(&report);
     // With `--ignore-integrity`, the report states it, in the schema's shape.
     let out = coder_sec(&["analyze", &snap, "--format", "json", "--ignore-integrity"]);
     let ignored: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(ignored["integrity"]["ignored"], true);
-    validate(&schema, &schema, &ignored, "$", &mut errors);
-    assert!(errors.is_empty(), "{errors:#?}");
+    assert_valid_report(&ignored);
     // The contract's names, checked by hand as well.
     for k in [
-        "format-version",
+        "format_version",
         "snapshot",
         "attack_paths",
         "findings",
@@ -188,7 +119,14 @@ fn json_report_follows_the_published_schema() {
     }
     let p = &report["attack_paths"][0];
     for k in [
-        "id", "severity", "entry", "target", "count", "examples", "steps",
+        "id",
+        "severity",
+        "entry",
+        "target",
+        "count",
+        "examples",
+        "steps",
+        "fingerprint",
     ] {
         assert!(p.get(k).is_some(), "path lacks {k}");
     }
@@ -203,6 +141,7 @@ fn json_report_follows_the_published_schema() {
         "seed_bullet",
         "objects",
         "remediation",
+        "fingerprint",
     ] {
         assert!(f.get(k).is_some(), "finding lacks {k}");
     }

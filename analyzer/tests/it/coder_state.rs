@@ -53,6 +53,7 @@ fn findings<'a>(a: &'a Analysed, code: &str) -> Vec<&'a Finding> {
         .findings
         .iter()
         .filter(|f| f.code.code() == code)
+        .map(|f| &f.item)
         .collect()
 }
 

@@ -9,7 +9,8 @@ use coder_sec_analyzer::catalog::Technique;
 use coder_sec_analyzer::present::json;
 
 use super::support::{
-    analyse, check_expected, edges_through_volumes, root, scenario_files, techniques_between,
+    analyse, assert_valid_report, check_expected, edges_through_volumes, root, scenario_files,
+    techniques_between,
 };
 
 /// Scenario folders this test owns.
@@ -26,7 +27,9 @@ fn scenario_reports_match_expected() {
     for name in SCENARIOS {
         let dir = root().join("testdata/scenarios").join(name);
         let a = analyse(&scenario_files(name));
-        check_expected(&dir.join("report.json.expected"), &json::render(&a.report));
+        let rendered = json::render(&a.report);
+        assert_valid_report(&serde_json::from_str(&rendered).unwrap());
+        check_expected(&dir.join("report.json.expected"), &rendered);
     }
 }
 
@@ -101,6 +104,7 @@ fn coder_shared_cluster_central_edges() {
         .findings
         .iter()
         .filter(|f| f.code.code() == "coderd-reachable-from-pods")
+        .map(|f| &f.item)
         .collect();
     assert_eq!(reach.len(), 2, "{reach:?}");
     let api = reach

@@ -156,3 +156,32 @@ pub fn edges_through_volumes(a: &Analysed, pod: &str) -> Vec<(String, &'static s
     out.sort();
     out
 }
+
+/// Validates `instance` against the JSON schema in the file at `schema` (draft from its
+/// `$schema`); panics listing every error.
+pub fn assert_valid(schema: &Path, instance: &serde_json::Value) {
+    if let Err(e) = schema_errors(schema, instance) {
+        panic!("output does not follow `{}`:\n{e}", schema.display());
+    }
+}
+
+/// The errors of `instance` against the JSON schema in the file at `schema`, if any.
+pub fn schema_errors(schema: &Path, instance: &serde_json::Value) -> Result<(), String> {
+    let text = std::fs::read_to_string(schema).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    let loc = format!("file://{}", schema.display());
+    compiler.add_resource(&loc, value).unwrap();
+    let index = compiler
+        .compile(&loc, &mut schemas)
+        .unwrap_or_else(|e| panic!("`{}` does not compile: {e:#}", schema.display()));
+    schemas
+        .validate(instance, index)
+        .map_err(|e| format!("{e:#}"))
+}
+
+/// Validates a JSON report against `docs/report-schema.json`.
+pub fn assert_valid_report(report: &serde_json::Value) {
+    assert_valid(&root().join("docs/report-schema.json"), report);
+}
