@@ -58,7 +58,9 @@ pub struct FindingObject {
 }
 
 /// An object's part in a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ObjectRole {
     /// Where what the finding describes starts, or what is misconfigured.
