@@ -25,6 +25,7 @@ pub mod fixplan;
 pub mod graph;
 pub mod inventory;
 pub mod memory;
+pub mod netpol;
 pub mod output;
 pub mod paths;
 pub mod present;

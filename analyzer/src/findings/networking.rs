@@ -8,8 +8,8 @@ use serde_json::Value;
 use crate::catalog::{FindingCode, Technique};
 use crate::coder::Setting;
 use crate::inventory::{Pod, Secret, pod_ref};
+use crate::netpol;
 use crate::severity::Severity;
-use crate::techniques::network;
 
 use super::{Finding, Input, complete, nref};
 
@@ -186,7 +186,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
     let db_tested = tested.clone();
     for w in &reps {
         for d in &dbs {
-            if network::pod_can_reach(inv, w, d, 5432) {
+            if netpol::pod_can_reach(inv, w, d, 5432) {
                 db_hits.push(pod_ref(w));
                 db_reached.push(pod_ref(d));
             }
@@ -203,7 +203,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             for &i in inv.pods_in(ns).iter().take(3) {
                 let t = &inv.pods[i];
                 tested.insert(pod_ref(t));
-                if network::pod_can_reach(inv, w, t, 80) {
+                if netpol::pod_can_reach(inv, w, t, 80) {
                     tenant_ns.insert(ns.clone());
                     tenant_reached.push(pod_ref(t));
                     break;
@@ -275,7 +275,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             .filter(|ing| {
                 ing.backend_services().iter().any(|svc| {
                     inv.service(&ing.metadata.namespace, svc).is_some_and(|s| {
-                        network::service_pods(inv, &s.metadata.namespace, &s.spec.selector)
+                        netpol::service_pods(inv, &s.metadata.namespace, &s.spec.selector)
                             .iter()
                             .any(|&i| coderd_refs.contains(&pod_ref(&inv.pods[i])))
                     })
@@ -473,7 +473,7 @@ fn pod_ip_capacity(input: &Input<'_>, out: &mut Vec<Finding>) {
     let (mut addresses, mut max_total, mut used) = (0u64, 0u64, 0u64);
     let mut counted = 0usize;
     for n in &inv.nodes {
-        let Some((_, len)) = n.spec.pod_cidr.as_deref().and_then(network::parse_cidr) else {
+        let Some((_, len)) = n.spec.pod_cidr.as_deref().and_then(netpol::parse_cidr) else {
             continue;
         };
         let addrs: u64 = (1u64 << (32 - u32::from(len))).saturating_sub(2);
@@ -596,7 +596,7 @@ fn coderd_reach(input: &Input<'_>, reps: &[&Pod], out: &mut Vec<Finding>) {
             .filter(|s| {
                 coderd
                     .iter()
-                    .any(|d| network::pod_can_reach(inv, s, d, port))
+                    .any(|d| netpol::pod_can_reach(inv, s, d, port))
             })
             .map(|s| pod_ref(s))
             .collect()

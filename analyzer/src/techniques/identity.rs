@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::catalog::Technique;
 use crate::graph::{VertexId, VertexKind};
 
-use super::{Ctx, network};
+use super::Ctx;
 
 /// The metadata endpoint address.
 pub const METADATA_IP: [u8; 4] = [169, 254, 169, 254];
@@ -382,7 +382,7 @@ pub fn add_pods_and_nodes(ctx: &mut Ctx<'_>) {
             None => None,
         };
         if node_cloud.is_some()
-            && (p.spec.host_network || network::egress_allowed(inv, p, METADATA_IP, 80))
+            && (p.spec.host_network || crate::netpol::egress_allowed(inv, p, METADATA_IP, 80))
         {
             let roles = match p.spec.node_name.as_deref() {
                 Some(_) => node_cloud_roles(ctx, node_cloud.as_deref()),
