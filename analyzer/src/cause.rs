@@ -751,6 +751,85 @@ mod tests {
         );
     }
 
+    /// The cause of each edge named by its source, target and technique.
+    fn cause_of(a: &crate::report::Analysis, from: &str, to: &str, t: Technique) -> Cause {
+        let g = &a.graph;
+        let i = g
+            .edge_list()
+            .position(|(f, tt, e, _)| {
+                g.reference(f) == from && g.reference(tt) == to && e.technique == t
+            })
+            .unwrap_or_else(|| panic!("no edge {from} -[{}]-> {to}", t.code()));
+        a.causes.get(a.causes.of_edge(i)).clone()
+    }
+
+    #[test]
+    fn causes_name_the_controller_the_grant_and_the_rule() {
+        use serde_json::json;
+        let obj = |kind: &str, v: serde_json::Value| (kind.to_string(), v);
+        let inv = crate::inventory::Inventory::from_objects(vec![
+            obj(
+                "Pod",
+                json!({
+                "metadata": {"name": "web-7d9f8b6c5-x2x7q", "namespace": "a",
+                             "labels": {"pod-template-hash": "7d9f8b6c5"},
+                             "ownerReferences": [{"kind": "ReplicaSet", "name": "web-7d9f8b6c5"}]},
+                "spec": {"nodeName": "n1", "serviceAccountName": "web",
+                         "containers": [{"name": "app", "securityContext": {"privileged": true}}]}}),
+            ),
+            obj("Node", json!({"metadata": {"name": "n1"}})),
+            obj(
+                "ClusterRole",
+                json!({"metadata": {"name": "edit"},
+                "rules": [{"verbs": ["create"], "apiGroups": [""], "resources": ["pods/exec"]}]}),
+            ),
+            obj(
+                "ClusterRole",
+                json!({"metadata": {"name": "pod-exec"},
+                "rules": [{"verbs": ["list"], "apiGroups": [""], "resources": ["configmaps"]},
+                          {"verbs": ["create"], "apiGroups": [""], "resources": ["pods/exec"]}]}),
+            ),
+            obj(
+                "RoleBinding",
+                json!({"metadata": {"name": "devs-edit", "namespace": "a"},
+                "roleRef": {"kind": "ClusterRole", "name": "edit"},
+                "subjects": [{"kind": "User", "name": "dev"}]}),
+            ),
+            obj(
+                "ClusterRoleBinding",
+                json!({"metadata": {"name": "ops-exec"},
+                "roleRef": {"kind": "ClusterRole", "name": "pod-exec"},
+                "subjects": [{"kind": "User", "name": "ops"}]}),
+            ),
+        ]);
+        let a = crate::report::Analysis::build(&inv);
+        let pod = "Pod/a/web-7d9f8b6c5-x2x7q";
+        assert_eq!(
+            cause_of(&a, pod, "Node/n1", Technique::EscapePrivileged),
+            Cause::new(
+                "Deployment/a/web",
+                "spec.template.spec.containers[app].securityContext.privileged"
+            )
+        );
+        // A role Kubernetes ships: the binding; a custom role: its rule.
+        assert_eq!(
+            cause_of(&a, "User/dev", pod, Technique::RbacExecPods),
+            Cause::new("RoleBinding/a/devs-edit", "subjects[User:dev]")
+        );
+        assert_eq!(
+            cause_of(&a, "User/ops", pod, Technique::RbacExecPods),
+            Cause::new("ClusterRole/pod-exec", "rules[1]")
+        );
+        // Removing a cause removes exactly its edges.
+        let c = a.causes.find("ClusterRole/pod-exec#rules[1]").unwrap();
+        let removed = a.causes.removed_edges(&[c]);
+        for (i, (f, _, e, _)) in a.graph.edge_list().enumerate() {
+            let expected =
+                a.graph.reference(f) == "User/ops" && e.technique == Technique::RbacExecPods;
+            assert_eq!(removed[i], expected, "edge {i}");
+        }
+    }
+
     #[test]
     fn keys_are_object_hash_field() {
         let c = Cause::new("DaemonSet/kube-system/x", "spec.template.spec.hostPID");
