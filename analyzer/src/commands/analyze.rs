@@ -48,6 +48,10 @@ pub struct Args {
     /// `fix_plan`). Repeatable.
     #[arg(long = "assume-fixed", value_name = "KEY")]
     pub assume_fixed: Vec<String>,
+    /// Leave the fix plan out (`fix_plan` is then empty). Measuring each fix re-runs the path
+    /// search, which on a very large cluster is most of the analysis' time (docs/benchmarks.md).
+    #[arg(long)]
+    pub no_fix_plan: bool,
     /// Text and Markdown: list at most N paths and N findings (default 25; JSON holds all).
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
@@ -97,6 +101,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         crown_jewels: args.crown_jewels.clone(),
         max_hops: args.max_hops.max(1),
         assume_fixed: args.assume_fixed.clone(),
+        fix_plan: !args.no_fix_plan,
         ..Settings::default()
     };
     let analysis = Analysis::build_for(&inv, &settings);

@@ -295,6 +295,24 @@ fn text_and_markdown_open_with_the_fix_plan() {
     }
 }
 
+/// `--no-fix-plan` leaves the plan out and nothing else: the paths and findings are the same.
+#[test]
+fn no_fix_plan_leaves_only_the_plan_out() {
+    let (_d, snap) = snapshot("coder-shared-cluster");
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["analyze", snap.as_str(), "--format", "json"];
+        args.extend_from_slice(extra);
+        serde_json::from_slice(&coder_sec(&args).stdout).unwrap()
+    };
+    let with = json(&[]);
+    let without = json(&["--no-fix-plan"]);
+    assert!(!with["fix_plan"].as_array().unwrap().is_empty());
+    assert_eq!(without["fix_plan"], serde_json::json!([]));
+    for k in ["attack_paths", "findings", "summary"] {
+        assert_eq!(with[k], without[k], "{k}");
+    }
+}
+
 /// Every step of every path names its cause: an object and a field.
 #[test]
 fn steps_name_their_cause() {
