@@ -102,7 +102,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         max_hops: args.max_hops.max(1),
         assume_fixed: args.assume_fixed.clone(),
         fix_plan: !args.no_fix_plan,
-        ..Settings::default()
     };
     let analysis = Analysis::build_for(&inv, &settings);
     check_crown_jewels(&analysis, &settings)?;
