@@ -8,6 +8,7 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    coder_sec_analyzer::environment::init_diagnostics();
     coder_sec_analyzer::memory::prefer_small_pages();
     coder_sec_analyzer::cli::main_with_args(std::env::args_os())
 }

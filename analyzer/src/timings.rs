@@ -1,5 +1,5 @@
-//! Phase timings on stderr when [`crate::environment::TIMINGS`] is set: a profiling aid, never in
-//! reports.
+//! Phase timings, as `tracing` events of [`crate::environment::TIMINGS_TARGET`] (on stderr when
+//! [`crate::environment::TIMINGS`] is set): a profiling aid, never in reports.
 
 use std::cell::Cell;
 use std::time::Instant;
@@ -27,7 +27,8 @@ impl Timer {
         if self.on {
             let now = Instant::now();
             let cpu = cpu_seconds();
-            eprintln!(
+            tracing::info!(
+                target: crate::environment::TIMINGS_TARGET,
                 "timing: {what}: {:.3}s (cpu {:.3}s, rss {})",
                 (now - self.at.get()).as_secs_f64(),
                 cpu - self.cpu.get(),

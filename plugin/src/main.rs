@@ -8,6 +8,7 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    coder_sec_analyzer::environment::init_diagnostics();
     // `analyze` and `scan` run the analyzer in this process: ordinary pages, as `coder-sec` uses.
     coder_sec_analyzer::memory::prefer_small_pages();
     match coder_sec_plugin::run() {

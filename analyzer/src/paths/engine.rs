@@ -611,13 +611,12 @@ pub(super) fn run_groups<A: Send>(
     }
     groups.sort_by_key(|grp| entries[grp[0]].vertex.index());
     let hops = hop_limit(max_hops);
-    if crate::environment::timings_enabled() {
-        eprintln!(
-            "timing: {} entry points in {} searches",
-            entries.len(),
-            groups.len()
-        );
-    }
+    tracing::info!(
+        target: crate::environment::TIMINGS_TARGET,
+        "timing: {} entry points in {} searches",
+        entries.len(),
+        groups.len()
+    );
     // Workers outlive rayon's splits (a pool): a fresh scratch would fault in its pages again, and
     // each accumulator is merged once at the end.
     let pool: Mutex<Vec<Worker<A>>> = Mutex::new(Vec::new());

@@ -406,7 +406,7 @@ pub fn build_with(
         let mut counts: Vec<_> = counts.into_iter().collect();
         counts.sort_by_key(|c| std::cmp::Reverse(c.1));
         for (code, n) in counts.iter().take(8) {
-            eprintln!("timing: {n} edges {code}");
+            tracing::info!(target: crate::environment::TIMINGS_TARGET, "timing: {n} edges {code}");
         }
     }
     ctx.g
