@@ -1,7 +1,7 @@
-//! Our own scenarios (`testdata/scenarios/<name>/`): the JSON report is compared with
-//! `report.json.expected` beside the manifests (a name `coder-sec import` skips, so the folder can
-//! be imported as it is; rewrite with `CODER_SEC_BLESS=1` and review the diff), and the points each
-//! scenario exists for are asserted directly.
+//! Our own scenarios (`testdata/scenarios/<name>/`): the JSON report is an `insta` snapshot
+//! (`tests/it/snapshots/it__scenarios__report-<name>.snap`; review changes with `cargo insta review`
+//! or rewrite them with `INSTA_UPDATE=always` and read the diff), and the points each scenario
+//! exists for are asserted directly.
 
 use std::collections::BTreeSet;
 
@@ -9,8 +9,7 @@ use coder_sec_analyzer::catalog::Technique;
 use coder_sec_analyzer::present::json;
 
 use super::support::{
-    analyse, assert_valid_report, check_expected, edges_through_volumes, root, scenario_files,
-    techniques_between,
+    analyse, assert_valid_report, edges_through_volumes, scenario_files, techniques_between,
 };
 
 /// Scenario folders this test owns.
@@ -25,11 +24,10 @@ const SCENARIOS: &[&str] = &[
 #[test]
 fn scenario_reports_match_expected() {
     for name in SCENARIOS {
-        let dir = root().join("testdata/scenarios").join(name);
         let a = analyse(&scenario_files(name));
         let rendered = json::render(&a.report);
         assert_valid_report(&serde_json::from_str(&rendered).unwrap());
-        check_expected(&dir.join("report.json.expected"), &rendered);
+        insta::assert_snapshot!(format!("report-{name}"), rendered);
     }
 }
 
