@@ -158,6 +158,10 @@ pub const ENV_ALLOW_LIST: &[&str] = &[
     "DB_USER",
     "DB_NAME",
     "DB_SSL_MODE",
+    // Coder v1: the dev URL host and the certificate files coderd serves TLS with (paths, not keys)
+    "DEVURL_HOST",
+    "SSL_SERVER_CERT_FILE",
+    "SSL_SERVER_KEY_FILE",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "NO_PROXY",
@@ -328,6 +332,8 @@ mod tests {
             "AZURE_FEDERATED_TOKEN_FILE",
             "DB_SSL_MODE",
             "DB_HOST",
+            "DEVURL_HOST",
+            "SSL_SERVER_CERT_FILE",
         ] {
             assert!(env_name_allowed(name), "{name}");
         }
