@@ -1,20 +1,9 @@
 //! The `analyze` command through the real binary: formats, exit codes, `-o`, the JSON shape
 //! against `docs/report-schema.json` (validated with a JSON Schema validator), and the `--help` text.
 
-use std::process::Command;
-
 use serde_json::Value;
 
-use super::support::{assert_valid_report, import, root, scenario_files};
-
-fn coder_sec(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_coder-sec"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
+use super::support::{assert_valid_report, coder_sec, import, scenario_files};
 
 fn snapshot() -> (tempfile::TempDir, String) {
     let (dir, path) = import(&scenario_files("coder-shared-cluster"));

@@ -2,23 +2,13 @@
 //! complete lists in JSON, capped lists in text and Markdown, `--top` and `--min-severity`.
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use coder_sec_analyzer::inventory::Inventory;
 use coder_sec_analyzer::report::{Analysis, Report, Settings};
 use coder_sec_model::ReadLimits;
 use serde_json::Value;
 
-use super::support::{import, root, scenario_files};
-
-fn coder_sec(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_coder-sec"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
+use super::support::{coder_sec, import, scenario_files};
 
 fn snapshot(name: &str) -> (tempfile::TempDir, String) {
     let (dir, path) = import(&scenario_files(name));

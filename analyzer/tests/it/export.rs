@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::reports::coder_sec;
+use super::support::coder_sec;
 use super::support::{import, scenario_files};
 
 fn demo() -> (tempfile::TempDir, String) {

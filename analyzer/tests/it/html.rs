@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use super::reports::coder_sec;
+use super::support::coder_sec;
 use super::support::{import, scenario_files};
 
 /// The browser, or `None` after printing why the test is skipped.

@@ -4,7 +4,7 @@
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use coder_sec_analyzer::inventory::{Inventory, InventoryError};
 use coder_sec_model::archive::Mismatch;
@@ -14,19 +14,7 @@ use coder_sec_model::kinds::lookup;
 use coder_sec_model::{ReadLimits, SnapshotWriter};
 use serde_json::{Value, json};
 
-use crate::support::root;
-
-fn coder_sec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_coder-sec"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run coder-sec")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::{coder_sec, root, text};
 
 /// The demo scenario imported into `dir`.
 fn demo(dir: &Path) -> PathBuf {

@@ -2,7 +2,6 @@
 //! capture, SARIF against the official schema, and suppressions.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use coder_sec_analyzer::inventory::Inventory;
 use coder_sec_analyzer::report::{Report, Settings};
@@ -12,18 +11,9 @@ use coder_sec_model::import::{ImportOptions, import_paths};
 use serde_json::Value;
 
 use super::support::{
-    CAPTURED_AT, assert_valid, assert_valid_report, check_expected, import, root, scenario_files,
-    schema_errors,
+    CAPTURED_AT, assert_valid, assert_valid_report, check_expected, coder_sec, import, root,
+    scenario_files, schema_errors,
 };
-
-pub(crate) fn coder_sec(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_coder-sec"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
 
 /// Imports a scenario with a given capture time (each import draws its own redaction key).
 pub(crate) fn import_at(name: &str, captured_at: &str) -> (tempfile::TempDir, PathBuf) {

@@ -4,29 +4,11 @@
 use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use coder_sec_model::import::{ImportOptions, import_paths};
 use coder_sec_model::{ReadLimits, SnapshotReader};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn coder_sec(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_coder-sec"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run coder-sec")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use super::support::{coder_sec, root, text};
 
 /// Every file of a snapshot except the manifest, with redaction fingerprints blanked (they use a
 /// random key per snapshot by design).

@@ -185,3 +185,18 @@ pub fn schema_errors(schema: &Path, instance: &serde_json::Value) -> Result<(), 
 pub fn assert_valid_report(report: &serde_json::Value) {
     assert_valid(&root().join("docs/report-schema.json"), report);
 }
+
+/// Runs the `coder-sec` binary from the repository root, colour off.
+pub fn coder_sec(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_coder-sec"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .current_dir(root())
+        .output()
+        .expect("run coder-sec")
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
