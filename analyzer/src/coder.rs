@@ -116,16 +116,12 @@ pub use coder_sec_model::coder::{CoderGeneration, CoderRole};
 /// env names).
 fn view(p: &Pod) -> WorkloadView<'_> {
     fn container(c: &Container) -> ContainerView<'_> {
-        ContainerView {
-            image: c.image.as_str(),
-            words: c
-                .command
-                .iter()
-                .chain(&c.args)
-                .map(String::as_str)
-                .collect(),
-            env: c.env.iter().map(|e| e.name.as_str()).collect(),
-        }
+        ContainerView::new(
+            &c.image,
+            &c.command,
+            &c.args,
+            c.env.iter().map(|e| e.name.as_str()),
+        )
     }
     WorkloadView {
         labels: p

@@ -69,6 +69,22 @@ pub struct Classification {
     pub detected_by: Vec<String>,
 }
 
+impl<'a> ContainerView<'a> {
+    /// A container from its image, `command`, `args` and env names, whatever type holds them.
+    pub fn new(
+        image: &'a str,
+        command: &'a [String],
+        args: &'a [String],
+        env: impl Iterator<Item = &'a str>,
+    ) -> Self {
+        ContainerView {
+            image,
+            words: command.iter().chain(args).map(String::as_str).collect(),
+            env: env.collect(),
+        }
+    }
+}
+
 impl<'a> WorkloadView<'a> {
     /// The value of a label.
     pub fn label(&self, key: &str) -> Option<&'a str> {

@@ -47,16 +47,12 @@ impl PodSpecView {
         labels: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> Option<Classification> {
         fn container(c: &ContainerLine) -> ContainerView<'_> {
-            ContainerView {
-                image: &c.image,
-                words: c
-                    .command
-                    .iter()
-                    .chain(&c.args)
-                    .map(String::as_str)
-                    .collect(),
-                env: c.env.iter().map(|e| e.name.as_str()).collect(),
-            }
+            ContainerView::new(
+                &c.image,
+                &c.command,
+                &c.args,
+                c.env.iter().map(|e| e.name.as_str()),
+            )
         }
         classify(&WorkloadView {
             labels: labels.collect(),
