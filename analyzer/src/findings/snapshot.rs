@@ -20,8 +20,15 @@ pub struct BlindSpot {
     pub hides: String,
 }
 
-/// Which conclusions a missing kind weakens.
-pub fn weakens(kind: &str) -> &'static str {
+/// Which conclusions a missing kind weakens. Kinds are told apart by group and kind: a Calico or
+/// Cilium policy is not a Kubernetes NetworkPolicy.
+pub fn weakens(group: &str, kind: &str) -> &'static str {
+    if matches!(group, "crd.projectcalico.org" | "cilium.io") {
+        return "network boundaries the analysis does not model: Calico and Cilium policies may block paths and reach the report shows as open";
+    }
+    if coder_sec_model::object_ref::canonical_group(kind).unwrap_or("") != group {
+        return "checks that read this kind";
+    }
     match kind {
         "Pod" => {
             "every pod technique (escapes, tokens, mounted Secrets), entry points and workspace detection"
@@ -69,7 +76,7 @@ pub fn blind_spots(input: &Input<'_>) -> Vec<BlindSpot> {
                             .map(|m| format!(": {m}"))
                             .unwrap_or_default()
                     ),
-                    hides: weakens(&k.kind).to_string(),
+                    hides: weakens(&k.group, &k.kind).to_string(),
                 });
             }
         }
@@ -78,7 +85,11 @@ pub fn blind_spots(input: &Input<'_>) -> Vec<BlindSpot> {
         out.push(BlindSpot {
             subject: kind.clone(),
             reason: format!("{n} objects had a shape the analyzer could not read"),
-            hides: weakens(kind).to_string(),
+            hides: weakens(
+                coder_sec_model::object_ref::canonical_group(kind).unwrap_or(""),
+                kind,
+            )
+            .to_string(),
         });
     }
     if !input.rbac.dangling_bindings.is_empty() {
@@ -242,14 +253,14 @@ fn rules_blind_spots(input: &Input<'_>) -> Vec<RulesSpot> {
             continue;
         }
         names.sort();
-        let (_, plural, kind) = READ_KINDS[i];
+        let (group, plural, kind) = READ_KINDS[i];
         out.push(RulesSpot {
             spot: BlindSpot {
                 subject: format!("{kind} in namespaces {}", listed(&names)),
                 reason: format!(
                     "the capturing identity's rules (SelfSubjectRulesReview) grant no `list` of `{plural}` there"
                 ),
-                hides: weakens(kind).to_string(),
+                hides: weakens(group, kind).to_string(),
             },
             kind: Some(kind),
             namespaces: names,
@@ -297,7 +308,10 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
             format!(
                 "`{kind}` may be missing in {} namespaces (the capturing identity may not list it there): weakens {}",
                 r.namespaces.len(),
-                weakens(kind)
+                weakens(
+                    coder_sec_model::object_ref::canonical_group(kind).unwrap_or(""),
+                    kind
+                )
             ),
             objects,
         ));
@@ -312,7 +326,7 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
                     "`{}` could not be read ({}): weakens {}",
                     k.label(),
                     k.status,
-                    weakens(&k.kind)
+                    weakens(&k.group, &k.kind)
                 ),
                 [format!("Kind/{}", k.label())],
             ));
@@ -324,6 +338,8 @@ pub fn check(input: &Input<'_>, out: &mut Vec<Finding>) {
 mod tests {
     use coder_sec_model::format::{KindEntry, Manifest, Source};
     use coder_sec_model::kinds::lookup;
+
+    use super::weakens;
 
     use crate::inventory::Inventory;
     use crate::report::{Report, Settings};
@@ -350,5 +366,20 @@ mod tests {
                 .iter()
                 .any(|f| f.code.code() == "snapshot-blind-spot" && f.objects == ["Kind/Secret"])
         );
+    }
+
+    #[test]
+    fn calico_policies_are_not_kubernetes_network_policies() {
+        let k8s = weakens("networking.k8s.io", "NetworkPolicy");
+        let calico = weakens("crd.projectcalico.org", "NetworkPolicy");
+        assert!(
+            k8s.starts_with("network boundaries and the metadata endpoint"),
+            "{k8s}"
+        );
+        assert!(calico.contains("Calico and Cilium"), "{calico}");
+        assert_eq!(weakens("", "Pod"), weakens("", "Pod"));
+        assert!(weakens("", "Pod").starts_with("every pod technique"));
+        // A kind name in a group it does not belong to gets no borrowed wording.
+        assert_eq!(weakens("example.com", "Pod"), "checks that read this kind");
     }
 }
