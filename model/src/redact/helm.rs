@@ -189,10 +189,11 @@ mod tests {
                 .as_str()
                 .unwrap()
         ));
+        // Keys in serde_json's (sorted) order: the record is the identity, chart and config only.
         let keys: Vec<&String> = facts.as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
-            ["name", "namespace", "revision", "status", "chart", "config"]
+            ["chart", "config", "name", "namespace", "revision", "status"]
         );
     }
 
