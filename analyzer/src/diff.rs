@@ -3,8 +3,8 @@
 //! Either side is a JSON report (any format version: reports that predate fingerprints get theirs
 //! computed from the same fields) or a report freshly made from a snapshot; both are read as JSON
 //! values, so a report written by an older coder-sec diffs against a new one. An item is an attack
-//! path or a finding ([`ItemKind`]); the fix plan's items join as a third kind once the report
-//! carries them. An item is *changed* when its fingerprint is on both sides and what is shown about
+//! path, a finding or a fix plan item ([`ItemKind`]; a fix's identity is its key, so the same change
+//! matches across reports). An item is *changed* when its fingerprint is on both sides and what is shown about
 //! it (severity, cost, entries, title, ...) differs.
 
 use std::collections::BTreeMap;
@@ -39,6 +39,8 @@ pub enum ItemKind {
     AttackPath,
     /// A finding.
     Finding,
+    /// An item of the fix plan.
+    FixPlan,
 }
 
 impl ItemKind {
@@ -47,18 +49,19 @@ impl ItemKind {
         match self {
             ItemKind::AttackPath => "path",
             ItemKind::Finding => "finding",
+            ItemKind::FixPlan => "fix",
         }
     }
 }
 
-/// One path or finding, as the diff sees it.
+/// One path, finding or fix, as the diff sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Item {
-    /// Path or finding.
+    /// Path, finding or fix.
     pub kind: ItemKind,
     /// Its identity across reports.
     pub fingerprint: String,
-    /// Its id in its report (`AP-003`) or its finding code.
+    /// Its id in its report (`AP-003`), its finding code, or a fix's key.
     pub id: String,
     /// Severity.
     pub severity: Severity,
@@ -212,6 +215,34 @@ pub fn items(report: &Value, name: &str) -> Result<Vec<Item>, DiffError> {
             severity: severity(f, "a finding")?,
             title: str_of(f, "title").to_string(),
             keys: suppress::finding_keys(code, &objects),
+            state: state_of(f),
+        });
+    }
+    // Reports before the fix plan have none: their fixes are simply absent.
+    let fixes = report.get("fix_plan").and_then(Value::as_array);
+    for f in fixes.into_iter().flatten() {
+        let key = str_of(f, "key");
+        if key.is_empty() {
+            return Err(bad("a fix plan item has no `key`".to_string()));
+        }
+        let closes = |sev: &str| {
+            f.pointer(&format!("/removes/{sev}"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        // A fix is as severe as the worst path it closes.
+        let severity = ["critical", "high", "medium"]
+            .into_iter()
+            .find(|s| closes(s) > 0)
+            .and_then(Severity::parse)
+            .unwrap_or(Severity::Low);
+        out.push(Item {
+            kind: ItemKind::FixPlan,
+            fingerprint: fingerprint::hash_fields("fix", [key]),
+            id: key.to_string(),
+            severity,
+            title: str_of(f, "title").to_string(),
+            keys: vec![key.to_string()],
             state: state_of(f),
         });
     }
@@ -475,6 +506,51 @@ mod tests {
 
     fn day(s: &str) -> time::Date {
         time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).unwrap()
+    }
+
+    fn fix(key: &str, critical: u64, high: u64) -> Value {
+        json!({"key": key, "title": format!("change {key}"),
+               "cause": {"object": key.split('#').next().unwrap(), "field": "f"},
+               "remediation": "r", "removes": {"critical": critical, "high": high, "medium": 0, "low": 0},
+               "remaining": {"critical": 0, "high": 0, "medium": 0, "low": 0}})
+    }
+
+    #[test]
+    fn fix_plan_items_are_new_resolved_and_changed_by_key() {
+        let mut old = report(json!([]), json!([]));
+        old["fix_plan"] = json!([
+            fix("RoleBinding/ci/b#subjects", 3, 0),
+            fix("DaemonSet/x/d#f", 0, 2)
+        ]);
+        let mut new = report(json!([]), json!([]));
+        new["fix_plan"] = json!([
+            fix("RoleBinding/ci/b#subjects", 1, 0),
+            fix("Namespace/ws#labels", 0, 1)
+        ]);
+        let d = diff(
+            items(&old, "old").unwrap(),
+            items(&new, "new").unwrap(),
+            None,
+            day("2026-01-01"),
+        );
+        let ids = |v: &[Item]| v.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&d.new), ["Namespace/ws#labels"]);
+        assert_eq!(d.new[0].kind, ItemKind::FixPlan);
+        assert_eq!(d.new[0].severity, Severity::High);
+        assert_eq!(ids(&d.resolved), ["DaemonSet/x/d#f"]);
+        assert_eq!(d.changed.len(), 1);
+        assert_eq!(d.changed[0].item.severity, Severity::Critical);
+        assert!(d.changed[0].changes.iter().any(|c| c.field == "removes"));
+        // A report from before the fix plan has no fixes and still diffs.
+        assert!(
+            items(&report(json!([]), json!([])), "old")
+                .unwrap()
+                .is_empty()
+        );
+        // A fix without its key is no report of ours.
+        let mut broken = report(json!([]), json!([]));
+        broken["fix_plan"] = json!([{"title": "x"}]);
+        assert!(items(&broken, "broken").is_err());
     }
 
     #[test]

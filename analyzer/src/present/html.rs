@@ -321,6 +321,40 @@ fn coverage_section(r: &Report) -> Section {
     }
 }
 
+fn fix_plan_section(r: &Report) -> Option<Section> {
+    if r.fix_plan.is_empty() {
+        return None;
+    }
+    let mut b = String::from(
+        "<p>The fewest changes found that close the critical paths, then the high ones, in order; \
+         each row counts what it closes given the rows above it (<code>analyze --assume-fixed KEY</code> \
+         measures the same).</p><table><tr><th>#</th><th>change</th><th>closes</th><th>key</th></tr>",
+    );
+    for (n, title, closes, key) in super::fix_rows(r) {
+        let _ = write!(
+            b,
+            "<tr><td>{n}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            esc(&title),
+            esc(&closes),
+            esc(&key)
+        );
+    }
+    b.push_str("</table>");
+    if r.fix_plan.len() > crate::fixplan::MAX_FIXES {
+        let _ = write!(
+            b,
+            "<p>{} more (see JSON)</p>",
+            r.fix_plan.len() - crate::fixplan::MAX_FIXES
+        );
+    }
+    Some(Section {
+        id: "fix-plan",
+        title: "Fix plan",
+        count: Some(r.fix_plan.len()),
+        body: b,
+    })
+}
+
 fn suppressed_section(r: &Report) -> Option<Section> {
     if r.suppressed.is_empty() && r.suppression_warnings.is_empty() {
         return None;
@@ -392,13 +426,14 @@ fn baseline_section(r: &Report) -> Option<Section> {
 
 /// Renders the report as one self-contained HTML page.
 pub fn render(r: &Report) -> String {
-    // The fix plan's section goes first, before the paths, once the report carries a fix plan.
-    let mut sections = vec![
+    // The fix plan goes first: the few changes that close most paths.
+    let mut sections: Vec<Section> = fix_plan_section(r).into_iter().collect();
+    sections.extend([
         paths_section(r),
         findings_section(r),
         blind_spots_section(r),
         coverage_section(r),
-    ];
+    ]);
     sections.extend(suppressed_section(r));
     sections.extend(baseline_section(r));
 

@@ -229,3 +229,23 @@ fn a_broken_page_is_caught() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("data-ready=\"ok\""));
 }
+
+/// The page opens with the fix plan, before the paths, and lists its keys escaped.
+#[test]
+fn html_opens_with_the_fix_plan() {
+    let a = crate::support::analyse(&crate::support::scenario_files("coder-shared-cluster"));
+    assert!(!a.report.fix_plan.is_empty());
+    let page = coder_sec_analyzer::present::html::render(&a.report);
+    let plan = page
+        .find("<section id=\"fix-plan\">")
+        .expect("a fix plan section");
+    let paths = page
+        .find("<section id=\"paths\">")
+        .expect("a paths section");
+    assert!(plan < paths);
+    let key = &a.report.fix_plan[0].key;
+    assert!(
+        page.contains(&key.replace('&', "&amp;").replace('<', "&lt;")),
+        "{key}"
+    );
+}
