@@ -8,7 +8,7 @@ mod more;
 use crate::redact::shape::Shape;
 
 /// Every allow-listed string field, in matching order (the first matching row decides): the
-/// rows of [`FIRST`] then [`SECOND`] (two tables only to keep files short).
+/// rows of `FIRST` then `SECOND` (two tables only to keep files short).
 pub static ALLOW_LIST: std::sync::LazyLock<Vec<Allowed>> =
     std::sync::LazyLock::new(|| [FIRST, SECOND].concat());
 

@@ -3,7 +3,7 @@
 use crate::redact::allow::{Allowed, Scope};
 use crate::redact::shape::Shape;
 
-/// The allow-list's remaining rows (after [`FIRST`]).
+/// The allow-list's remaining rows (after `FIRST`).
 pub(super) const SECOND: &[Allowed] = &[
     Allowed {
         scope: Scope::Object,
