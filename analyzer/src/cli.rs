@@ -7,13 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::commands;
-
-/// Exit code: clean (no finding at or above `--fail-on`, every hash matches).
-pub const EXIT_CLEAN: u8 = 0;
-/// Exit code: findings or paths at or above `--fail-on`, or hash mismatches for `verify`.
-pub const EXIT_FINDINGS: u8 = 1;
-/// Exit code: usage or input error.
-pub const EXIT_ERROR: u8 = 2;
+use crate::exit::{EXIT_CLEAN, EXIT_ERROR};
 
 /// Offline security analysis of Coder deployments on Kubernetes.
 ///

@@ -18,6 +18,7 @@ pub mod commands;
 pub mod coverage;
 pub mod diff;
 pub mod environment;
+pub mod exit;
 pub mod export;
 pub mod findings;
 pub mod fingerprint;

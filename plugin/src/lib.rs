@@ -15,6 +15,7 @@ pub mod cli;
 pub mod coder;
 pub mod commands;
 pub mod env;
+pub mod exit;
 pub mod settings;
 pub mod signals;
 
@@ -27,9 +28,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Ok(cli) => cli,
         Err(error) => {
             let code = if error.use_stderr() {
-                cli::EXIT_USAGE
+                exit::EXIT_USAGE
             } else {
-                cli::EXIT_COMPLETE
+                exit::EXIT_COMPLETE
             };
             let _ = error.print();
             return Ok(ExitCode::from(code));
@@ -42,7 +43,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
 /// 1 for everything else. A broken pipe exits quietly.
 pub fn report_error(error: &anyhow::Error) -> ExitCode {
     if is_broken_pipe(error) {
-        return ExitCode::from(cli::EXIT_COMPLETE);
+        return ExitCode::from(exit::EXIT_COMPLETE);
     }
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "error: {error:#}");
@@ -61,9 +62,9 @@ pub fn report_error(error: &anyhow::Error) -> ExitCode {
         .chain()
         .any(|e| e.downcast_ref::<settings::SettingsError>().is_some())
     {
-        ExitCode::from(cli::EXIT_USAGE)
+        ExitCode::from(exit::EXIT_USAGE)
     } else {
-        ExitCode::from(cli::EXIT_FAILED)
+        ExitCode::from(exit::EXIT_FAILED)
     }
 }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use super::LimitArgs;
-use crate::cli::{EXIT_CLEAN, EXIT_FINDINGS};
+use crate::exit::{EXIT_CLEAN, EXIT_FINDINGS};
 use crate::inventory::{IntegrityNote, Inventory, InventoryError};
 use crate::output::write_output;
 use crate::present::{self, Format};

@@ -9,8 +9,8 @@ use anyhow::Context as _;
 use serde_json::Value;
 
 use super::LimitArgs;
-use crate::cli::{EXIT_CLEAN, EXIT_FINDINGS};
 use crate::diff::{self, Diff};
+use crate::exit::{EXIT_CLEAN, EXIT_FINDINGS};
 use crate::inventory::Inventory;
 use crate::output::write_output;
 use crate::report::{Report, Settings};

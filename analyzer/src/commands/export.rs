@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use super::LimitArgs;
-use crate::cli::EXIT_CLEAN;
+use crate::exit::EXIT_CLEAN;
 use crate::export::{self, dot, opengraph};
 use crate::inventory::Inventory;
 use crate::output::write_output;

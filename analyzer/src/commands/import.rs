@@ -71,7 +71,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         Err(e @ ImportError::Exists { .. }) => {
             eprintln!("error: cannot import into `{}`: {e}", args.output.display());
             eprintln!("hint: pass `--force` to replace it");
-            return Ok(ExitCode::from(crate::cli::EXIT_ERROR));
+            return Ok(ExitCode::from(crate::exit::EXIT_ERROR));
         }
         Err(e) => {
             return Err(e)

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use coder_sec_model::SnapshotReader;
 
 use super::LimitArgs;
-use crate::cli::EXIT_FINDINGS;
+use crate::exit::EXIT_FINDINGS;
 
 /// Flags of `coder-sec verify`.
 #[derive(Debug, Clone, clap::Args)]

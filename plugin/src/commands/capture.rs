@@ -9,8 +9,9 @@ use anyhow::Context;
 
 use crate::capture::progress::Progress;
 use crate::capture::{self, Outcome};
-use crate::cli::{CaptureArgs, EXIT_BLIND_SPOTS, EXIT_COMPLETE};
+use crate::cli::CaptureArgs;
 use crate::env::Env;
+use crate::exit::{EXIT_BLIND_SPOTS, EXIT_COMPLETE};
 use crate::settings::{CaptureSettings, SettingsError};
 use crate::signals::{self, Signals};
 

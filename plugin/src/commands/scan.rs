@@ -6,8 +6,9 @@ use anyhow::Context;
 
 use super::analyze;
 use super::capture::{capture_to_file, exit_code};
-use crate::cli::{EXIT_COMPLETE, ScanArgs};
+use crate::cli::ScanArgs;
 use crate::env::Env;
+use crate::exit::EXIT_COMPLETE;
 use crate::signals::{self, Signals};
 
 /// Captures as `capture` does, then runs `analyze` on the snapshot. The exit code is the analysis'
