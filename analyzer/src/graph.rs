@@ -23,6 +23,20 @@ pub const CLUSTER_ADMIN: &str = "Virtual/cluster-admin";
 /// The reference of "any schedulable node" (unscheduled pods, pods an attacker creates).
 pub const ANY_NODE: &str = "Virtual/any-node";
 
+/// The names of Coder's principal and asset vertices.
+pub mod coder_vertices {
+    /// `Coder/any-user`.
+    pub const ANY_USER: &str = "Coder/any-user";
+    /// `Coder/template-author`.
+    pub const TEMPLATE_AUTHOR: &str = "Coder/template-author";
+    /// `Coder/owner`.
+    pub const OWNER: &str = "Coder/owner";
+    /// `Coder/database`.
+    pub const DATABASE: &str = "Coder/database";
+    /// The Git SSH key Coder generates per user.
+    pub const GIT_SSH_KEY: &str = "GitProvider/git-ssh-key";
+}
+
 /// What a vertex stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]

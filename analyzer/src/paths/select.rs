@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::Technique;
 use crate::coder::CoderFacts;
+use crate::graph::coder_vertices as ct;
 use crate::graph::{ANY_NODE, CLUSTER_ADMIN, TrustGraph, VertexId, VertexKind};
 use crate::inventory::{Inventory, pod_ref};
 use crate::rbac::Rbac;
 use crate::severity::{Breadth, Tier};
-use crate::techniques::coder as ct;
 
 use super::Entry;
 

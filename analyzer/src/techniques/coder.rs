@@ -6,17 +6,7 @@ use crate::coder::Setting;
 use crate::graph::{VertexId, VertexKind};
 
 use super::{ANY_NODE, Ctx};
-
-/// `Coder/any-user`.
-pub const ANY_USER: &str = "Coder/any-user";
-/// `Coder/template-author`.
-pub const TEMPLATE_AUTHOR: &str = "Coder/template-author";
-/// `Coder/owner`.
-pub const OWNER: &str = "Coder/owner";
-/// `Coder/database`.
-pub const DATABASE: &str = "Coder/database";
-/// The Git SSH key Coder generates per user.
-pub const GIT_SSH_KEY: &str = "GitProvider/git-ssh-key";
+use crate::graph::coder_vertices::*;
 
 fn git_providers(ctx: &mut Ctx<'_>) -> Vec<VertexId> {
     let mut ids: Vec<String> = ctx.coder.external_auth.keys().cloned().collect();
