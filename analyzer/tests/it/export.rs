@@ -135,7 +135,7 @@ fn dot_of_one_path_renders_with_graphviz() {
         .output()
         .is_err()
     {
-        println!("skipped: graphviz `dot` not installed");
+        coder_sec_model::testing::skip_unless_required("graphviz `dot` not installed");
         return;
     }
     for (name, dot) in [("path", &text), ("subgraph", &sub)] {

@@ -21,7 +21,9 @@ fn chromium() -> Option<PathBuf> {
             return Some(PathBuf::from(name));
         }
     }
-    println!("skipped: `chromium` not installed (`.ci/run` installs it)");
+    coder_sec_model::testing::skip_unless_required(
+        "`chromium` not installed (`.ci/run` installs it)",
+    );
     None
 }
 

@@ -326,7 +326,7 @@ fn a_snapshot_is_read_from_a_fifo() {
     let fifo = dir.path().join("snapshot.fifo");
     let made = Command::new("mkfifo").arg(&fifo).status();
     if !made.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: mkfifo is not available");
+        coder_sec_model::testing::skip_unless_required("mkfifo is not available");
         return;
     }
     for cmd in ["analyze", "inspect", "verify"] {
