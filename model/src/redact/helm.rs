@@ -190,7 +190,8 @@ mod tests {
                 .unwrap()
         ));
         // Keys in serde_json's (sorted) order: the record is the identity, chart and config only.
-        let keys: Vec<&String> = facts.as_object().unwrap().keys().collect();
+        let mut keys: Vec<&String> = facts.as_object().unwrap().keys().collect();
+        keys.sort();
         assert_eq!(
             keys,
             ["chart", "config", "name", "namespace", "revision", "status"]

@@ -258,7 +258,8 @@ fn the_facts_the_analysis_needs_survive() {
     assert_eq!(extra["redacted"]["keys"], json!({"url": 31}));
     let raw = helm["config"]["extraTemplates"][1].as_str().unwrap();
     assert!(raw.contains("name: {{ .Release.Name }}-scim"), "{raw}");
-    let keys: Vec<&String> = helm.as_object().unwrap().keys().collect();
+    let mut keys: Vec<&String> = helm.as_object().unwrap().keys().collect();
+    keys.sort();
     assert_eq!(
         keys,
         ["chart", "config", "name", "namespace", "revision", "status"]
