@@ -605,6 +605,34 @@ mod tests {
             .collect()
     }
 
+    /// A graph of `n` pod vertices with the generated edges (techniques by index), and the entries
+    /// and jewels the masks pick (jewels also by reference).
+    fn random_graph(
+        n: usize,
+        raw_edges: Vec<(usize, usize, usize)>,
+        entry_mask: &[bool],
+        jewel_mask: &[bool],
+    ) -> (TrustGraph, Vec<VertexId>, Vec<VertexId>, BTreeSet<String>) {
+        let mut g = TrustGraph::new();
+        let ids: Vec<VertexId> = (0..n)
+            .map(|i| g.vertex(VertexKind::Pod, format!("Pod/x/{i:02}")))
+            .collect();
+        for (a, b, t) in raw_edges {
+            if a < n && b < n {
+                g.edge(
+                    ids[a],
+                    ids[b],
+                    Technique::ALL[t % Technique::ALL.len()],
+                    None,
+                );
+            }
+        }
+        let entries: Vec<VertexId> = (0..n).filter(|i| entry_mask[*i]).map(|i| ids[i]).collect();
+        let jewels: Vec<VertexId> = (0..n).filter(|i| jewel_mask[*i]).map(|i| ids[i]).collect();
+        let jewel_refs = jewels.iter().map(|j| g.reference(*j).to_string()).collect();
+        (g, entries, jewels, jewel_refs)
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
         #[test]
@@ -614,16 +642,7 @@ mod tests {
             entry_mask in proptest::collection::vec(any::<bool>(), 30),
             jewel_mask in proptest::collection::vec(any::<bool>(), 30),
         ) {
-            let mut g = TrustGraph::new();
-            let ids: Vec<VertexId> = (0..n).map(|i| g.vertex(VertexKind::Pod, format!("Pod/x/{i:02}"))).collect();
-            for (a, b, t) in raw_edges {
-                if a < n && b < n {
-                    g.edge(ids[a], ids[b], Technique::ALL[t % Technique::ALL.len()], None);
-                }
-            }
-            let entries: Vec<VertexId> = (0..n).filter(|i| entry_mask[*i]).map(|i| ids[i]).collect();
-            let jewels: Vec<VertexId> = (0..n).filter(|i| jewel_mask[*i]).map(|i| ids[i]).collect();
-            let jewel_refs: BTreeSet<String> = jewels.iter().map(|j| g.reference(*j).to_string()).collect();
+            let (g, entries, jewels, jewel_refs) = random_graph(n, raw_edges, &entry_mask, &jewel_mask);
             let got = cheapest_costs(&g, &entries, &jewels, 1000);
             let mut want = BTreeMap::new();
             for &e in &entries {
@@ -676,16 +695,7 @@ mod tests {
             jewel_mask in proptest::collection::vec(any::<bool>(), 24),
             heap in any::<bool>(),
         ) {
-            let mut g = TrustGraph::new();
-            let ids: Vec<VertexId> = (0..n).map(|i| g.vertex(VertexKind::Pod, format!("Pod/x/{i:02}"))).collect();
-            for (a, b, t) in raw_edges {
-                if a < n && b < n {
-                    g.edge(ids[a], ids[b], Technique::ALL[t % Technique::ALL.len()], None);
-                }
-            }
-            let entries: Vec<VertexId> = (0..n).filter(|i| entry_mask[*i]).map(|i| ids[i]).collect();
-            let jewels: Vec<VertexId> = (0..n).filter(|i| jewel_mask[*i]).map(|i| ids[i]).collect();
-            let jewel_refs: BTreeSet<String> = jewels.iter().map(|j| g.reference(*j).to_string()).collect();
+            let (g, entries, jewels, jewel_refs) = random_graph(n, raw_edges, &entry_mask, &jewel_mask);
             engine::FORCE_HEAP.with(|f| f.set(heap));
             for max_hops in 2..=10 {
                 let got = cheapest_costs(&g, &entries, &jewels, max_hops);
