@@ -88,12 +88,7 @@ pub fn render_with(r: &Report, o: &Options) -> String {
     if r.attack_paths.is_empty() {
         let _ = writeln!(s, "None found.\n");
     }
-    let shown: Vec<_> = r
-        .attack_paths
-        .iter()
-        .filter(|p| o.shows(p.severity))
-        .take(o.top())
-        .collect();
+    let shown = o.pick(&r.attack_paths, |p| p.severity);
     for p in &shown {
         let _ = writeln!(
             s,
@@ -140,12 +135,7 @@ pub fn render_with(r: &Report, o: &Options) -> String {
         );
     }
     let _ = writeln!(s, "## Findings\n");
-    let listed: Vec<_> = r
-        .findings
-        .iter()
-        .filter(|f| o.shows(f.severity))
-        .take(o.top())
-        .collect();
+    let listed = o.pick(&r.findings, |f| f.severity);
     if !listed.is_empty() {
         let _ = writeln!(s, "| severity | area | code | finding | objects | fix |");
         let _ = writeln!(s, "|---|---|---|---|---|---|");

@@ -48,6 +48,19 @@ impl Options {
     pub fn shows(&self, s: crate::severity::Severity) -> bool {
         self.min_severity.is_none_or(|m| s >= m)
     }
+
+    /// The items the report lists: those at or above `--min-severity`, at most `--top` of them.
+    pub fn pick<'a, T>(
+        &self,
+        items: &'a [T],
+        severity: impl Fn(&T) -> crate::severity::Severity,
+    ) -> Vec<&'a T> {
+        items
+            .iter()
+            .filter(|x| self.shows(severity(x)))
+            .take(self.top())
+            .collect()
+    }
 }
 
 /// Renders a report.
@@ -98,7 +111,12 @@ pub(crate) fn fix_rows(r: &crate::report::Report) -> Vec<(usize, String, String,
                 f.remaining.medium,
                 f.remaining.low
             );
-            (i + 1, f.title.clone(), closes, f.key.clone())
+            (
+                i + 1,
+                clean(&f.title).into_owned(),
+                closes,
+                clean(&f.key).into_owned(),
+            )
         })
         .collect()
 }

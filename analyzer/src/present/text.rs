@@ -109,12 +109,7 @@ pub fn render_with(r: &Report, o: &Options) -> String {
     if r.attack_paths.is_empty() {
         let _ = writeln!(s, "  none found");
     }
-    let shown: Vec<_> = r
-        .attack_paths
-        .iter()
-        .filter(|p| o.shows(p.severity))
-        .take(o.top())
-        .collect();
+    let shown = o.pick(&r.attack_paths, |p| p.severity);
     for p in &shown {
         let sev = paint(&format!("[{}]", p.severity.as_str()), p.severity, color);
         let _ = writeln!(
@@ -163,12 +158,7 @@ pub fn render_with(r: &Report, o: &Options) -> String {
     if r.findings.is_empty() {
         let _ = writeln!(s, "  none");
     }
-    let listed: Vec<_> = r
-        .findings
-        .iter()
-        .filter(|f| o.shows(f.severity))
-        .take(o.top())
-        .collect();
+    let listed = o.pick(&r.findings, |f| f.severity);
     for f in &listed {
         let sev = paint(&format!("[{}]", f.severity.as_str()), f.severity, color);
         let _ = writeln!(
