@@ -95,7 +95,7 @@ pub fn render_with(report: &crate::report::Report, format: Format, options: &Opt
 }
 
 /// The FIX PLAN section's rows: (number, title, what it closes and leaves, key), at most
-/// [`crate::fixplan::MAX_FIXES`].
+/// [`crate::fixplan::MAX_FIXES`]; names from the snapshot shown as [`clean`] shows them.
 pub(crate) fn fix_rows(r: &crate::report::Report) -> Vec<(usize, String, String, String)> {
     r.fix_plan
         .iter()

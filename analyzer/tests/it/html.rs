@@ -251,3 +251,19 @@ fn html_opens_with_the_fix_plan() {
         "{key}"
     );
 }
+
+/// The fix plan's rows name objects and fields from the snapshot: text, Markdown and HTML show a
+/// terminal escape in them escaped.
+#[test]
+fn fix_plan_rows_show_escapes_escaped() {
+    use coder_sec_analyzer::present::{Format, render};
+    let mut a = crate::support::analyse(&crate::support::scenario_files("coder-shared-cluster"));
+    let fix = &mut a.report.fix_plan[0];
+    fix.title.push_str(" \u{1b}[2J");
+    fix.key.push_str("\u{1b}]0;x\u{7}");
+    for format in [Format::Text, Format::Markdown, Format::Html] {
+        let out = render(&a.report, format, false);
+        assert!(!out.contains('\u{1b}'), "{format:?}: raw escape");
+        assert!(out.contains("\\u{1b}[2J"), "{format:?}");
+    }
+}
